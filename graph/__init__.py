@@ -1,0 +1,1 @@
+"""msonet graph library: domain model, vocabulary, stores and analytics (no Streamlit here)."""
