@@ -169,7 +169,8 @@ def _build_index() -> dict[str, dict[str, str]]:
     for kind, table in _TABLES.items():
         terms: dict[str, str] = {}
         for key, (short, long) in table.items():
-            for term in (key, key.replace("_", " "), short, long):
+            bare = re.sub(r"\s*\(.*?\)", "", short)  # "Integrationsagentur (IA)" -> "Integrationsagentur"
+            for term in (key, key.replace("_", " "), short, long, bare):
                 terms.setdefault(normalise_term(term), key)
         index[kind] = terms
     # Common abbreviations and synonyms users type.

@@ -1,0 +1,504 @@
+"""The ``msonet`` command: load, report and export the MSO network without the app."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from graph.backends import describe_backend, open_store
+from graph.errors import GraphError, NotFound, StoreError, StoreUnavailable, ValidationError
+from graph.settings import Settings
+from graph.store import GraphStore
+from graph.vocabulary import choices, label, lookup_key
+
+__all__ = ["main", "build_parser"]
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
+
+
+class CliError(GraphError):
+    """A user error found by the command line itself (exit code 1)."""
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _today(args: argparse.Namespace) -> dt.date:
+    return dt.date.fromisoformat(args.today) if getattr(args, "today", None) else dt.date.today()
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def _print_csv(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
+    from loaders.export import neutralise_formula
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([neutralise_formula(_cell(row.get(c))) for c in columns])
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "; ".join(_cell(v) if not isinstance(v, dict) else str(v.get("text", v)) for v in value)
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _print_table(rows: list[dict[str, Any]], columns: Sequence[tuple[str, str]], *, empty: str) -> None:
+    """A plain text table: (key, German heading) per column."""
+    if not rows:
+        print(empty)
+        return
+    cells = [[_cell(r.get(k)) for k, _ in columns] for r in rows]
+    widths = [min(48, max(len(h), *(len(c[i]) for c in cells))) for i, (_, h) in enumerate(columns)]
+    print("  ".join(h.ljust(w) for (_, h), w in zip(columns, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for c in cells:
+        print("  ".join(v[:w].ljust(w) for v, w in zip(c, widths, strict=True)).rstrip())
+
+
+def _district_key(text: str | None) -> str | None:
+    if not text:
+        return None
+    from loaders.gazetteer import default_gazetteer
+
+    return default_gazetteer().resolve_district(text).key
+
+
+def _region_name(text: str | None) -> str | None:
+    if not text:
+        return None
+    from loaders.gazetteer import default_gazetteer
+
+    return default_gazetteer().resolve_regierungsbezirk(text)
+
+
+def _vocab(kind: str, text: str | None, what: str) -> str | None:
+    if not text:
+        return None
+    key = lookup_key(kind, text)
+    if key is None:
+        raise CliError(f"{what} „{text}“ ist unbekannt. Erlaubt sind: {', '.join(choices(kind))}.")
+    return key
+
+
+def _analysis_graph(store: GraphStore):
+    view = getattr(store, "graph_view", None)
+    return view() if view is not None else store.to_networkx()
+
+
+# -- commands --------------------------------------------------------------------------------------
+def cmd_demo(args: argparse.Namespace, store: GraphStore) -> int:
+    from loaders.demo import build_demo_batch
+
+    counts = store.counts()
+    if counts.get("organisations") and args.if_empty:
+        print(f"Der Speicher enthält bereits {counts['organisations']} Organisationen; Demodaten nicht neu geladen.")
+        return EXIT_OK
+    if counts.get("organisations") and not args.replace:
+        raise CliError(f"Der Speicher enthält bereits {counts['organisations']} Organisationen. "
+                       "„msonet demo --replace“ ersetzt alles durch die Demodaten "
+                       "(vorher mit „msonet export“ sichern).")
+    batch = build_demo_batch(seed=args.seed)
+    if counts.get("organisations") or counts.get("events"):
+        store.clear()
+    summary = store.upsert(batch)
+    print(f"Demodaten geladen: {summary.organisations} Organisationen, {summary.events} Veranstaltungen, "
+          f"{summary.relations} Beziehungen, {summary.fundings} Förderungen.")
+    return EXIT_OK
+
+
+def cmd_load(args: argparse.Namespace, store: GraphStore) -> int:
+    from loaders.load import load_files
+
+    report = load_files([Path(p) for p in args.paths], store, skip_invalid=args.skip_invalid, kind=args.kind)
+    if args.json:
+        _print_json(report.as_dict())
+    else:
+        print(report.describe())
+    return EXIT_INPUT if report.problems else EXIT_OK
+
+
+def _stats(store: GraphStore) -> dict[str, Any]:
+    graph = _analysis_graph(store)
+    by_type: Counter[str] = Counter()
+    by_district: Counter[str] = Counter()
+    by_sector: Counter[str] = Counter()
+    synthetic = 0
+    for _, d in graph.nodes(data=True):
+        if d.get("kind") != "organisation":
+            continue
+        by_type[d.get("org_type") or "?"] += 1
+        if d.get("district"):
+            by_district[d["district"]] += 1
+        for s in d.get("sectors") or ():
+            by_sector[s] += 1
+        synthetic += bool(d.get("synthetic"))
+    counts = store.counts()
+    return {
+        "total": sum(by_type.values()),
+        "synthetic": synthetic,
+        "events": counts.get("events", 0),
+        "programmes": counts.get("programmes", 0),
+        "relations": counts.get("relations", 0),
+        "by_type": dict(sorted(by_type.items())),
+        "by_district": dict(sorted(by_district.items())),
+        "by_sector": dict(sorted(by_sector.items())),
+    }
+
+
+def cmd_stats(args: argparse.Namespace, store: GraphStore) -> int:
+    stats = _stats(store)
+    if args.json:
+        _print_json(stats)
+        return EXIT_OK
+    from loaders.geography import load_districts
+
+    districts = load_districts()
+    print(f"Organisationen: {stats['total']} (davon synthetisch: {stats['synthetic']})")
+    print(f"Veranstaltungen: {stats['events']}, Förderprogramme: {stats['programmes']}, "
+          f"Beziehungen: {stats['relations']}")
+    print("\nNach Organisationstyp:")
+    for key, n in sorted(stats["by_type"].items(), key=lambda kv: -kv[1]):
+        print(f"  {n:>6}  {label('org_type', key)} ({key})")
+    print("\nNach Kreis / kreisfreier Stadt:")
+    for key, n in sorted(stats["by_district"].items(), key=lambda kv: -kv[1]):
+        name = districts[key].name if key in districts else "?"
+        print(f"  {n:>6}  {name} ({key})")
+    print("\nNach Handlungsfeld:")
+    for key, n in sorted(stats["by_sector"].items(), key=lambda kv: -kv[1]):
+        print(f"  {n:>6}  {label('sector', key)} ({key})")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, store: GraphStore) -> int:
+    from loaders import export
+
+    out = Path(args.out)
+    if args.format == "csv":
+        paths = export.export_csv(store, out, include_personal=args.include_personal)
+    elif args.format == "json":
+        paths = [export.export_json(store, out, include_personal=args.include_personal)]
+    else:
+        paths = [export.export_graphml(store, out, include_personal=args.include_personal)]
+    for path in paths:
+        print(f"geschrieben: {path}")
+    if not args.include_personal:
+        print("Personenbezogene Daten (Ansprechperson, E-Mail, Telefon) sind nicht enthalten; "
+              "--include-personal nimmt sie auf.")
+    return EXIT_OK
+
+
+def cmd_isolated(args: argparse.Namespace, store: GraphStore) -> int:
+    from graph.isolation import isolated_organisations
+
+    rows = isolated_organisations(_analysis_graph(store), today=_today(args), event_years=args.years,
+                                  district=_district_key(args.district),
+                                  org_type=_vocab("org_type", args.type, "Organisationstyp"))
+    if args.json:
+        _print_json(rows)
+    elif args.csv:
+        _print_csv([{**r, "reasons": [x["text"] for x in r["reasons"]],
+                     "codes": [x["code"] for x in r["reasons"]]} for r in rows],
+                   ["id", "name", "org_type", "city", "district", "codes", "reasons"])
+    else:
+        _print_table([{**r, "why": [x["text"] for x in r["reasons"]]} for r in rows],
+                     [("id", "Id"), ("name", "Name"), ("city", "Ort"), ("district", "Kreis"),
+                      ("why", "Warum")], empty="Keine isolierten Organisationen gefunden.")
+        if rows:
+            print(f"\n{len(rows)} Organisationen.")
+    return EXIT_OK
+
+
+def _resolve_org(graph, text: str) -> str:
+    from graph.lookup import resolve_organisation
+
+    return resolve_organisation(graph, text)
+
+
+def cmd_partners(args: argparse.Namespace, store: GraphStore) -> int:
+    from graph.partners import propose_partners
+
+    graph = _analysis_graph(store)
+    org_id = _resolve_org(graph, args.org)
+    rows = propose_partners(graph, org_id, top=args.top, max_km=args.max_km,
+                            sector=_vocab("sector", args.sector, "Handlungsfeld"))
+    if args.json:
+        _print_json(rows)
+        return EXIT_OK
+    print(f"Tandem-Vorschläge für {graph.nodes[org_id].get('name')} ({org_id}):\n")
+    _print_table(rows, [("score", "Punkte"), ("id", "Id"), ("name", "Name"), ("city", "Ort"),
+                        ("distance_km", "km"), ("reasons", "Gründe")],
+                 empty="Keine passenden Partner gefunden (Entfernung oder Handlungsfeld zu eng?).")
+    return EXIT_OK
+
+
+def cmd_tandems(args: argparse.Namespace, store: GraphStore) -> int:
+    from graph.cohort import plan_cohort
+
+    rows = plan_cohort(_analysis_graph(store), args.count, district=_district_key(args.district),
+                       max_km=args.max_km)
+    if args.json:
+        _print_json(rows)
+    else:
+        _print_table(rows, [("score", "Punkte"), ("mso_name", "MSO"), ("partner_name", "Partner"),
+                            ("distance_km", "km"), ("reasons", "Gründe")],
+                     empty="Keine Tandems möglich.")
+    return EXIT_OK
+
+
+def cmd_meeting(args: argparse.Namespace, store: GraphStore) -> int:
+    from graph.meeting import invitation_rows, plan_meeting
+
+    graph = _analysis_graph(store)
+    organisers = tuple(_resolve_org(graph, o) for o in args.organiser or ())
+    plan = plan_meeting(graph, args.capacity, today=_today(args), district=_district_key(args.district),
+                        regierungsbezirk=_region_name(args.region),
+                        topic=_vocab("sector", args.topic, "Thema (Handlungsfeld)"), tables=args.tables,
+                        organisers=organisers)
+    if args.json:
+        _print_json(plan)
+    elif args.csv:
+        rows = invitation_rows(plan)
+        _print_csv(rows, list(rows[0]) if rows else ["name"])
+    else:
+        _print_table(plan["invitees"], [("name", "Name"), ("org_type", "Typ"), ("city", "Ort"),
+                                        ("role", "Rolle"), ("reasons", "Warum")], empty="Niemand einzuladen.")
+        for number, table in enumerate(plan["tables"], start=1):
+            members = table["members"] if isinstance(table, dict) else table
+            names = [graph.nodes[m].get("name", m) for m in members]
+            print(f"\nTisch {number}: " + ", ".join(names))
+    return EXIT_OK
+
+
+def cmd_attend(args: argparse.Namespace, store: GraphStore) -> int:
+    from graph.lookup import resolve_event
+    from graph.meeting import attendance_relations
+    from loaders.files import read_table
+
+    from graph.model import RecordBatch
+
+    graph = _analysis_graph(store)
+    event_id = resolve_event(graph, args.event)
+    table = read_table(Path(args.file))
+    column = next((c for c in table.header if c.strip().casefold() in
+                   {"organisation", "organisation_id", "id", "name", "organisation_name", "org"}), None)
+    if column is None:
+        raise CliError(f"{args.file}: Spalte „organisation“ fehlt (Id oder Name je Zeile).")
+    org_ids, problems = [], []
+    for number, row in zip(table.row_numbers, table.rows, strict=True):
+        text = (row.get(column) or "").strip()
+        if not text:
+            continue
+        try:
+            org_ids.append(_resolve_org(graph, text))
+        except NotFound as exc:
+            problems.append(f"{args.file}, Zeile {number}, Spalte „{column}“: {exc}")
+    if problems:
+        raise CliError("Teilnahme nicht gespeichert:\n" + "\n".join(problems))
+    updated = dt.date.fromtimestamp(Path(args.file).stat().st_mtime).isoformat()
+    relations = attendance_relations(event_id, org_ids, source=Path(args.file).name, updated=updated)
+    summary = store.upsert(RecordBatch(relations=relations))
+    print(f"Teilnahme gespeichert: {len(set(org_ids))} Organisationen bei {graph.nodes[event_id].get('name')} "
+          f"({summary.relations} neu).")
+    return EXIT_OK
+
+
+def cmd_coverage(args: argparse.Namespace, store: GraphStore) -> int:
+    from graph.coverage import district_coverage, funding_mix
+    from graph.network import network_figures
+    from loaders.geography import load_districts
+
+    graph = _analysis_graph(store)
+    rows = district_coverage(graph, load_districts())
+    if args.json:
+        _print_json({"districts": rows, "funding_by_sector": funding_mix(graph, by="sector"),
+                     "network": network_figures(graph)})
+        return EXIT_OK
+    flat = [{k: v for k, v in r.items() if not isinstance(v, dict)} for r in rows]
+    if args.csv:
+        columns = list(flat[0]) if flat else ["district"]
+        _print_csv(flat, columns)
+        return EXIT_OK
+    _print_table(flat, [("district", "Schlüssel"), ("name", "Kreis"), ("mso_count", "MSO"),
+                        ("msos_per_100k", "MSO/100.000"), ("ki_present", "KI"), ("ia_count", "IA"),
+                        ("sectors_without_actor", "Handlungsfelder ohne Akteur")], empty="Keine Daten.")
+    figures = network_figures(graph)
+    print(f"\nNetzwerk: {figures.get('components')} Komponenten, Dichte {figures.get('density'):.5f}")
+    for broker in figures.get("brokers", [])[:5]:
+        print(f"  Brückenakteur: {broker.get('name')} ({broker.get('id')})")
+    return EXIT_OK
+
+
+def cmd_forget(args: argparse.Namespace, store: GraphStore) -> int:
+    graph = _analysis_graph(store)
+    org_id = _resolve_org(graph, args.org)
+    name = graph.nodes[org_id].get("name")
+    if not args.yes:
+        answer = input(f"„{name}“ ({org_id}) mit allen Beziehungen und personenbezogenen Daten löschen? [j/N] ")
+        if answer.strip().lower() not in {"j", "ja", "y", "yes"}:
+            print("Nichts gelöscht.")
+            return EXIT_OK
+    store.remove_organisation(org_id)
+    print(f"Gelöscht: {name} ({org_id}) mit allen Beziehungen, Förderungen und Kontaktdaten.")
+    return EXIT_OK
+
+
+def cmd_migrate(args: argparse.Namespace, store: GraphStore) -> int:
+    from graph.migrate import copy_graph
+
+    embedded = open_store(Settings.from_env({}, home=args.store_dir))
+    source, target = (embedded, store) if args.direction == "to-server" else (store, embedded)
+    if target is source or type(store).__name__ == "EmbeddedStore":
+        raise CliError("Für „migrate“ muss ein Server angegeben sein (--neo4j, NEO4J_URI oder FALKORDB_URL).")
+    summary = copy_graph(source, target)
+    print(f"Kopiert: {summary.organisations} Organisationen, {summary.events} Veranstaltungen, "
+          f"{summary.relations} Beziehungen, {summary.fundings} Förderungen.")
+    return EXIT_OK
+
+
+# -- parser ----------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="msonet",
+        description="Netzwerk-Explorer für Migrant*innenselbstorganisationen (MSO) und Regeldienste in NRW.",
+        epilog="Speicherort: --store, MSONET_HOME oder ~/.local/share/msonet. Server: --neo4j/NEO4J_URI "
+               "(mit NEO4J_USERNAME, NEO4J_PASSWORD, NEO4J_DATABASE) oder --falkordb/FALKORDB_URL.",
+    )
+    parser.add_argument("--store", metavar="ORDNER", help="Ordner des eingebetteten Speichers")
+    parser.add_argument("--neo4j", metavar="URI", help="Neo4j-Server statt eingebettetem Speicher")
+    parser.add_argument("--falkordb", metavar="URL", help="FalkorDB-Server statt eingebettetem Speicher")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="BEFEHL")
+
+    def add(name: str, func: Callable[..., int], help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("demo", cmd_demo, "Demodaten (reale Akteure + synthetische Population) in den Speicher laden")
+    p.add_argument("--seed", type=int, default=2024, help="Zufallsstartwert (Standard 2024)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--replace", action="store_true", help="vorhandene Daten ersetzen")
+    mode.add_argument("--if-empty", action="store_true", help="nur laden, wenn der Speicher leer ist")
+
+    p = add("load", cmd_load, "Dateien laden (CSV, XLSX, JSON, HSDS): Organisationen, Beziehungen, "
+                              "Veranstaltungen, Teilnahmen, Förderungen")
+    p.add_argument("paths", nargs="+", metavar="DATEI", help="eine oder mehrere Dateien")
+    p.add_argument("--skip-invalid", action="store_true", help="gültige Zeilen laden, ungültige melden")
+    p.add_argument("--kind", choices=["organisations", "relations", "events", "attendance", "funding", "hsds"],
+                   help="Dateiart erzwingen (sonst an den Spalten erkannt)")
+    p.add_argument("--json", action="store_true", help="Bericht als JSON")
+
+    p = add("stats", cmd_stats, "Kennzahlen: Organisationen nach Typ, Kreis und Handlungsfeld")
+    p.add_argument("--json", action="store_true", help="als JSON ausgeben")
+
+    p = add("export", cmd_export, "Alles exportieren (CSV-Ordner, JSON oder GraphML für Gephi)")
+    p.add_argument("--format", choices=["csv", "json", "graphml"], default="csv", help="Format (Standard csv)")
+    p.add_argument("--out", default="msonet-export", help="Zielordner (csv) oder Zieldatei")
+    p.add_argument("--include-personal", action="store_true",
+                   help="personenbezogene Daten (Ansprechperson, E-Mail, Telefon) mit exportieren")
+
+    p = add("isolated", cmd_isolated, "Isolierte Organisationen mit Begründung")
+    p.add_argument("--district", metavar="KREIS", help="Kreis/kreisfreie Stadt (Name oder 5-stelliger Schlüssel)")
+    p.add_argument("--type", metavar="TYP", help="Organisationstyp (z.B. mso)")
+    p.add_argument("--years", type=int, default=3, help="Zeitfenster für Veranstaltungen in Jahren (Standard 3)")
+    p.add_argument("--today", help=argparse.SUPPRESS)
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="als JSON ausgeben")
+    fmt.add_argument("--csv", action="store_true", help="als CSV ausgeben")
+
+    p = add("partners", cmd_partners, "Tandempartner für eine MSO vorschlagen")
+    p.add_argument("org", metavar="ORG", help="Id oder Name der MSO")
+    p.add_argument("--top", type=int, default=10, help="Anzahl Vorschläge (Standard 10)")
+    p.add_argument("--max-km", type=float, help="höchstens so weit entfernt")
+    p.add_argument("--sector", help="nur Partner in diesem Handlungsfeld")
+    p.add_argument("--json", action="store_true", help="als JSON ausgeben")
+
+    p = add("tandems", cmd_tandems, "N Tandems auf einmal planen (jede Organisation höchstens einmal)")
+    p.add_argument("--count", type=int, required=True, help="Anzahl Tandems")
+    p.add_argument("--district", metavar="KREIS", help="nur in diesem Kreis")
+    p.add_argument("--max-km", type=float, default=50, help="höchste Entfernung (Standard 50 km)")
+    p.add_argument("--json", action="store_true", help="als JSON ausgeben")
+
+    p = add("meeting", cmd_meeting, "Vernetzungstreffen planen: Einladungsliste und Tischgruppen")
+    p.add_argument("--capacity", type=int, required=True, help="Plätze")
+    area = p.add_mutually_exclusive_group()
+    area.add_argument("--district", metavar="KREIS", help="Kreis/kreisfreie Stadt")
+    area.add_argument("--region", metavar="RB", help="Regierungsbezirk (z.B. Arnsberg)")
+    p.add_argument("--topic", help="Thema als Handlungsfeld (z.B. child_youth)")
+    p.add_argument("--tables", type=int, default=4, help="Anzahl Tische (Standard 4)")
+    p.add_argument("--organiser", action="append", metavar="ORG", help="Veranstalter (mehrfach möglich)")
+    p.add_argument("--today", help=argparse.SUPPRESS)
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="als JSON ausgeben")
+    fmt.add_argument("--csv", action="store_true", help="Einladungsliste als CSV")
+
+    p = add("attend", cmd_attend, "Teilnahme an einer Veranstaltung nachtragen (Datei mit Spalte organisation)")
+    p.add_argument("event", metavar="VERANSTALTUNG", help="Id oder Name der Veranstaltung")
+    p.add_argument("file", metavar="DATEI", help="CSV/XLSX mit einer Spalte „organisation“ (Id oder Name)")
+
+    p = add("coverage", cmd_coverage, "Versorgung je Kreis: MSO je 100.000 Einw., KI/IA, weiße Flecken, "
+                                      "Fördermix; Netzwerkkennzahlen")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="als JSON ausgeben")
+    fmt.add_argument("--csv", action="store_true", help="als CSV ausgeben")
+
+    p = add("forget", cmd_forget, "Eine Organisation mit allen Beziehungen und Kontaktdaten löschen")
+    p.add_argument("org", metavar="ORG", help="Id oder Name")
+    p.add_argument("--yes", action="store_true", help="ohne Rückfrage")
+
+    p = add("migrate", cmd_migrate, "Daten zwischen eingebettetem Speicher und Server kopieren")
+    p.add_argument("direction", choices=["to-server", "from-server"],
+                   help="to-server: eingebettet -> Server; from-server: Server -> eingebettet")
+    p.add_argument("--store-dir", dest="store_dir", metavar="ORDNER",
+                   help="Ordner des eingebetteten Speichers (Standard: MSONET_HOME)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = Settings.from_env(home=args.store, neo4j_uri=args.neo4j, falkordb_url=args.falkordb)
+    if args.command == "migrate" and args.store_dir is None:
+        args.store_dir = str(settings.home)
+    try:
+        store = open_store(settings)
+    except StoreUnavailable as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return EXIT_STORE
+    except StoreError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return EXIT_STORE
+    try:
+        return args.func(args, store)
+    except ValidationError as exc:
+        print(f"Nichts geladen. {exc}", file=sys.stderr)
+        print("Tipp: --skip-invalid lädt die gültigen Zeilen und meldet die übrigen.", file=sys.stderr)
+        return EXIT_INPUT
+    except StoreError as exc:
+        print(f"Fehler beim Zugriff auf den {describe_backend(settings)}: {exc}", file=sys.stderr)
+        return EXIT_STORE
+    except GraphError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
