@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from graph.vocabulary import normalise_term
 
@@ -64,7 +64,7 @@ class Organisation:
 
     def properties(self) -> dict[str, object]:
         """Flat property map as stored on a graph node (lists as lists, no nested maps)."""
-        props = asdict(self)
+        props = _flat(self)
         props["sectors"] = list(self.sectors)
         props["kind"] = "organisation"
         return props
@@ -91,7 +91,7 @@ class Event:
     updated: str = ""
 
     def properties(self) -> dict[str, object]:
-        props = asdict(self)
+        props = _flat(self)
         props["sectors"] = list(self.sectors)
         props["kind"] = "event"
         return props
@@ -141,7 +141,7 @@ class Funding:
         return "prog-" + slugify(self.programme)
 
     def properties(self) -> dict[str, object]:
-        props = asdict(self)
+        props = _flat(self)
         props["type"] = "funded_by"
         return props
 
@@ -163,6 +163,11 @@ class RecordBatch:
         self.events.extend(other.events)
         self.relations.extend(other.relations)
         self.fundings.extend(other.fundings)
+
+
+def _flat(record: object) -> dict[str, object]:
+    # dataclasses.asdict deep-copies every value; the fields here are flat, so a plain read is enough
+    return {f.name: getattr(record, f.name) for f in fields(record)}  # type: ignore[arg-type]
 
 
 def slugify(text: str, limit: int = 60) -> str:
