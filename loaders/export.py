@@ -1,0 +1,210 @@
+"""Export the graph as CSV files, JSON or GraphML (Gephi) in the formats the loader reads back."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from graph.model import PERSONAL_FIELDS
+from loaders.files import FORMULA_CHARS
+
+__all__ = [
+    "export_csv",
+    "export_json",
+    "export_graphml",
+    "export_tables",
+    "neutralise_formula",
+    "ORGANISATION_HEADERS",
+    "EVENT_HEADERS",
+    "RELATION_HEADERS",
+    "FUNDING_HEADERS",
+    "EXPORT_FORMAT",
+]
+
+EXPORT_FORMAT = "msonet-export/1"
+
+# (header written, node/edge attribute); the headers are the loader's canonical column names.
+_ORGANISATION_COLUMNS = [
+    ("id", "id"), ("name", "name"), ("type", "org_type"), ("city", "city"), ("postcode", "postcode"),
+    ("address", "address"), ("sectors", "sectors"), ("website", "website"), ("founded", "founded"),
+    ("description", "description"), ("contact_person", "contact_person"), ("email", "email"),
+    ("phone", "phone"), ("synthetic", "synthetic"), ("source", "source"), ("updated", "updated"),
+]
+_EVENT_COLUMNS = [
+    ("id", "id"), ("name", "name"), ("type", "event_type"), ("date", "date"), ("city", "city"),
+    ("sectors", "sectors"), ("description", "description"), ("synthetic", "synthetic"), ("source", "source"),
+    ("updated", "updated"),
+]
+_RELATION_COLUMNS = [
+    ("source_id", "_u"), ("target_id", "_v"), ("type", "type"), ("since", "since"), ("note", "note"),
+    ("synthetic", "synthetic"), ("source", "source"), ("updated", "updated"),
+]
+_FUNDING_COLUMNS = [
+    ("id", "id"), ("organisation", "org_id"), ("programme", "programme"), ("kind", "funding_kind"),
+    ("amount", "amount"), ("year_from", "year_from"), ("year_to", "year_to"), ("sector", "sector"),
+    ("funder", "funder"), ("synthetic", "synthetic"), ("source", "source"), ("updated", "updated"),
+]
+
+ORGANISATION_HEADERS = [h for h, _ in _ORGANISATION_COLUMNS]
+EVENT_HEADERS = [h for h, _ in _EVENT_COLUMNS]
+RELATION_HEADERS = [h for h, _ in _RELATION_COLUMNS]
+FUNDING_HEADERS = [h for h, _ in _FUNDING_COLUMNS]
+
+
+def _graph(store_or_graph: Any) -> nx.MultiDiGraph:
+    if isinstance(store_or_graph, nx.Graph):
+        return store_or_graph
+    return store_or_graph.to_networkx()
+
+
+def neutralise_formula(text: str) -> str:
+    """Prefix ``'`` to a cell a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR).
+
+    Cells that already start with ``'`` before such a character get one more, so that the loader's
+    :func:`loaders.files.unescape_formula` gives back exactly the original text.
+    """
+    rest = text.lstrip("'")
+    return "'" + text if rest and rest[0] in FORMULA_CHARS else text
+
+
+def _tables(G: nx.MultiDiGraph, include_personal: bool) -> dict[str, tuple[list[tuple[str, str]], list[dict]]]:
+    """Rows per kind as attribute dicts, in a stable order (by id, edges by key)."""
+    org_columns = [c for c in _ORGANISATION_COLUMNS if include_personal or c[0] not in PERSONAL_FIELDS]
+    orgs, events, relations, fundings = [], [], [], []
+    for _node_id, data in sorted(G.nodes(data=True), key=lambda nd: str(nd[0])):
+        if data.get("kind") == "organisation":
+            orgs.append(data)
+        elif data.get("kind") == "event":
+            events.append(data)
+    for u, v, _key, data in sorted(G.edges(keys=True, data=True), key=lambda e: (str(e[2]), str(e[0]), str(e[1]))):
+        if data.get("type") == "funded_by":
+            fundings.append((v, data))
+        else:
+            relations.append({**data, "_u": u, "_v": v})
+
+    # The store takes a programme's attributes from the first funding naming it: put the funding that
+    # matches the stored programme first, so that a reload builds the same programme node.
+    def programme_first(item: tuple[str, dict]) -> tuple:
+        programme, data = item
+        node = G.nodes[programme] if programme in G else {}
+        same = all(node.get(a) == data.get(b) for a, b in (("name", "programme"), ("funding_kind", "funding_kind"),
+                                                          ("source", "source"), ("updated", "updated")))
+        return (str(programme), 0 if same else 1, str(data.get("id")))
+
+    fundings.sort(key=programme_first)
+    return {
+        "organisations": (org_columns, orgs),
+        "events": (_EVENT_COLUMNS, events),
+        "relations": (_RELATION_COLUMNS, relations),
+        "funding": (_FUNDING_COLUMNS, [d for _, d in fundings]),
+    }
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, float):
+        # Integers without ".0"; otherwise a decimal comma, which the loader reads unambiguously.
+        return str(int(value)) if value.is_integer() else repr(value).replace(".", ",")
+    return str(value)
+
+
+def export_tables(store_or_graph: Any, *, include_personal: bool = False) -> dict[str, list[dict[str, str]]]:
+    """The export rows per kind (``organisations``, ``events``, ``relations``, ``funding``) as text cells.
+
+    Cells are exactly what :func:`export_csv` writes before formula neutralisation.
+    """
+    tables = _tables(_graph(store_or_graph), include_personal)
+    return {kind: [{h: _cell(data.get(a)) for h, a in columns} for data in rows]
+            for kind, (columns, rows) in tables.items()}
+
+
+def export_csv(store_or_graph: Any, out_dir: Path | str, *, include_personal: bool = False,
+               delimiter: str = ";") -> list[Path]:
+    """Write ``organisations.csv``, ``events.csv``, ``relations.csv`` and ``funding.csv``.
+
+    The files use the loader's headers, UTF-8 with BOM and ``;`` (what German Excel expects), lists
+    joined with ``;``. Cells that a spreadsheet would run as a formula get a leading ``'``; the loader
+    removes it again, so loading the export rebuilds the same graph.
+
+    Parameters
+    ----------
+    store_or_graph
+        A store (anything with ``to_networkx()``) or a graph as :meth:`to_networkx` returns it.
+    out_dir
+        Folder for the files; created if missing. Existing files of these names are replaced.
+    include_personal
+        Also write contact person, e-mail and phone (left out by default).
+
+    Returns
+    -------
+    The paths written, in the order above.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    tables = _tables(_graph(store_or_graph), include_personal)
+    for kind, (columns, rows) in tables.items():
+        path = out / f"{kind}.csv"
+        with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh, delimiter=delimiter, lineterminator="\r\n")
+            writer.writerow([h for h, _ in columns])
+            for data in rows:
+                writer.writerow([neutralise_formula(_cell(data.get(a))) for _, a in columns])
+        paths.append(path)
+    return paths
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def export_json(store_or_graph: Any, path: Path | str, *, include_personal: bool = False) -> Path:
+    """Write one JSON object with the keys ``organisations``, ``events``, ``relations``, ``funding``.
+
+    Each is a list of objects with the same field names as the CSV headers (sectors as lists, numbers
+    as numbers, empty values as ``null``); the loader reads the file back as it is.
+    """
+    tables = _tables(_graph(store_or_graph), include_personal)
+    payload: dict[str, Any] = {"format": EXPORT_FORMAT}
+    for kind, (columns, rows) in tables.items():
+        payload[kind] = [{h: _json_value(data.get(a)) for h, a in columns} for data in rows]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def _graphml_attrs(data: dict[str, Any], include_personal: bool) -> dict[str, Any]:
+    attrs = {}
+    for key, value in data.items():
+        if value is None or (not include_personal and key in PERSONAL_FIELDS):
+            continue
+        if isinstance(value, list | tuple):
+            value = ";".join(str(v) for v in value)
+        elif key in ("amount", "lat", "lon") and not isinstance(value, bool):
+            value = float(value)  # one GraphML type per attribute, even if some amounts were whole numbers
+        attrs[key] = value
+    return attrs
+
+
+def export_graphml(store_or_graph: Any, path: Path | str, *, include_personal: bool = False) -> Path:
+    """Write the graph as GraphML for Gephi: lists joined as ``"a;b"``, empty values left out."""
+    G = _graph(store_or_graph)
+    H = nx.MultiDiGraph()
+    H.add_nodes_from((n, _graphml_attrs(d, include_personal)) for n, d in G.nodes(data=True))
+    H.add_edges_from((u, v, k, _graphml_attrs(d, include_personal)) for u, v, k, d in G.edges(keys=True, data=True))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nx.write_graphml(H, path)
+    return path

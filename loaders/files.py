@@ -1,0 +1,404 @@
+"""Read tables from CSV, Excel and JSON files into rows of text cells with spreadsheet row numbers."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from graph.errors import Problem, ValidationError
+from graph.vocabulary import normalise_term
+
+__all__ = [
+    "Table",
+    "KINDS",
+    "KIND_LABELS",
+    "JSON_KEYS",
+    "read_tables",
+    "read_table",
+    "read_bytes",
+    "decode_text",
+    "sniff_delimiter",
+    "unescape_formula",
+    "FORMULA_CHARS",
+]
+
+#: The file kinds msonet reads, in the order a load processes them.
+KINDS = ("organisations", "events", "relations", "attendance", "funding")
+
+#: German names of the file kinds (for messages and Excel sheet names).
+KIND_LABELS = {
+    "organisations": "Organisationen",
+    "events": "Veranstaltungen",
+    "relations": "Beziehungen",
+    "attendance": "Teilnahme",
+    "funding": "Förderungen",
+}
+
+#: Keys of the JSON export object and the kind each holds.
+JSON_KEYS = {
+    "organisations": "organisations", "organizations": "organisations", "organisationen": "organisations",
+    "events": "events", "veranstaltungen": "events",
+    "relations": "relations", "beziehungen": "relations",
+    "attendance": "attendance", "teilnahme": "attendance",
+    "funding": "funding", "fundings": "funding", "foerderungen": "funding",
+}
+
+# Excel sheet names that say which kind a sheet holds.
+_SHEET_NAMES = {normalise_term(k): v for k, v in JSON_KEYS.items()} | {
+    "orgs": "organisations", "ties": "relations", "teilnahmen": "attendance", "foerderung": "funding",
+}
+
+#: First characters that make spreadsheet programs treat a cell as a formula (CSV injection).
+FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
+
+_CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+_XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+
+
+@dataclass
+class Table:
+    """One table read from a file: headers as written and the data rows as text cells.
+
+    ``rows`` holds one ``{header: text}`` dict per data row and ``row_numbers`` the matching row
+    numbers as a user sees them in a spreadsheet (header = row 1, first data row = row 2) or, for
+    JSON, the item number starting at 1.
+    """
+
+    name: str
+    headers: list[str] = field(default_factory=list)
+    rows: list[dict[str, str]] = field(default_factory=list)
+    row_numbers: list[int] = field(default_factory=list)
+    kind_hint: str | None = None
+    modified: str | None = None
+    file: str = ""  # the file name (``name`` may add a sheet or JSON key)
+
+    @property
+    def header(self) -> list[str]:
+        """The headers (same as :attr:`headers`)."""
+        return self.headers
+
+    def add_row(self, number: int, cells: dict[str, str]) -> None:
+        self.row_numbers.append(number)
+        self.rows.append(cells)
+
+    def numbered(self) -> list[tuple[int, dict[str, str]]]:
+        """``(row number, cells)`` pairs."""
+        return list(zip(self.row_numbers, self.rows, strict=True))
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def unescape_formula(value: str) -> str:
+    r"""Undo the export's formula neutralisation: drop one leading ``'`` before ``= + - @`` (tab, CR).
+
+    The export prefixes ``'`` to every cell matching ``'*[=+\-@\t\r]...`` (so a value that itself
+    starts with ``'=`` survives too); this removes exactly that one ``'`` again.
+    """
+    if value.startswith("'"):
+        rest = value.lstrip("'")
+        if rest and rest[0] in FORMULA_CHARS:
+            return value[1:]
+    return value
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode file bytes: strict UTF-8 (with or without BOM) first, else Windows-1252.
+
+    Returns the text and the encoding name used.
+    """
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        # cp1252 leaves five bytes undefined; latin-1 maps every byte, so reading never fails here.
+        return data.decode("latin-1"), "latin-1"
+
+
+def sniff_delimiter(text: str) -> str:
+    """Pick ``;``, ``,`` or tab by counting them in the header line (outside quotes)."""
+    counts = dict.fromkeys(";,\t", 0)
+    quoted = False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "\r\n":
+            if any(counts.values()):
+                break
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=lambda c: counts[c])
+    # With no separator at all the file has one column; ',' is as good as any then.
+    return best if counts[best] else ","
+
+
+def _modified(path: Path) -> str:
+    return dt.date.fromtimestamp(path.stat().st_mtime).isoformat()
+
+
+def read_tables(path: Path | str, *, kind: str | None = None) -> list[Table]:
+    """Read every table of a CSV, XLSX or JSON file.
+
+    Parameters
+    ----------
+    path
+        The file. The format follows the suffix (``.csv``/``.txt``/``.tsv``, ``.xlsx``, ``.json``).
+    kind
+        Forced file kind; for workbooks it picks the sheet named like that kind, if there is one.
+
+    Returns
+    -------
+    A list of tables (a JSON export object or a workbook with sheets per kind gives several).
+
+    Raises
+    ------
+    ValidationError
+        When the file cannot be read at all (missing, wrong format, broken JSON).
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        message = f"eine lesbare Datei – sie kann nicht geöffnet werden ({exc.strerror})"
+        raise ValidationError([Problem(path.name, None, None, None, message)]) from exc
+    return read_bytes(path.name, data, kind=kind, modified=_modified(path))
+
+
+def read_table(path: Path | str, *, kind: str | None = None) -> Table:
+    """Read the first (or, with ``kind``, the matching) table of a file; see :func:`read_tables`."""
+    return read_tables(path, kind=kind)[0]
+
+
+def read_bytes(name: str, data: bytes, *, kind: str | None = None, modified: str | None = None) -> list[Table]:
+    """Read the tables of a file given as bytes (e.g. a browser upload); see :func:`read_tables`."""
+    suffix = Path(name).suffix.lower()
+    if suffix in _CSV_SUFFIXES:
+        tables = [_read_csv(name, data)]
+    elif suffix in _XLSX_SUFFIXES:
+        tables = _read_xlsx(name, data, kind)
+    elif suffix == ".json":
+        tables = _read_json(name, data)
+    elif suffix == ".xls":
+        raise ValidationError([Problem(name, None, None, None, "eine Datei im Format .xlsx – alte .xls-Dateien "
+                                       "bitte in Excel/LibreOffice als .xlsx oder .csv speichern")])
+    else:
+        raise ValidationError([Problem(name, None, None, None,
+                                       "eine Datei im Format .csv, .xlsx oder .json (Dateiendung prüfen)")])
+    for table in tables:
+        table.modified = modified
+        table.file = name
+    return tables
+
+
+# -- CSV -------------------------------------------------------------------------------------------
+def _read_csv(name: str, data: bytes) -> Table:
+    text, _encoding = decode_text(data)
+    delimiter = "\t" if name.lower().endswith(".tsv") else sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        records = list(reader)
+    except csv.Error as exc:
+        raise ValidationError([Problem(name, reader.line_num, None, None,
+                                       f"eine gültige CSV-Datei ({exc}); Anführungszeichen prüfen")]) from exc
+    return _table_from_records(name, [[unescape_formula(c) for c in rec] for rec in records])
+
+
+def _table_from_records(name: str, records: list[list[str]], *, first_row: int = 1,
+                        quiet_columns: frozenset[int] = frozenset()) -> Table:
+    """Build a table from raw records; the first non-empty record is the header.
+
+    ``quiet_columns`` are columns whose missing header is already reported (e.g. merged header cells).
+    """
+    header_index = next((i for i, rec in enumerate(records) if any(c.strip() for c in rec)), None)
+    if header_index is None:
+        message = "eine Tabelle mit Überschriften in der ersten Zeile – die Datei ist leer"
+        return Table(name, problems=[Problem(name, None, None, None, message)])
+    table = Table(name)
+    raw_headers = [h.strip().lstrip("\ufeff") for h in records[header_index]]
+    header_row = first_row + header_index
+    quiet = set(quiet_columns)
+    table.headers = _clean_headers(table, raw_headers, header_row, quiet)
+    for offset, rec in enumerate(records[header_index + 1:], start=header_index + 1):
+        row_number = first_row + offset
+        if not any(c.strip() for c in rec):
+            continue
+        cells: dict[str, str] = {}
+        for i, value in enumerate(rec):
+            header = table.headers[i] if i < len(table.headers) else ""
+            if not header:
+                if value.strip() and i not in quiet:
+                    table.problems.append(Problem(name, row_number, _column_letter(i), value,
+                                                  "keinen Wert in einer Spalte ohne Überschrift – bitte eine "
+                                                  "Überschrift ergänzen oder den Wert löschen"))
+                continue
+            cells[header] = value
+        table.add_row(row_number, cells)
+    return table
+
+
+def _clean_headers(table: Table, headers: list[str], row: int, quiet: set[int]) -> list[str]:
+    seen: dict[str, int] = {}
+    for i, header in enumerate(headers):
+        if not header:
+            continue
+        if header in seen:
+            table.problems.append(Problem(table.name, row, header, header,
+                                          f"eindeutige Spaltenüberschriften – „{header}“ steht in Spalte "
+                                          f"{_column_letter(seen[header])} und {_column_letter(i)}"))
+            headers[i] = ""
+            quiet.add(i)
+        else:
+            seen[header] = i
+    return headers
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+# -- Excel -----------------------------------------------------------------------------------------
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(name: str, data: bytes, kind: str | None) -> list[Table]:
+    import openpyxl  # imported here: only Excel users pay for it
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        # Not read-only: merged cell ranges are only known in the normal mode.
+        workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise ValidationError([Problem(name, None, None, None,
+                                       "eine gültige Excel-Datei (.xlsx) – die Datei ist beschädigt oder kein "
+                                       f"Excel-Format ({type(exc).__name__})")]) from exc
+    sheets = [ws for ws in workbook.worksheets if ws.max_row and any(
+        c is not None for row in ws.iter_rows(max_row=min(ws.max_row, 50), values_only=True) for c in row)]
+    named = [(ws, _SHEET_NAMES[normalise_term(ws.title)]) for ws in sheets
+             if normalise_term(ws.title) in _SHEET_NAMES]
+    if kind is not None:
+        chosen = [(ws, k) for ws, k in named if k == kind] or [(ws, None) for ws in sheets[:1]]
+    else:
+        chosen = named or [(ws, None) for ws in sheets[:1]]
+    if not chosen:
+        raise ValidationError([Problem(name, None, None, None, "eine Tabelle mit Daten – alle Blätter sind leer")])
+    many = len(workbook.worksheets) > 1
+    return [_sheet_table(f"{name} [{ws.title}]" if many else name, ws, hint) for ws, hint in chosen]
+
+
+def _sheet_table(name: str, ws, kind_hint: str | None) -> Table:
+    records = [[_cell_text(c) for c in row] for row in ws.iter_rows(values_only=True)]
+    header_row = next((i + 1 for i, rec in enumerate(records) if any(c.strip() for c in rec)), 1)
+    merged_header = frozenset(col - 1 for rng in ws.merged_cells.ranges if rng.min_row <= header_row <= rng.max_row
+                              for col in range(rng.min_col + 1, rng.max_col + 1))
+    table = _table_from_records(name, records, quiet_columns=merged_header)
+    table.kind_hint = kind_hint
+    for rng in ws.merged_cells.ranges:
+        if rng.min_row <= header_row <= rng.max_row:
+            table.problems.append(Problem(name, header_row, rng.coord, None,
+                                          f"eine Überschrift je Spalte – die Zellen {rng.coord} sind verbunden. "
+                                          "Bitte die Verbindung aufheben (Zellen verbinden ausschalten) und "
+                                          "jeder Spalte eine eigene Überschrift geben"))
+        elif rng.min_row > header_row:
+            table.warnings.append(f"{name}: Die Zellen {rng.coord} sind verbunden; nur die erste Zelle hat einen "
+                                  "Wert, die anderen gelten als leer.")
+    return table
+
+
+# -- JSON ------------------------------------------------------------------------------------------
+def _read_json(name: str, data: bytes) -> list[Table]:
+    text, _ = decode_text(data)
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError([Problem(name, exc.lineno, None, None,
+                                       f"gültiges JSON ({exc.msg}, Zeile {exc.lineno}, Zeichen {exc.colno})")]) from exc
+    if isinstance(payload, list):
+        return [_json_table(name, payload, None)]
+    if isinstance(payload, dict):
+        keys = {k: JSON_KEYS.get(normalise_term(k).replace(" ", "")) for k in payload}
+        if any(keys.values()):
+            tables = []
+            for key, kind in keys.items():
+                if kind is None:
+                    continue
+                items = payload[key]
+                if not isinstance(items, list):
+                    tables.append(Table(f"{name} [{key}]", kind_hint=kind, problems=[
+                        Problem(name, None, key, None, f"unter „{key}“ eine Liste von Objekten ([{{...}}, ...])")]))
+                    continue
+                if items:
+                    tables.append(_json_table(f"{name} [{key}]", items, kind))
+            unknown = [k for k, v in keys.items() if v is None and k not in ("format", "version", "exported")]
+            if unknown and tables:
+                tables[0].warnings.append(f"{name}: unbekannte Schlüssel werden ignoriert: {', '.join(unknown)}")
+            return tables
+    raise ValidationError([Problem(name, None, None, None,
+                                   "eine JSON-Liste von Objekten oder ein Objekt mit den Schlüsseln organisations, "
+                                   "events, relations, attendance, funding (wie beim Export)")])
+
+
+def _json_value(value: object) -> str | None:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not value.is_integer():
+        # Written with a decimal comma: the cell parsers read "1.125" the German way (as 1125).
+        return repr(value).replace(".", ",")
+    if isinstance(value, float):
+        return str(int(value))
+    if isinstance(value, int | str):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return ";".join(str(v) for v in value)
+    return None
+
+
+def _json_table(name: str, items: list, kind_hint: str | None) -> Table:
+    table = Table(name, kind_hint=kind_hint)
+    headers: dict[str, None] = {}
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            table.problems.append(Problem(name, number, None, _shorten(item),
+                                          "ein Objekt mit Feldern ({\"name\": ..., ...})"))
+            continue
+        cells = {}
+        for key, value in item.items():
+            key = str(key).strip()
+            text = _json_value(value)
+            if text is None:
+                table.problems.append(Problem(name, number, key, _shorten(value), "einen einfachen Wert (Text, "
+                                              "Zahl, true/false) oder eine Liste von Texten"))
+                continue
+            headers.setdefault(key)
+            cells[key] = text
+        table.add_row(number, cells)
+    table.headers = list(headers)
+    return table
+
+
+def _shorten(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)[:80]

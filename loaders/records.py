@@ -1,0 +1,686 @@
+"""Turn table rows into validated records, collecting every problem with file, row, column and a German fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graph.errors import Ambiguous, NotFound, Problem
+from graph.model import Event, Funding, Organisation, Place, RecordBatch, Relation, make_id
+from graph.vocabulary import (
+    EVENT_TYPES,
+    FUNDING_KINDS,
+    ORG_TYPES,
+    RELATION_TYPES,
+    SECTORS,
+    lookup_key,
+    normalise_term,
+)
+from loaders.columns import COLUMNS, accepted_spellings, match_headers
+from loaders.files import KIND_LABELS, Table
+
+__all__ = [
+    "RecordParser",
+    "TableResult",
+    "Resolver",
+    "parse_date",
+    "parse_year",
+    "parse_amount",
+    "parse_bool",
+    "split_list",
+    "EVENT_RELATIONS",
+]
+
+EVENT_RELATIONS = frozenset({"attended_event", "organised_event"})
+
+_EMAIL = re.compile(r"^[^@\s;,<>]+@[^@\s;,<>]+\.[^@\s;,<>.]{2,}$")
+_POSTCODE = re.compile(r"^\d{5}$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+_YEAR = re.compile(r"^\d{4}$")
+_YEAR_RANGE = re.compile(r"^(\d{4})\s*[-–/]\s*(\d{4})$")
+_LIST_SPLIT = re.compile(r"[;,|]")
+
+_ROLES = {
+    **dict.fromkeys(("attended", "attended event", "teilgenommen", "teilnahme", "teilnehmer", "teilnehmend",
+                     "gast", "participant"), "attended_event"),
+    **dict.fromkeys(("organised", "organized", "organised event", "veranstaltet", "veranstalter",
+                     "veranstalterin", "organisiert", "ausgerichtet", "ausrichter", "gastgeber", "organiser",
+                     "organizer", "host"), "organised_event"),
+}
+
+_TRUE = {"true", "ja", "j", "yes", "y", "1", "x", "wahr"}
+_FALSE = {"false", "nein", "n", "no", "0", "falsch", ""}
+
+
+# -- cell parsers (pure) ---------------------------------------------------------------------------
+def parse_date(text: str) -> str | None:
+    """ISO ``2024-06-14`` or German ``14.06.2024`` -> ISO date; ``None`` if it is no valid date."""
+    text = text.strip()
+    if text.endswith(" 00:00:00"):
+        text = text[:-9]
+    match = _ISO_DATE.match(text)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        match = _GERMAN_DATE.match(text)
+        if not match:
+            return None
+        day, month, year = (int(g) for g in match.groups())
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_year(text: str, low: int = 1800, high: int = 2100) -> int | None:
+    """A four-digit year within ``low``..``high`` (``"2019"`` or ``"2019.0"`` from spreadsheets)."""
+    text = text.strip()
+    if text.endswith(".0"):
+        text = text[:-2]
+    if not _YEAR.match(text):
+        return None
+    year = int(text)
+    return year if low <= year <= high else None
+
+
+def parse_amount(text: str) -> float | None:
+    """A money amount in German (``5.000,50``) or English (``5000.50``) notation; ``None`` if invalid.
+
+    A lone ``,`` is the decimal comma; a lone ``.`` followed by groups of three digits (``5.000``) is a
+    thousands separator, as German users write it; with both, the last one is the decimal mark.
+    """
+    text = text.strip().replace("€", "").replace("EUR", "").replace("\u00a0", "").replace(" ", "")
+    if not re.fullmatch(r"-?[\d.,]*\d[\d.,]*", text):
+        return None
+    if "," in text and "." in text:
+        decimal = "," if text.rfind(",") > text.rfind(".") else "."
+        thousands = "." if decimal == "," else ","
+        text = text.replace(thousands, "").replace(decimal, ".")
+    elif "," in text:
+        if text.count(",") > 1:
+            return None
+        text = text.replace(",", ".")
+    elif "." in text and re.fullmatch(r"-?\d{1,3}(\.\d{3})+", text):
+        text = text.replace(".", "")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def parse_bool(text: str) -> bool | None:
+    """``true/false``, ``ja/nein``, ``1/0``, ``x``; empty is ``False``; ``None`` if not a yes/no value."""
+    folded = text.strip().casefold()
+    if folded in _TRUE:
+        return True
+    if folded in _FALSE:
+        return False
+    return None
+
+
+def split_list(text: str) -> list[str]:
+    """Split a list cell at ``;``, ``,`` or ``|`` and drop empty parts."""
+    return [part.strip() for part in _LIST_SPLIT.split(text) if part.strip()]
+
+
+def _quote_list(items: list[str], limit: int = 3) -> str:
+    quoted = [f"„{i}“" for i in items[:limit]]
+    return ", ".join(quoted)
+
+
+def _close_names(key: str, names: dict[str, str]) -> list[str]:
+    """Normalised names like ``key``: similar spelling, or starting with it (``Coach`` -> ``Coach e.V.``)."""
+    close = difflib.get_close_matches(key, list(names), n=3, cutoff=0.75)
+    if len(close) < 3 and key:
+        close += sorted(n for n in names if n.startswith(key + " ") and n not in close)[: 3 - len(close)]
+    return close
+
+
+# -- name and id resolution ------------------------------------------------------------------------
+class Resolver:
+    """Find organisations and events by id or by name, in this load first and then in the store.
+
+    Names match after :func:`graph.vocabulary.normalise_term` (case, umlauts, punctuation folded). A
+    name shared by several organisations is ambiguous; the caller must then give the id.
+    """
+
+    def __init__(self, store: Any = None):
+        self.store = store
+        self._org_ids: dict[str, str] = {}           # id -> name (this load)
+        self._org_names: dict[str, list[str]] = {}   # normalised name -> ids (this load)
+        self._event_ids: dict[str, tuple[str, str]] = {}  # id -> (name, date)
+        self._event_names: dict[str, list[str]] = {}
+        self._invalid: dict[str, str] = {}            # id or normalised name -> "file, Zeile n"
+        self._store_orgs: tuple[dict[str, str], dict[str, list[str]]] | None = None
+        self._store_events: tuple[dict[str, tuple[str, str]], dict[str, list[str]]] | None = None
+
+    # registration
+    def add_organisation(self, org: Organisation) -> None:
+        self._org_ids[org.id] = org.name
+        ids = self._org_names.setdefault(normalise_term(org.name), [])
+        if org.id not in ids:
+            ids.append(org.id)
+
+    def add_event(self, event: Event) -> None:
+        self._event_ids[event.id] = (event.name, event.date)
+        ids = self._event_names.setdefault(normalise_term(event.name), [])
+        if event.id not in ids:
+            ids.append(event.id)
+
+    def mark_invalid(self, keys: list[str], where: str) -> None:
+        """Remember a record that failed validation, so references to it get a clear message."""
+        for key in keys:
+            if key:
+                self._invalid.setdefault(key, where)
+
+    # store indexes (built once, only when needed)
+    def _stored_orgs(self) -> tuple[dict[str, str], dict[str, list[str]]]:
+        if self._store_orgs is None:
+            ids: dict[str, str] = {}
+            names: dict[str, list[str]] = {}
+            for props in self.store.find_organisations() if self.store is not None else []:
+                ids[props["id"]] = props.get("name") or props["id"]
+                names.setdefault(normalise_term(props.get("name") or ""), []).append(props["id"])
+            self._store_orgs = (ids, names)
+        return self._store_orgs
+
+    def _stored_events(self) -> tuple[dict[str, tuple[str, str]], dict[str, list[str]]]:
+        if self._store_events is None:
+            ids: dict[str, tuple[str, str]] = {}
+            names: dict[str, list[str]] = {}
+            if self.store is not None:
+                view = getattr(self.store, "graph_view", None)
+                graph = view() if view is not None else self.store.to_networkx()
+                for node_id, props in graph.nodes(data=True):
+                    if props.get("kind") == "event":
+                        ids[node_id] = (props.get("name") or node_id, props.get("date") or "")
+                        names.setdefault(normalise_term(props.get("name") or ""), []).append(node_id)
+            self._store_events = (ids, names)
+        return self._store_events
+
+    def organisation(self, text: str) -> str:
+        """The id of the organisation that ``text`` names (an id or an exact name).
+
+        Raises
+        ------
+        NotFound, Ambiguous
+            With German messages and suggestions.
+        """
+        text = text.strip()
+        if text in self._org_ids:
+            return text
+        stored_ids, stored_names = self._stored_orgs()
+        if text in stored_ids:
+            return text
+        key = normalise_term(text)
+        ids = list(self._org_names.get(key, []))
+        ids += [i for i in stored_names.get(key, []) if i not in ids]
+        if len(ids) == 1:
+            return ids[0]
+        if len(ids) > 1:
+            raise Ambiguous(f"„{text}“ ist mehrdeutig: {len(ids)} Organisationen heißen so – bitte die Id "
+                            f"angeben: {', '.join(sorted(ids))}.", sorted(ids))
+        where = self._invalid.get(text) or self._invalid.get(key)
+        if where:
+            raise NotFound(f"die Organisation „{text}“ steht in {where}, die fehlerhaft ist – bitte dort korrigieren.")
+        names = {normalise_term(n): n for n in list(self._org_ids.values()) + list(stored_ids.values())}
+        close = _close_names(key, names)
+        raise NotFound(f"„{text}“ ist keine bekannte Organisation (weder Id noch Name, weder in dieser Ladung "
+                       "noch im Speicher) – bitte Schreibweise prüfen oder die Organisation zuerst laden.",
+                       [names[c] for c in close])
+
+    def event(self, text: str, date: str | None = None) -> str:
+        """The id of the event that ``text`` names (an id or a name; ``date`` picks among equal names)."""
+        text = text.strip()
+        if text in self._event_ids:
+            return text
+        stored_ids, stored_names = self._stored_events()
+        if text in stored_ids:
+            return text
+        key = normalise_term(text)
+        ids = list(self._event_names.get(key, []))
+        ids += [i for i in stored_names.get(key, []) if i not in ids]
+        if date and len(ids) > 1:
+            def date_of(i: str) -> str:
+                return (self._event_ids.get(i) or stored_ids.get(i) or ("", ""))[1]
+            ids = [i for i in ids if date_of(i) == date]
+        if len(ids) == 1:
+            return ids[0]
+        if len(ids) > 1:
+            raise Ambiguous(f"„{text}“ ist mehrdeutig: {len(ids)} Veranstaltungen heißen so – bitte die Id "
+                            f"angeben oder eine Spalte „Datum“ ergänzen: {', '.join(sorted(ids))}.", sorted(ids))
+        where = self._invalid.get(text) or self._invalid.get("event:" + key)
+        if where:
+            raise NotFound(f"die Veranstaltung „{text}“ steht in {where}, die fehlerhaft ist – bitte dort korrigieren.")
+        names = {normalise_term(n): n for n, _ in list(self._event_ids.values()) + list(stored_ids.values())}
+        close = _close_names(key, names)
+        raise NotFound(f"„{text}“ ist keine bekannte Veranstaltung (weder Id noch Name) – bitte Schreibweise "
+                       "prüfen oder die Veranstaltung zuerst laden.", [names[c] for c in close])
+
+
+# -- row access --------------------------------------------------------------------------------------
+class _Row:
+    """One data row with its location, for reading cells and reporting problems."""
+
+    def __init__(self, parser: RecordParser, table: Table, number: int, cells: dict[str, str],
+                 mapping: dict[str, str]):
+        self.parser, self.table, self.number, self.cells, self.mapping = parser, table, number, cells, mapping
+        self.problems: list[Problem] = []
+
+    def get(self, column: str) -> str:
+        header = self.mapping.get(column)
+        return (self.cells.get(header) or "").strip() if header else ""
+
+    def has(self, column: str) -> bool:
+        return column in self.mapping
+
+    def problem(self, column: str, value: str | None, expected: str) -> None:
+        self.problems.append(Problem(self.table.name, self.number, self.mapping.get(column, column),
+                                     value, expected))
+
+    @property
+    def where(self) -> str:
+        return f"{self.table.name}, Zeile {self.number}"
+
+
+def _vocab_expected(vocab: str, value: str) -> str:
+    what, table, examples = _VOCAB[vocab]
+    labels = {normalise_term(short): short for short, _ in table.values()}
+    labels.update({normalise_term(k): k for k in table})
+    close = difflib.get_close_matches(normalise_term(value), list(labels), n=2, cutoff=0.6) if value else []
+    empty = " – die Zelle ist leer" if not value else ""
+    text = (f"{what}, z.B. {examples[0]}, {examples[1]} oder „{examples[2]}“{empty} (Schlüssel oder deutsche "
+            "Bezeichnung, alle Werte: docs/columns.md)")
+    if close:
+        text += " – meinten Sie " + " oder ".join(f"„{labels[c]}“" for c in close) + "?"
+    return text
+
+
+_VOCAB = {
+    "org_type": ("ein Organisationstyp", ORG_TYPES, ("mso", "regular_service", "Kommunales Integrationszentrum (KI)")),
+    "sector": ("ein Handlungsfeld", SECTORS, ("child_youth", "health", "Eltern- und Familienarbeit")),
+    "relation_type": ("ein Beziehungstyp", RELATION_TYPES, ("cooperates_with", "member_of", "kooperiert mit")),
+    "event_type": ("ein Veranstaltungstyp", EVENT_TYPES, ("networking_meeting", "conference", "Vernetzungstreffen")),
+    "funding_kind": ("eine Förderart", FUNDING_KINDS, ("regular_funding", "project_funding", "Projektförderung")),
+}
+
+
+@dataclass
+class TableResult:
+    """What one table gave: its kind, number of data rows, records made and rows with problems."""
+
+    name: str
+    kind: str
+    rows: int = 0
+    records: int = 0
+    invalid_rows: int = 0
+
+
+# -- the parser ------------------------------------------------------------------------------------
+class RecordParser:
+    """Validate tables of any kind into one :class:`RecordBatch`, collecting all problems.
+
+    Parameters
+    ----------
+    store
+        Optional store: names and ids in relation, attendance and funding files may refer to
+        organisations and events already there.
+    gazetteer
+        Resolves place names (and postcodes) to :class:`graph.model.Place`; by default
+        :func:`loaders.gazetteer.default_gazetteer`.
+    today
+        Date used for ``updated`` when a table has no modification date (uploads).
+    """
+
+    def __init__(self, store: Any = None, gazetteer: Any = None, *, today: str | None = None):
+        if gazetteer is None:
+            from loaders.gazetteer import default_gazetteer
+
+            gazetteer = default_gazetteer()
+        self.gazetteer = gazetteer
+        self.resolver = Resolver(store)
+        self.batch = RecordBatch()
+        self.problems: list[Problem] = []
+        self.warnings: list[str] = []
+        self.today = today or dt.date.today().isoformat()
+        self._ids: dict[str, dict[str, tuple[str, str, object]]] = {k: {} for k in COLUMNS}
+        self._relation_keys: dict[str, tuple[str, Relation]] = {}
+        self._place_cache: dict[str, Place | NotFound] = {}
+        self._without_place: dict[str, list[int]] = {}
+
+    # public --------------------------------------------------------------------------------------
+    def parse_table(self, table: Table, kind: str) -> TableResult:
+        """Validate one table as file kind ``kind``; valid records go into :attr:`batch`."""
+        result = TableResult(table.name, kind, rows=len(table.rows))
+        self.problems.extend(table.problems)
+        self.warnings.extend(table.warnings)
+        mapping, unknown, clashes = match_headers(kind, table.headers)
+        header_row = None if table.name.lower().split(" [")[0].endswith(".json") else 1
+        if unknown:
+            self.warnings.append(f"{table.name}: unbekannte Spalten werden nicht übernommen: "
+                                 + ", ".join(f"„{u}“" for u in unknown)
+                                 + f" (erlaubte Spalten für {KIND_LABELS[kind]}: siehe docs/columns.md)")
+        for name, first, second in clashes:
+            self.problems.append(Problem(table.name, header_row, second, second,
+                                         f"nur eine Spalte „{name}“ – „{first}“ und „{second}“ meinen dasselbe; "
+                                         "bitte eine davon umbenennen oder löschen"))
+        missing = [c for c in COLUMNS[kind] if c.required and c.name not in mapping]
+        for col in missing:
+            self.problems.append(Problem(table.name, header_row, col.name, None,
+                                         f"eine Spalte „{col.name}“ für {KIND_LABELS[kind]} – sie fehlt; erlaubte "
+                                         f"Überschriften: {accepted_spellings(kind, col.name)}"))
+        if missing:
+            result.invalid_rows = len(table.rows)
+            return result
+        handler: Callable[[_Row], object | None] = getattr(self, "_" + kind)
+        bad_rows = {p.row for p in table.problems if p.row is not None}
+        for number, cells in table.numbered():
+            row = _Row(self, table, number, cells, mapping)
+            record = handler(row)
+            if row.problems or number in bad_rows:
+                self.problems.extend(row.problems)
+                result.invalid_rows += 1
+                self._mark_invalid(kind, row)
+            elif record is not None:
+                result.records += 1
+        rows = self._without_place.pop(table.name, [])
+        if rows:
+            shown = ", ".join(str(n) for n in rows[:10]) + (" …" if len(rows) > 10 else "")
+            self.warnings.append(f"{table.name}: {len(rows)} Organisation(en) ohne Ort (Zeilen {shown}) – sie "
+                                 "erscheinen auf keiner Karte und in keiner Kreis-Auswertung. Falls das nicht "
+                                 "gewollt ist (z.B. landesweit tätige Stellen), bitte die Spalte „Ort“ ausfüllen.")
+        return result
+
+    # helpers -------------------------------------------------------------------------------------
+    def _mark_invalid(self, kind: str, row: _Row) -> None:
+        if kind == "organisations":
+            self.resolver.mark_invalid([row.get("id"), normalise_term(row.get("name"))], row.where)
+        elif kind == "events":
+            self.resolver.mark_invalid([row.get("id"), "event:" + normalise_term(row.get("name"))], row.where)
+
+    def _provenance(self, row: _Row) -> tuple[bool, str, str]:
+        synthetic = parse_bool(row.get("synthetic"))
+        if synthetic is None:
+            row.problem("synthetic", row.get("synthetic"), "ja/nein bzw. true/false (oder leer = nein)")
+        updated_text = row.get("updated")
+        updated = parse_date(updated_text) if updated_text else (row.table.modified or self.today)
+        if updated is None:
+            row.problem("updated", updated_text, "ein Datum wie 2024-06-14 oder 14.06.2024 (oder leer = "
+                                                 "Änderungsdatum der Datei)")
+        source = row.get("source") or row.table.file or row.table.name
+        return bool(synthetic), source, updated or ""
+
+    def _vocab(self, row: _Row, column: str, vocab: str, *, required: bool = True) -> str | None:
+        value = row.get(column)
+        if not value:
+            if required:
+                row.problem(column, value, _vocab_expected(vocab, value))
+            return None
+        key = lookup_key(vocab, value)
+        if key is None:
+            row.problem(column, value, _vocab_expected(vocab, value))
+        return key
+
+    def _sectors(self, row: _Row, column: str = "sectors") -> tuple[str, ...]:
+        keys: list[str] = []
+        for part in split_list(row.get(column)):
+            key = lookup_key("sector", part)
+            if key is None:
+                row.problem(column, part, _vocab_expected("sector", part) + "; mehrere durch ; trennen")
+            elif key not in keys:
+                keys.append(key)
+        return tuple(keys)
+
+    def _place(self, row: _Row, column: str, text: str) -> Place | None:
+        cached = self._place_cache.get(text)
+        if cached is None:
+            try:
+                cached = self.gazetteer.resolve(text)
+            except NotFound as exc:
+                cached = exc
+            self._place_cache[text] = cached
+        if isinstance(cached, NotFound):
+            expected = "ein Ort in NRW (Stadt oder Gemeinde, z.B. Köln oder Lünen)"
+            if cached.suggestions:
+                expected += " – meinten Sie " + ", ".join(f"„{s}“" for s in cached.suggestions[:3]) + "?"
+            row.problem(column, text, expected)
+            return None
+        return cached
+
+    def _remember_id(self, kind: str, row: _Row, record_id: str, record: object, derived: bool) -> bool:
+        """Check that ``record_id`` is new in this load; ``False`` (and a problem) or skip if repeated."""
+        seen = self._ids[kind].get(record_id)
+        if seen is None:
+            self._ids[kind][record_id] = (row.table.name, row.where, record)
+            return True
+        table_name, where, other = seen
+        if other == record and table_name != row.table.name:
+            self.warnings.append(f"{row.where}: gleicher Eintrag wie {where} – nur einmal übernommen.")
+            return False
+        if derived:
+            label = {"organisations": "gleicher Name und Ort", "events": "gleicher Name und Datum",
+                     "funding": "gleiche Organisation, Programm und Jahre"}[kind]
+            row.problem("name" if kind != "funding" else "programme", None,
+                        f"einen Eintrag nur einmal – {label} wie in {where}; bitte doppelte Zeile löschen oder "
+                        "eine Spalte „id“ mit verschiedenen Ids ergänzen")
+        else:
+            row.problem("id", record_id, f"eine eindeutige Id – „{record_id}“ steht schon in {where}")
+        return False
+
+    def _reference(self, row: _Row, column: str, what: str, date: str | None = None) -> str | None:
+        text = row.get(column)
+        if not text:
+            row.problem(column, text, f"{'eine Veranstaltung' if what == 'event' else 'eine Organisation'} "
+                                      "(Id oder Name) – die Zelle ist leer")
+            return None
+        try:
+            return self.resolver.event(text, date) if what == "event" else self.resolver.organisation(text)
+        except Ambiguous as exc:
+            row.problem(column, text, "einen eindeutigen Namen oder die Id – " + str(exc).split(" Meinten Sie")[0])
+        except NotFound as exc:
+            message = str(exc).split(" Meinten Sie")[0]
+            if exc.suggestions:
+                message += " Meinten Sie " + ", ".join(f"„{s}“" for s in exc.suggestions) + "?"
+            row.problem(column, text, ("eine bekannte Veranstaltung" if what == "event"
+                                       else "eine bekannte Organisation") + " – " + message)
+        return None
+
+    # kinds ---------------------------------------------------------------------------------------
+    def _organisations(self, row: _Row) -> Organisation | None:
+        name = row.get("name")
+        if not name:
+            row.problem("name", name, "einen Namen der Organisation – die Zelle ist leer")
+        org_type = self._vocab(row, "type", "org_type")
+        city_text, postcode = row.get("city"), row.get("postcode")
+        if postcode and not _POSTCODE.match(postcode):
+            row.problem("postcode", postcode, "eine fünfstellige Postleitzahl, z.B. 50667 (oder leer lassen)")
+        place = None
+        if city_text:
+            place = self._place(row, "city", city_text)
+        elif postcode and _POSTCODE.match(postcode):
+            place = self.gazetteer.try_resolve(postcode)
+            if place is None:
+                row.problem("city", city_text, "ein Ort in NRW – die Zelle ist leer und die Postleitzahl "
+                                               f"{postcode} ist keinem Ort in NRW zugeordnet")
+        sectors = self._sectors(row)
+        founded_text = row.get("founded")
+        founded = parse_year(founded_text, 1800, dt.date.today().year + 1) if founded_text else None
+        if founded_text and founded is None:
+            row.problem("founded", founded_text, "ein Gründungsjahr als vierstellige Zahl, z.B. 1998 (oder leer)")
+        email = row.get("email") or None
+        if email and not _EMAIL.match(email):
+            row.problem("email", email, "eine E-Mail-Adresse wie info@beispiel.de (oder leer lassen)")
+        synthetic, source, updated = self._provenance(row)
+        if row.problems:
+            return None
+        assert org_type is not None
+        given_id = row.get("id")
+        if place is None:
+            self._without_place.setdefault(row.table.name, []).append(row.number)
+        org = Organisation(
+            id=given_id or make_id("org", name, place.name if place else None), name=name, org_type=org_type,
+            sectors=sectors, city=place.name if place else None, ags=place.ags if place else None,
+            district=place.district if place else None,
+            regierungsbezirk=place.regierungsbezirk if place else None, lat=place.lat if place else None,
+            lon=place.lon if place else None, postcode=postcode or None, address=row.get("address") or None,
+            website=row.get("website") or None, founded=founded, description=row.get("description") or None,
+            contact_person=row.get("contact_person") or None, email=email, phone=row.get("phone") or None,
+            synthetic=synthetic, source=source, updated=updated)
+        if not self._remember_id("organisations", row, org.id, org, not given_id):
+            return None
+        self.batch.organisations.append(org)
+        self.resolver.add_organisation(org)
+        return org
+
+    def _events(self, row: _Row) -> Event | None:
+        name = row.get("name")
+        if not name:
+            row.problem("name", name, "einen Titel der Veranstaltung – die Zelle ist leer")
+        event_type = self._vocab(row, "type", "event_type")
+        date_text = row.get("date")
+        date = parse_date(date_text)
+        if date is None:
+            row.problem("date", date_text, "ein gültiges Datum wie 2024-06-14 oder 14.06.2024"
+                        + (" – die Zelle ist leer" if not date_text else ""))
+        city_text = row.get("city")
+        place = self._place(row, "city", city_text) if city_text else None
+        sectors = self._sectors(row)
+        synthetic, source, updated = self._provenance(row)
+        if row.problems:
+            return None
+        assert event_type is not None and date is not None
+        given_id = row.get("id")
+        event = Event(
+            id=given_id or make_id("event", name, date), name=name, event_type=event_type, date=date,
+            city=place.name if place else None, ags=place.ags if place else None,
+            district=place.district if place else None, regierungsbezirk=place.regierungsbezirk if place else None,
+            lat=place.lat if place else None, lon=place.lon if place else None, sectors=sectors,
+            description=row.get("description") or None, synthetic=synthetic, source=source, updated=updated)
+        if not self._remember_id("events", row, event.id, event, not given_id):
+            return None
+        self.batch.events.append(event)
+        self.resolver.add_event(event)
+        return event
+
+    def _add_relation(self, row: _Row, rel: Relation, column: str) -> Relation | None:
+        key = rel.key
+        seen = self._relation_keys.get(key)
+        if seen is not None:
+            where, other = seen
+            if other.properties() == rel.properties():
+                self.warnings.append(f"{row.where}: dieselbe Beziehung steht schon in {where} – nur einmal übernommen.")
+                return None
+            row.problem(column, None, f"jede Beziehung nur einmal – dieselbe Beziehung ({rel.rel_type}) steht schon "
+                                      f"in {where} mit anderen Angaben; bitte eine Zeile löschen")
+            return None
+        self._relation_keys[key] = (row.where, rel)
+        self.batch.relations.append(rel)
+        return rel
+
+    def _since(self, row: _Row) -> str | None:
+        text = row.get("since")
+        if not text:
+            return None
+        year = parse_year(text, 1800, 2100)
+        value = str(year) if year is not None else parse_date(text)
+        if value is None:
+            row.problem("since", text, "ein Jahr wie 2019 oder ein Datum wie 14.06.2024 (oder leer)")
+        return value
+
+    def _relations(self, row: _Row) -> Relation | None:
+        rel_type = self._vocab(row, "type", "relation_type")
+        if rel_type == "funded_by":
+            row.problem("type", row.get("type"), "ein Beziehungstyp außer „wird gefördert durch“ – Förderungen "
+                        "bitte in einer eigenen Förderungs-Datei (Programm, Förderart, Betrag) angeben")
+            rel_type = None
+        source_id = self._reference(row, "source_id", "organisation")
+        target_what = "event" if rel_type in EVENT_RELATIONS else "organisation"
+        target_id = self._reference(row, "target_id", target_what)
+        if source_id and target_id and source_id == target_id:
+            row.problem("target_id", row.get("target_id"), "eine andere Organisation als in der ersten Spalte – "
+                        "keine Beziehung einer Organisation zu sich selbst")
+        since = self._since(row)
+        synthetic, source, updated = self._provenance(row)
+        if row.problems or rel_type is None or source_id is None or target_id is None:
+            return None
+        rel = Relation(source_id, target_id, rel_type, since=since, note=row.get("note") or None,
+                       synthetic=synthetic, source=source, updated=updated)
+        return self._add_relation(row, rel, "target_id")
+
+    def _attendance(self, row: _Row) -> Relation | None:
+        date_text = row.get("date")
+        date = parse_date(date_text) if date_text else None
+        if date_text and date is None:
+            row.problem("date", date_text, "ein Datum wie 2024-06-14 oder 14.06.2024 (oder leer)")
+        event_id = self._reference(row, "event", "event", date)
+        org_id = self._reference(row, "organisation", "organisation")
+        role_text = row.get("role")
+        role = "attended_event"
+        if role_text:
+            role = _ROLES.get(normalise_term(role_text)) or lookup_key("relation_type", role_text) or ""
+            if role not in EVENT_RELATIONS:
+                row.problem("role", role_text, "„teilgenommen“ (attended) oder „veranstaltet“ (organised), "
+                                               "leer = teilgenommen")
+        synthetic, source, updated = self._provenance(row)
+        if row.problems or event_id is None or org_id is None:
+            return None
+        rel = Relation(org_id, event_id, role, note=row.get("note") or None, synthetic=synthetic, source=source,
+                       updated=updated)
+        return self._add_relation(row, rel, "organisation")
+
+    def _years(self, row: _Row) -> tuple[int | None, int | None]:
+        year_text, from_text, to_text = row.get("year"), row.get("year_from"), row.get("year_to")
+        expected = "ein Jahr wie 2024"
+        year_from = year_to = None
+        if year_text:
+            match = _YEAR_RANGE.match(year_text)
+            if match:
+                year_from, year_to = parse_year(match.group(1), 1900), parse_year(match.group(2), 1900)
+            else:
+                year_from = year_to = parse_year(year_text, 1900)
+            if year_from is None or year_to is None:
+                row.problem("year", year_text, expected + " oder ein Zeitraum wie 2022-2024")
+        if from_text:
+            year_from = parse_year(from_text, 1900)
+            if year_from is None:
+                row.problem("year_from", from_text, expected)
+        if to_text:
+            year_to = parse_year(to_text, 1900)
+            if year_to is None:
+                row.problem("year_to", to_text, expected)
+        if year_from is not None and year_to is not None and year_to < year_from:
+            row.problem("year_to" if to_text else "year", to_text or year_text,
+                        f"ein Endjahr nicht vor dem Anfangsjahr {year_from}")
+        return year_from, year_to
+
+    def _funding(self, row: _Row) -> Funding | None:
+        org_id = self._reference(row, "organisation", "organisation")
+        programme = row.get("programme")
+        if not programme:
+            row.problem("programme", programme, "den Namen des Förderprogramms – die Zelle ist leer")
+        funding_kind = self._vocab(row, "kind", "funding_kind")
+        amount_text = row.get("amount")
+        amount = parse_amount(amount_text) if amount_text else None
+        if amount_text and (amount is None or amount < 0):
+            row.problem("amount", amount_text, "einen Betrag in Euro ab 0, z.B. 5.000,50 oder 5000.50 (oder leer)")
+        year_from, year_to = self._years(row)
+        sector = self._vocab(row, "sector", "sector", required=False)
+        synthetic, source, updated = self._provenance(row)
+        if row.problems or org_id is None or funding_kind is None:
+            return None
+        given_id = row.get("id")
+        years = [str(y) for y in (year_from, year_to) if y is not None]
+        funding = Funding(
+            id=given_id or make_id("fund", org_id, programme, *years), org_id=org_id, programme=programme,
+            funding_kind=funding_kind, amount=amount, year_from=year_from, year_to=year_to, sector=sector,
+            funder=row.get("funder") or None, synthetic=synthetic, source=source, updated=updated)
+        if not self._remember_id("funding", row, funding.id, funding, not given_id):
+            return None
+        self.batch.fundings.append(funding)
+        return funding
+
