@@ -16,7 +16,7 @@ from graph.backends import describe_backend, open_store
 from graph.errors import GraphError, NotFound, StoreError, StoreUnavailable, ValidationError
 from graph.settings import Settings
 from graph.store import GraphStore
-from graph.vocabulary import choices, label, lookup_key
+from graph.vocabulary import SECTORS, choices, label, lookup_key
 
 __all__ = ["main", "build_parser"]
 
@@ -51,22 +51,26 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, list | tuple):
         return "; ".join(_cell(v) if not isinstance(v, dict) else str(v.get("text", v)) for v in value)
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".")
     return str(value)
 
 
 def _print_table(rows: list[dict[str, Any]], columns: Sequence[tuple[str, str]], *, empty: str) -> None:
-    """A plain text table: (key, German heading) per column."""
+    """A plain text table: (key, German heading) per column; the last column is never cut short."""
     if not rows:
         print(empty)
         return
     cells = [[_cell(r.get(k)) for k, _ in columns] for r in rows]
-    widths = [min(48, max(len(h), *(len(c[i]) for c in cells))) for i, (_, h) in enumerate(columns)]
-    print("  ".join(h.ljust(w) for (_, h), w in zip(columns, widths, strict=True)))
+    widths = [min(40, max(len(h), *(len(c[i]) for c in cells))) for i, (_, h) in enumerate(columns)]
+    widths[-1] = max(len(columns[-1][1]), *(len(c[-1]) for c in cells))
+    print("  ".join(h.ljust(w) for (_, h), w in zip(columns, widths, strict=True)).rstrip())
     print("  ".join("-" * w for w in widths))
     for c in cells:
-        print("  ".join(v[:w].ljust(w) for v, w in zip(c, widths, strict=True)).rstrip())
+        print("  ".join(v if len(v) <= w else v[: w - 1] + "…" for v, w in
+                        zip((v.ljust(w) for v, w in zip(c, widths, strict=True)), widths, strict=True)).rstrip())
 
 
 def _district_key(text: str | None) -> str | None:
@@ -214,7 +218,7 @@ def cmd_isolated(args: argparse.Namespace, store: GraphStore) -> int:
                      "codes": [x["code"] for x in r["reasons"]]} for r in rows],
                    ["id", "name", "org_type", "city", "district", "codes", "reasons"])
     else:
-        _print_table([{**r, "why": [x["text"] for x in r["reasons"]]} for r in rows],
+        _print_table([{**r, "why": " ".join(x["text"] for x in r["reasons"])} for r in rows],
                      [("id", "Id"), ("name", "Name"), ("city", "Ort"), ("district", "Kreis"),
                       ("why", "Warum")], empty="Keine isolierten Organisationen gefunden.")
         if rows:
@@ -286,9 +290,8 @@ def cmd_meeting(args: argparse.Namespace, store: GraphStore) -> int:
 def cmd_attend(args: argparse.Namespace, store: GraphStore) -> int:
     from graph.lookup import resolve_event
     from graph.meeting import attendance_relations
-    from loaders.files import read_table
-
     from graph.model import RecordBatch
+    from loaders.files import read_table
 
     graph = _analysis_graph(store)
     event_id = resolve_event(graph, args.event)
@@ -328,13 +331,15 @@ def cmd_coverage(args: argparse.Namespace, store: GraphStore) -> int:
                      "network": network_figures(graph)})
         return EXIT_OK
     flat = [{k: v for k, v in r.items() if not isinstance(v, dict)} for r in rows]
+    for row in flat:
+        row["white_spots"] = len(row.get("sectors_without_actor") or ())
     if args.csv:
         columns = list(flat[0]) if flat else ["district"]
         _print_csv(flat, columns)
         return EXIT_OK
     _print_table(flat, [("district", "Schlüssel"), ("name", "Kreis"), ("mso_count", "MSO"),
                         ("msos_per_100k", "MSO/100.000"), ("ki_present", "KI"), ("ia_count", "IA"),
-                        ("sectors_without_actor", "Handlungsfelder ohne Akteur")], empty="Keine Daten.")
+                        ("white_spots", f"Handlungsfelder ohne Akteur (von {len(SECTORS)})")], empty="Keine Daten.")
     figures = network_figures(graph)
     print(f"\nNetzwerk: {figures.get('components')} Komponenten, Dichte {figures.get('density'):.5f}")
     for broker in figures.get("brokers", [])[:5]:
@@ -495,6 +500,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into head & co.
+        sys.stderr.close()
+        return EXIT_OK
     finally:
         store.close()
 
