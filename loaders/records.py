@@ -452,6 +452,23 @@ class RecordParser:
             return None
         return cached
 
+    def _located(self, row: _Row, city_text: str | None) -> Place | None:
+        """The place of a row from its 8-digit ``ags`` (exact) or else its ``city`` text."""
+        ags_text = row.get("ags")
+        if not ags_text:
+            return self._place(row, "city", city_text) if city_text else None
+        if not re.fullmatch(r"05\d{6}", ags_text):
+            row.problem("ags", ags_text, "einen 8-stelligen Gemeindeschlüssel aus NRW (beginnt mit 05), "
+                                         "z.B. 05315000 für Köln – oder die Spalte leer lassen")
+            return None
+        place = self._place(row, "ags", ags_text)
+        if place is not None and city_text:
+            named = self.gazetteer.try_resolve(city_text)
+            if named is not None and named.ags != place.ags:
+                row.problem("city", city_text, f"denselben Ort wie der Gemeindeschlüssel {ags_text} "
+                                               f"({place.name}) – bitte Ort oder AGS korrigieren")
+        return place
+
     def _remember_id(self, kind: str, row: _Row, record_id: str, record: object, derived: bool) -> bool:
         """Check that ``record_id`` is new in this load; ``False`` (and a problem) or skip if repeated."""
         seen = self._ids[kind].get(record_id)
@@ -499,10 +516,8 @@ class RecordParser:
         city_text, postcode = row.get("city"), row.get("postcode")
         if postcode and not _POSTCODE.match(postcode):
             row.problem("postcode", postcode, "eine fünfstellige Postleitzahl, z.B. 50667 (oder leer lassen)")
-        place = None
-        if city_text:
-            place = self._place(row, "city", city_text)
-        elif postcode and _POSTCODE.match(postcode):
+        place = self._located(row, city_text)
+        if place is None and not city_text and not row.get("ags") and postcode and _POSTCODE.match(postcode):
             place = self.gazetteer.try_resolve(postcode)
             if place is None:
                 row.problem("city", city_text, "ein Ort in NRW – die Zelle ist leer und die Postleitzahl "
@@ -547,8 +562,7 @@ class RecordParser:
         if date is None:
             row.problem("date", date_text, "ein gültiges Datum wie 2024-06-14 oder 14.06.2024"
                         + (" – die Zelle ist leer" if not date_text else ""))
-        city_text = row.get("city")
-        place = self._place(row, "city", city_text) if city_text else None
+        place = self._located(row, row.get("city"))
         sectors = self._sectors(row)
         synthetic, source, updated = self._provenance(row)
         if row.problems:
