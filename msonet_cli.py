@@ -275,7 +275,7 @@ def cmd_meeting(args: argparse.Namespace, store: GraphStore) -> int:
     if args.json:
         _print_json(plan)
     elif args.csv:
-        rows = invitation_rows(plan)
+        rows = invitation_rows(graph, plan, include_email=args.include_personal)
         _print_csv(rows, list(rows[0]) if rows else ["name"])
     else:
         _print_table(plan["invitees"], [("name", "Name"), ("org_type", "Typ"), ("city", "Ort"),
@@ -312,7 +312,10 @@ def cmd_attend(args: argparse.Namespace, store: GraphStore) -> int:
     if problems:
         raise CliError("Teilnahme nicht gespeichert:\n" + "\n".join(problems))
     updated = dt.date.fromtimestamp(Path(args.file).stat().st_mtime).isoformat()
-    relations = attendance_relations(event_id, org_ids, source=Path(args.file).name, updated=updated)
+    # ties already recorded keep their original provenance
+    known = {u for u, _, t in graph.in_edges(event_id, data="type") if t == "attended_event"}
+    relations = attendance_relations(event_id, [o for o in org_ids if o not in known],
+                                     source=Path(args.file).name, updated=updated)
     summary = store.upsert(RecordBatch(relations=relations))
     print(f"Teilnahme gespeichert: {len(set(org_ids))} Organisationen bei {graph.nodes[event_id].get('name')} "
           f"({summary.relations} neu).")
@@ -449,6 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="als JSON ausgeben")
     fmt.add_argument("--csv", action="store_true", help="Einladungsliste als CSV")
+    p.add_argument("--include-personal", action="store_true",
+                   help="E-Mail-Adressen (personenbezogen) in die Einladungsliste aufnehmen")
 
     p = add("attend", cmd_attend, "Teilnahme an einer Veranstaltung nachtragen (Datei mit Spalte organisation)")
     p.add_argument("event", metavar="VERANSTALTUNG", help="Id oder Name der Veranstaltung")

@@ -1,0 +1,196 @@
+"""Tests of the ``msonet`` command line: every command, its exit codes, --json output and German errors."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graph.store import STORE_FILE
+from msonet_cli import build_parser, main
+
+GOOD = Path(__file__).parent / "data" / "good"
+FILES = [GOOD / n for n in ("organisationen.csv", "veranstaltungen.csv", "beziehungen.csv", "teilnahme.csv",
+                            "foerderungen.csv")]
+TODAY = "2025-01-15"
+
+
+def run(capsys, store, *args):
+    code = main(["--store", str(store), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def loaded(tmp_path, capsys):
+    store = tmp_path / "store"
+    code, out, err = run(capsys, store, "load", *map(str, FILES))
+    assert code == 0, err
+    return store
+
+
+def _digest(store: Path) -> str:
+    return hashlib.sha256((store / STORE_FILE).read_bytes()).hexdigest()
+
+
+def test_every_command_has_german_help(capsys):
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse keeps them here
+    assert set(commands) == {"demo", "load", "stats", "export", "isolated", "partners", "tandems", "meeting",
+                             "attend", "coverage", "forget", "migrate"}
+    for name in commands:
+        with pytest.raises(SystemExit) as exit_info:
+            main([name, "--help"])
+        assert exit_info.value.code == 0
+        assert "usage: msonet" in capsys.readouterr().out
+    result = subprocess.run([sys.executable, "-m", "msonet_cli", "--help"], capture_output=True, text=True,
+                            cwd=Path(__file__).parent.parent, check=True)
+    assert "Netzwerk-Explorer" in result.stdout
+
+
+def test_load_is_idempotent_and_stats_count_everything(loaded, capsys):
+    before = _digest(loaded)
+    code, out, _ = run(capsys, loaded, "load", *map(str, FILES))
+    assert code == 0 and "Geladen: 0 Organisationen" in out
+    assert _digest(loaded) == before
+    code, out, _ = run(capsys, loaded, "stats", "--json")
+    stats = json.loads(out)
+    assert stats["total"] == 5 and stats["events"] == 2
+    assert stats["by_type"] == {"mso": 2, "municipal_integration_centre": 1, "regular_service": 2}
+    assert stats["by_district"] == {"05315": 2, "05911": 2, "05978": 1}
+    assert stats["by_sector"]["child_youth"] == 2
+    code, out, _ = run(capsys, loaded, "stats")
+    assert "Organisationen: 5" in out and "Köln (05315)" in out
+
+
+def test_invalid_file_loads_nothing_and_exits_non_zero(loaded, tmp_path, capsys):
+    bad = tmp_path / "neu.csv"
+    bad.write_text("name;type;city\nGut e.V.;mso;Köln\nSchlecht e.V.;Raumschiff;Kölle\n", encoding="utf-8")
+    before = _digest(loaded)
+    code, _, err = run(capsys, loaded, "load", str(bad))
+    assert code == 1
+    assert "neu.csv, Zeile 3, Spalte „type“" in err and "neu.csv, Zeile 3, Spalte „city“" in err
+    assert "--skip-invalid" in err
+    assert _digest(loaded) == before
+    code, out, _ = run(capsys, loaded, "load", "--skip-invalid", "--json", str(bad))
+    report = json.loads(out)
+    assert code == 1 and report["written"]["organisations"] == 1 and len(report["problems"]) == 2
+
+
+def test_demo_refuses_to_overwrite_then_replaces(loaded, tmp_path, capsys):
+    code, _, err = run(capsys, loaded, "demo")
+    assert code == 1 and "--replace" in err
+    code, out, _ = run(capsys, loaded, "demo", "--if-empty")
+    assert code == 0 and "bereits 5 Organisationen" in out
+    code, out, _ = run(capsys, loaded, "demo", "--replace")
+    assert code == 0 and "Demodaten geladen" in out
+    stats = json.loads(run(capsys, loaded, "stats", "--json")[1])
+    assert stats["total"] > 4000 and stats["by_type"]["municipal_integration_centre"] == 54
+    assert "Brückenbauer e.V." not in (loaded / STORE_FILE).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "graphml"])
+def test_export_round_trips_through_load(loaded, tmp_path, capsys, fmt):
+    target = tmp_path / ("out" if fmt == "csv" else f"out.{fmt}")
+    code, out, _ = run(capsys, loaded, "export", "--format", fmt, "--out", str(target))
+    assert code == 0 and "geschrieben" in out
+    if fmt == "graphml":
+        assert "<graphml" in target.read_text(encoding="utf-8")
+        return
+    fresh = tmp_path / "fresh"
+    paths = sorted(target.iterdir()) if fmt == "csv" else [target]
+    code, _, err = run(capsys, fresh, "load", *map(str, paths))
+    assert code == 0, err
+    assert json.loads(run(capsys, fresh, "stats", "--json")[1]) == json.loads(
+        run(capsys, loaded, "stats", "--json")[1])
+
+
+def test_isolated_json_rows_have_codes(loaded, capsys):
+    code, out, _ = run(capsys, loaded, "isolated", "--json", "--today", TODAY)
+    rows = json.loads(out)
+    assert code == 0 and rows
+    for row in rows:
+        assert {"id", "name", "reasons"} <= set(row)
+        assert all({"code", "text"} <= set(r) for r in row["reasons"])
+    codes = {r["code"] for row in rows for r in row["reasons"]}
+    assert codes <= {"no_ties", "no_regular_service_tie", "no_recent_event", "small_component"}
+    code, out, _ = run(capsys, loaded, "isolated", "--csv", "--district", "Bochum", "--today", TODAY)
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and table and all(r["district"] == "05911" for r in table)
+
+
+def test_partners_by_name_and_unknown_name(loaded, capsys):
+    code, out, _ = run(capsys, loaded, "partners", "Frauenforum Morgenrot", "--json")
+    rows = json.loads(out)
+    assert code == 0 and rows
+    assert all({"id", "name", "score", "reasons"} <= set(r) for r in rows)
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+    code, _, err = run(capsys, loaded, "partners", "Frauenforum Morgenrod")
+    assert code == 1 and "Frauenforum Morgenrot" in err  # suggestion
+    code, _, err = run(capsys, loaded, "partners", "x", "--sector", "Raumfahrt")
+    assert code == 1
+
+
+def test_tandems_meeting_coverage(loaded, capsys):
+    code, out, _ = run(capsys, loaded, "tandems", "--count", "2", "--max-km", "100", "--json")
+    pairs = json.loads(out)
+    assert code == 0 and pairs
+    used = [p["mso_id"] for p in pairs] + [p["partner_id"] for p in pairs]
+    assert len(used) == len(set(used))
+    code, out, _ = run(capsys, loaded, "meeting", "--capacity", "4", "--tables", "2", "--json", "--today", TODAY)
+    plan = json.loads(out)
+    assert code == 0 and 0 < len(plan["invitees"]) <= 4 and len(plan["tables"]) == 2
+    code, out, _ = run(capsys, loaded, "meeting", "--capacity", "4", "--csv", "--today", TODAY)
+    assert code == 0 and len(list(csv.reader(io.StringIO(out)))) >= 2
+    code, out, _ = run(capsys, loaded, "coverage", "--json")
+    data = json.loads(out)
+    assert code == 0 and len(data["districts"]) == 53
+    koeln = next(d for d in data["districts"] if d["district"] == "05315")
+    assert koeln["mso_count"] == 1
+    code, out, _ = run(capsys, loaded, "coverage", "--csv")
+    assert code == 0 and len(list(csv.DictReader(io.StringIO(out)))) == 53
+
+
+def test_attend_records_new_ties(loaded, tmp_path, capsys):
+    attendance = tmp_path / "teilnahme.csv"
+    attendance.write_text("organisation\nSeniorentreff Am Markt\nFrauenforum Morgenrot\n", encoding="utf-8")
+    code, out, err = run(capsys, loaded, "attend", "Fachtag Teilhabe", str(attendance))
+    assert code == 0, err
+    assert "1 neu" in out  # Frauenforum was already recorded
+    attendance.write_text("organisation\nNiemand e.V.\n", encoding="utf-8")
+    code, _, err = run(capsys, loaded, "attend", "Fachtag Teilhabe", str(attendance))
+    assert code == 1 and "Zeile 2" in err
+
+
+def test_forget_removes_organisation_and_personal_data(tmp_path, capsys):
+    source = tmp_path / "orgs.csv"
+    source.write_text("name;type;city;email\nGeheim e.V.;mso;Köln;vorstand@geheim.example\n"
+                      "Offen e.V.;mso;Köln;\n", encoding="utf-8")
+    store = tmp_path / "store"
+    assert run(capsys, store, "load", str(source))[0] == 0
+    assert "vorstand@geheim.example" in (store / STORE_FILE).read_text(encoding="utf-8")
+    code, out, _ = run(capsys, store, "forget", "Geheim e.V.", "--yes")
+    assert code == 0 and "Gelöscht" in out
+    assert "vorstand@geheim.example" not in (store / STORE_FILE).read_text(encoding="utf-8")
+    assert json.loads(run(capsys, store, "stats", "--json")[1])["total"] == 1
+
+
+def test_unreadable_store_and_unreachable_server_exit_3(tmp_path, capsys):
+    (tmp_path / STORE_FILE).write_text("kaputt", encoding="utf-8")
+    code, _, err = run(capsys, tmp_path, "stats")
+    assert code == 3 and "kann nicht gelesen werden" in err
+    code = main(["--falkordb", "redis://:streng-geheim@127.0.0.1:1/g", "stats"])
+    _, err = capsys.readouterr()
+    assert code == 3 and "streng-geheim" not in err and "Fehler" in err
+
+
+def test_console_script_is_installed():
+    exe = shutil.which("msonet")
+    assert exe, "msonet ist nicht installiert (pip install -e .)"
