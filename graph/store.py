@@ -235,6 +235,13 @@ class EmbeddedStore:
             self._refresh()
             graph = self._graph
             problems = check_references(batch, lambda n: graph.nodes[n].get("kind") if n in graph else None)
+            for kind, records in (("organisation", batch.organisations), ("event", batch.events)):
+                for record in records:
+                    stored = graph.nodes[record.id].get("kind") if record.id in graph else None
+                    if stored is not None and stored != kind:
+                        problems.append(Problem(record.source or "Eingabe", None, "id", record.id,
+                                                "eine Id, die noch nicht für eine andere Art von Eintrag "
+                                                "vergeben ist – bitte eine eigene Id wählen"))
             if problems:
                 raise ValidationError(problems)
             # Changes go straight into the live graph: every check that can fail has run above, and if
