@@ -1,0 +1,254 @@
+"""Offline maps of NRW as plotly figures: district choropleths and organisation points, no tile server."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+from graph.render import ORG_TYPE_COLOURS, UNKNOWN_COLOUR, escape_text
+from graph.vocabulary import label
+
+__all__ = [
+    "NRW_CENTER",
+    "NRW_ZOOM",
+    "MAP_STYLE",
+    "POINT_GROUPS",
+    "choropleth_figure",
+    "points_figure",
+    "add_points",
+    "point_rows",
+    "zoom_for_height",
+]
+
+NRW_CENTER = {"lat": 51.47, "lon": 7.55}
+NRW_ZOOM = 6.1  # fits NRW into a map about 480 px high
+#: "white-bg" needs no tiles, sprites or glyphs: the map draws with no network access.
+MAP_STYLE = "white-bg"
+
+#: Point layers of the coverage map: (legend label, org types, colour, marker size).
+POINT_GROUPS: list[tuple[str, frozenset[str], str, int]] = [
+    ("Kommunales Integrationszentrum (KI)", frozenset({"municipal_integration_centre"}),
+     ORG_TYPE_COLOURS["municipal_integration_centre"], 11),
+    ("Integrationsagentur (IA)", frozenset({"integration_agency"}), ORG_TYPE_COLOURS["integration_agency"], 9),
+    ("MSO", frozenset({"mso", "mso_network", "mso_federation"}), ORG_TYPE_COLOURS["mso"], 6),
+]
+
+
+def zoom_for_height(height: int) -> float:
+    """Map zoom at which NRW fills a map of ``height`` pixels (about as wide as high at this latitude)."""
+    return round(min(6.6, max(5.5, NRW_ZOOM + math.log2(max(height, 1) / 480))), 2)
+
+
+def _layout(fig: go.Figure, geojson: Mapping[str, Any] | None, height: int) -> go.Figure:
+    layers = []
+    if geojson is not None:
+        # District borders as a line layer: orientation without any tile server.
+        layers.append({"sourcetype": "geojson", "source": geojson, "type": "line", "color": "#8c8c8c",
+                       "line": {"width": 0.6}, "below": "traces"})
+    fig.update_layout(
+        map={"style": MAP_STYLE, "center": NRW_CENTER, "zoom": zoom_for_height(height), "layers": layers},
+        margin={"l": 0, "r": 0, "t": 30, "b": 0},
+        height=height,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 0.0, "xanchor": "left", "x": 0.0,
+                "bgcolor": "rgba(255,255,255,0.8)"},
+        paper_bgcolor="white",
+    )
+    return fig
+
+
+def _fmt(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.1f}".replace(",", "\u202f").replace(".", ",")
+    return str(value)
+
+
+def choropleth_figure(
+    geojson: Mapping[str, Any],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    value: str,
+    value_label: str,
+    key: str = "district",
+    name: str = "name",
+    hover: Sequence[tuple[str, str]] = (),
+    colorscale: str = "Blues",
+    zmin: float | None = None,
+    zmax: float | None = None,
+    title: str | None = None,
+    height: int = 620,
+) -> go.Figure:
+    """A choropleth of districts coloured by ``row[value]``.
+
+    Parameters
+    ----------
+    geojson
+        FeatureCollection whose features carry ``properties.key`` (5-digit district key).
+    rows
+        One mapping per district with ``row[key]`` = district key, ``row[name]`` and ``row[value]``.
+    value, value_label
+        Column to colour by and its German label (colour bar and hover).
+    hover
+        Further ``(column, German label)`` pairs shown on hover.
+
+    Returns
+    -------
+    A ``plotly.graph_objects.Figure`` with one ``Choroplethmap`` trace on a blank ("white-bg") map.
+    """
+    locations, z, text = [], [], []
+    for row in rows:
+        raw = row.get(value)
+        number = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else math.nan
+        locations.append(str(row[key]))
+        z.append(number)
+        lines = [f"<b>{escape_text(row.get(name) or row[key])}</b>", f"{escape_text(value_label)}: {_fmt(raw)}"]
+        lines += [f"{escape_text(lab)}: {escape_text(_fmt(row.get(col)))}" for col, lab in hover]
+        text.append("<br>".join(lines))
+    fig = go.Figure(go.Choroplethmap(
+        geojson=dict(geojson),
+        featureidkey="properties.key",
+        locations=locations,
+        z=z,
+        text=text,
+        hoverinfo="text",
+        colorscale=colorscale,
+        zmin=zmin,
+        zmax=zmax,
+        marker={"opacity": 0.75, "line": {"width": 0.8, "color": "#ffffff"}},
+        # Colour bar inside the map, top left where NRW borders the Netherlands, so the map keeps its width.
+        colorbar={"title": {"text": _short_title(value_label), "side": "top"}, "thickness": 12,
+                  "len": 0.45, "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top",
+                  "bgcolor": "rgba(255,255,255,0.85)", "outlinewidth": 0},
+        name=escape_text(value_label),
+    ))
+    if title:
+        fig.update_layout(title={"text": escape_text(title), "x": 0.01, "font": {"size": 15}})
+    return _layout(fig, None, height)
+
+
+def _short_title(text: str, limit: int = 28) -> str:
+    """Escaped colour bar title, broken into lines of about ``limit`` characters."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > limit:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "<br>".join(escape_text(x) for x in lines)
+
+
+def point_rows(nodes: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Organisations with coordinates, reduced to what a map point needs."""
+    rows = []
+    for d in nodes:
+        lat, lon = d.get("lat"), d.get("lon")
+        if isinstance(lat, int | float) and isinstance(lon, int | float):
+            rows.append({"id": d.get("id"), "name": d.get("name") or d.get("id") or "", "org_type": d.get("org_type"),
+                         "city": d.get("city") or "", "lat": float(lat), "lon": float(lon)})
+    return rows
+
+
+def _jitter(rows: Sequence[Mapping[str, Any]]) -> list[tuple[float, float]]:
+    """Spread points that share a municipality point on a small spiral so each stays visible and hoverable."""
+    seen: dict[tuple[float, float], int] = {}
+    out = []
+    for row in rows:
+        base = (round(row["lat"], 5), round(row["lon"], 5))
+        i = seen.get(base, 0)
+        seen[base] = i + 1
+        if i == 0:
+            out.append((row["lat"], row["lon"]))
+            continue
+        # Golden-angle spiral: a city's organisations form a small cloud around its point, each hoverable.
+        angle, radius = i * 2.4, 0.008 * math.sqrt(i)
+        out.append((row["lat"] + radius * math.sin(angle), row["lon"] + radius * math.cos(angle) * 1.6))
+    return out
+
+
+def add_points(
+    fig: go.Figure,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    name: str,
+    colour: str,
+    size: int = 8,
+    extra: Mapping[str, Sequence[str]] | None = None,
+) -> go.Figure:
+    """Add one point layer (a legend entry) to ``fig``; names and extra hover lines are escaped.
+
+    ``extra`` maps an organisation id to further hover lines (e.g. the reasons it is listed).
+    """
+    if not rows:
+        return fig
+    points = _jitter(rows)
+    hover = []
+    for row in rows:
+        lines = [f"<b>{escape_text(row.get('name'))}</b>"]
+        if row.get("org_type"):
+            lines.append(escape_text(label("org_type", row["org_type"])))
+        if row.get("city"):
+            lines.append(escape_text(row["city"]))
+        lines += [escape_text(x) for x in (extra or {}).get(row.get("id") or "", ())]
+        hover.append("<br>".join(lines))
+    fig.add_trace(go.Scattermap(
+        lat=[p[0] for p in points],
+        lon=[p[1] for p in points],
+        mode="markers",
+        marker={"size": size, "color": colour, "opacity": 0.85},
+        hovertext=hover,
+        hoverinfo="text",
+        name=escape_text(name),
+        customdata=[row.get("id") for row in rows],
+    ))
+    return fig
+
+
+def points_figure(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    geojson: Mapping[str, Any] | None = None,
+    by_type: bool = True,
+    highlight: Sequence[Mapping[str, Any]] = (),
+    highlight_name: str = "Ausgewählt",
+    extra: Mapping[str, Sequence[str]] | None = None,
+    title: str | None = None,
+    height: int = 560,
+) -> go.Figure:
+    """Organisations as points on a blank NRW map with district borders.
+
+    Parameters
+    ----------
+    rows
+        Mappings with ``id``, ``name``, ``org_type``, ``city``, ``lat``, ``lon`` (see :func:`point_rows`).
+    geojson
+        District borders to draw underneath (optional).
+    by_type
+        One coloured layer per organisation type; otherwise one layer.
+    highlight
+        Points drawn on top, larger and black-rimmed (e.g. the MSO a tandem is sought for).
+    """
+    fig = go.Figure()
+    if by_type:
+        groups: dict[str, list[Mapping[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(row.get("org_type") or "", []).append(row)
+        for org_type in sorted(groups, key=lambda t: (list(ORG_TYPE_COLOURS).index(t) if t in ORG_TYPE_COLOURS
+                                                      else 99, t)):
+            add_points(fig, groups[org_type], name=label("org_type", org_type) if org_type else "ohne Typ",
+                       colour=ORG_TYPE_COLOURS.get(org_type, UNKNOWN_COLOUR), extra=extra)
+    else:
+        add_points(fig, rows, name="Organisationen", colour=ORG_TYPE_COLOURS["mso"], extra=extra)
+    if highlight:
+        add_points(fig, highlight, name=highlight_name, colour="#000000", size=15, extra=extra)
+    if title:
+        fig.update_layout(title={"text": escape_text(title), "x": 0.01, "font": {"size": 15}})
+    if not fig.data:
+        # An empty map still shows the borders, so users see that nothing matched rather than a broken map.
+        fig.add_trace(go.Scattermap(lat=[], lon=[], mode="markers", name="keine Treffer"))
+    return _layout(fig, geojson, height)

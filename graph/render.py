@@ -1,0 +1,696 @@
+"""Network views for people: filter, lay out, aggregate and draw the graph as a self-contained HTML page."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from graph.vocabulary import MSO_TYPES, ORG_TYPES, RELATION_TYPES, SYMMETRIC_RELATIONS, label
+
+__all__ = [
+    "AGGREGATE_THRESHOLD",
+    "PHYSICS_LIMIT",
+    "ORG_TYPE_COLOURS",
+    "RELATION_COLOURS",
+    "EVENT_COLOUR",
+    "UNKNOWN_COLOUR",
+    "DISTRICT_COLOUR",
+    "NetworkView",
+    "filter_view",
+    "ego_view",
+    "layout_positions",
+    "aggregate_by_district",
+    "district_members",
+    "node_tooltip",
+    "legend_entries",
+    "build_network",
+    "view_tables",
+    "escape_text",
+]
+
+#: Views with more organisations and events than this are drawn as one node per district.
+AGGREGATE_THRESHOLD = 1000
+#: Above this many nodes the browser does not simulate physics; the Python layout is final.
+PHYSICS_LIMIT = 300
+
+#: One colour per organisation type; related types share a hue so the legend stays readable.
+ORG_TYPE_COLOURS: dict[str, str] = {
+    "mso": "#e6550d",
+    "mso_network": "#fd8d3c",
+    "mso_federation": "#a63603",
+    "welfare_association": "#238b45",
+    "regular_service": "#74c476",
+    "integration_agency": "#3182bd",
+    "antidiscrimination_office": "#9ecae1",
+    "municipal_integration_centre": "#08519c",
+    "state_coordination_office": "#6baed6",
+    "state_ministry": "#54278f",
+    "state_authority": "#756bb1",
+    "municipal_administration": "#9e9ac8",
+    "integration_council": "#bcbddc",
+    "advisory_service": "#d6616b",
+    "foundation": "#e7ba52",
+    "education_provider": "#8c6d31",
+    "religious_community": "#7b4173",
+    "sports_club": "#17becf",
+    "self_help_group": "#ce6dbd",
+    "initiative": "#bd9e39",
+}
+UNKNOWN_COLOUR = "#969696"
+EVENT_COLOUR = "#636363"
+DISTRICT_COLOUR = "#2b8cbe"
+
+RELATION_COLOURS: dict[str, str] = {
+    "member_of": "#9e9ac8",
+    "cooperates_with": "#3182bd",
+    "tandem_partner": "#e6550d",
+    "attended_event": "#bdbdbd",
+    "organised_event": "#969696",
+    "advised_by": "#d6616b",
+    "supports": "#31a354",
+    "operates": "#8c6d31",
+    "coordinated_by": "#6baed6",
+    "represented_in": "#ce6dbd",
+}
+
+
+@dataclass
+class NetworkView:
+    """A drawn network: the HTML page and what it shows."""
+
+    html: str
+    nodes: int
+    edges: int
+    aggregated: bool
+    physics: bool
+    legend: list[tuple[str, str]] = field(default_factory=list)
+    positions: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+def escape_text(value: object) -> str:
+    """HTML-escape any value (``None`` -> empty); every user-provided string passes through here."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _year(value: object) -> int | None:
+    """Year of an ISO date, a year string or an int; ``None`` when unknown."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    head = text[:4]
+    return int(head) if head.isdigit() else None
+
+
+def _as_set(values: Iterable[str] | str | None) -> set[str] | None:
+    if values is None:
+        return None
+    if isinstance(values, str):
+        values = [values]
+    found = {v for v in values if v}
+    return found or None
+
+
+def filter_view(
+    G: nx.MultiDiGraph,
+    *,
+    org_types: Iterable[str] | None = None,
+    sectors: Iterable[str] | None = None,
+    cities: Iterable[str] | None = None,
+    districts: Iterable[str] | None = None,
+    regierungsbezirke: Iterable[str] | None = None,
+    relation_types: Iterable[str] | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    include_events: bool = True,
+    name_contains: str | None = None,
+    only_connected: bool = False,
+) -> nx.MultiDiGraph:
+    """The part of ``G`` a user asked to see.
+
+    Organisations pass when they match every given filter (a filter left empty allows everything;
+    several values of one filter are alternatives). Events pass when at least one shown organisation is
+    tied to them and their date lies in ``year_from``..``year_to``. Ties pass when their type is in
+    ``relation_types`` and they existed by the end of the time span (``since`` year <= ``year_to``;
+    ties without a date always pass). Funding programmes are not drawn.
+
+    Parameters
+    ----------
+    G
+        The store graph (``store.to_networkx()``).
+    only_connected
+        Drop organisations that have no tie left in the view.
+
+    Returns
+    -------
+    A new ``MultiDiGraph`` with copies of the kept nodes and ties.
+    """
+    org_types_, sectors_ = _as_set(org_types), _as_set(sectors)
+    cities_ = {c.casefold() for c in _as_set(cities) or ()} or None
+    districts_, bezirke_ = _as_set(districts), _as_set(regierungsbezirke)
+    relations_ = _as_set(relation_types)
+    needle = name_contains.strip().casefold() if name_contains and name_contains.strip() else None
+
+    keep_orgs = set()
+    for node, d in G.nodes(data=True):
+        if d.get("kind") != "organisation":
+            continue
+        if org_types_ and d.get("org_type") not in org_types_:
+            continue
+        if sectors_ and not sectors_.intersection(d.get("sectors") or ()):
+            continue
+        if cities_ and (d.get("city") or "").casefold() not in cities_:
+            continue
+        if districts_ and d.get("district") not in districts_:
+            continue
+        if bezirke_ and d.get("regierungsbezirk") not in bezirke_:
+            continue
+        if needle and needle not in (d.get("name") or "").casefold():
+            continue
+        keep_orgs.add(node)
+
+    def event_in_span(d: Mapping[str, Any]) -> bool:
+        year = _year(d.get("date"))
+        if year is None:
+            return year_from is None and year_to is None
+        return (year_from is None or year >= year_from) and (year_to is None or year <= year_to)
+
+    def tie_in_span(d: Mapping[str, Any]) -> bool:
+        since = _year(d.get("since"))
+        return since is None or year_to is None or since <= year_to
+
+    view = nx.MultiDiGraph()
+    view.add_nodes_from((n, dict(G.nodes[n])) for n in sorted(keep_orgs))
+    for u, v, k, d in G.edges(keys=True, data=True):
+        rel = d.get("type")
+        if rel == "funded_by" or (relations_ and rel not in relations_) or not tie_in_span(d):
+            continue
+        if u not in keep_orgs:
+            continue
+        if v in keep_orgs:
+            view.add_edge(u, v, k, **d)
+        elif include_events and G.nodes[v].get("kind") == "event" and event_in_span(G.nodes[v]):
+            if v not in view:
+                view.add_node(v, **dict(G.nodes[v]))
+            view.add_edge(u, v, k, **d)
+    if only_connected:
+        view.remove_nodes_from([n for n in list(view) if view.degree(n) == 0])
+    return view
+
+
+def ego_view(view: nx.MultiDiGraph, G: nx.MultiDiGraph, center: str, hops: int = 1) -> nx.MultiDiGraph:
+    """Nodes within ``hops`` ties of ``center`` inside ``view``; ``center`` itself always stays.
+
+    The centre is taken from ``G`` when the filters removed it, together with its ties into the view, so
+    that "who is around this organisation" still answers within the filtered population.
+    """
+    if center not in G:
+        return nx.MultiDiGraph()
+    work = view.copy()
+    if center not in work:
+        work.add_node(center, **dict(G.nodes[center]))
+        for u, v, k, d in G.edges(center, keys=True, data=True):
+            if v in work and d.get("type") != "funded_by":
+                work.add_edge(u, v, k, **d)
+        for u, v, k, d in G.in_edges(center, keys=True, data=True):
+            if u in work and d.get("type") != "funded_by":
+                work.add_edge(u, v, k, **d)
+    reach = nx.single_source_shortest_path_length(work.to_undirected(as_view=True), center, cutoff=max(0, hops))
+    return work.subgraph(reach).copy()
+
+
+def _simple(G: nx.Graph) -> nx.Graph:
+    """An undirected simple graph with sorted nodes (stable input for the layout)."""
+    H = nx.Graph()
+    H.add_nodes_from(sorted(G.nodes))
+    H.add_edges_from(sorted((min(u, v), max(u, v)) for u, v in G.edges() if u != v))
+    return H
+
+
+def _force_layout(adjacency: np.ndarray, pos: np.ndarray, iterations: int) -> np.ndarray:
+    """Fruchterman-Reingold on a dense float32 matrix (fast enough up to a few thousand nodes)."""
+    n = len(adjacency)
+    k = np.float32(np.sqrt(1.0 / n))
+    temperature = np.float32(max(np.ptp(pos[:, 0]), np.ptp(pos[:, 1]), 0.1) * 0.1)
+    step = temperature / (iterations + 1)
+    for _ in range(iterations):
+        delta = pos[:, None, :] - pos[None, :, :]
+        dist = np.sqrt(np.einsum("ijk,ijk->ij", delta, delta))
+        np.clip(dist, 0.01, None, out=dist)
+        force = k * k / (dist * dist) - adjacency * dist / k
+        disp = np.einsum("ijk,ij->ik", delta, force)
+        length = np.sqrt(np.einsum("ij,ij->i", disp, disp))
+        np.clip(length, 0.01, None, out=length)
+        pos += disp * (temperature / length)[:, None]
+        temperature -= step
+    return pos
+
+
+def layout_positions(
+    G: nx.Graph, *, seed: int = 42, size: float | None = None, geographic: bool = False
+) -> dict[str, tuple[float, float]]:
+    """Screen positions of every node, computed in Python so the same view gives the same picture.
+
+    Nodes start at their geographic point (longitude east, latitude north, so the picture resembles a map
+    of NRW) plus a small seeded jitter, or at a seeded random point when they have no coordinates; a
+    force-directed pass then pulls tied nodes together.
+
+    Parameters
+    ----------
+    G
+        Any networkx graph; node attributes ``lat``/``lon`` are used when present.
+    seed
+        Seed of the jitter and random start points.
+    size
+        Width of the picture in pixels (default grows with the square root of the node count).
+    geographic
+        Keep nodes with coordinates at their geographic point (no force pass); nodes without coordinates
+        go to the top left corner. Used for the district view, which should read like a map.
+
+    Returns
+    -------
+    ``{node: (x, y)}`` with y growing downwards (screen coordinates), rounded to 0.1 px.
+    """
+    H = _simple(G)
+    nodes = list(H.nodes)
+    n = len(nodes)
+    if n == 0:
+        return {}
+    size = size or max(400.0, 60.0 * float(np.sqrt(n)))
+    if n == 1:
+        return {nodes[0]: (0.0, 0.0)}
+    rng = np.random.default_rng(seed)
+    start = rng.random((n, 2), dtype=np.float32)
+    coords = [(G.nodes[v].get("lon"), G.nodes[v].get("lat")) for v in nodes]
+    have = [i for i, (lon, lat) in enumerate(coords) if isinstance(lon, int | float) and isinstance(lat, int | float)]
+    if len(have) >= 2:
+        geo = np.array([coords[i] for i in have], dtype=np.float32)
+        geo[:, 0] *= np.float32(np.cos(np.radians(51.5)))  # longitude degrees are shorter in NRW
+        span = max(float(np.ptp(geo[:, 0])), float(np.ptp(geo[:, 1])), 1e-3)
+        geo = (geo - geo.min(axis=0)) / span
+        start[have] = geo + (start[have] - 0.5) * 0.05
+    if geographic:
+        missing = [i for i in range(n) if i not in set(have)]
+        pos = start
+        for rank, i in enumerate(missing):
+            pos[i] = (-0.15, 1.05 + 0.08 * rank)  # above and left of the map, one under the other
+    elif H.number_of_edges():
+        adjacency = nx.to_numpy_array(H, nodelist=nodes, dtype=np.float32, weight=None)
+        iterations = 50 if n <= 300 else 30
+        pos = _force_layout(adjacency, start.copy(), iterations)
+    else:
+        pos = start
+    pos = pos - pos.mean(axis=0)
+    extent = float(np.abs(pos).max()) or 1.0
+    pos = pos / extent * (size / 2)
+    # Screen y grows downwards; latitude grows northwards.
+    return {v: (round(float(x), 1), round(float(-y), 1)) for v, (x, y) in zip(nodes, pos, strict=True)}
+
+
+def aggregate_by_district(G: nx.MultiDiGraph, district_names: Mapping[str, str] | None = None) -> nx.Graph:
+    """One node per district: organisations counted, ties between districts summed.
+
+    Node ids are ``"district:<key>"`` (``"district:?"`` for organisations without a district) with the
+    attributes ``kind="district"``, ``district``, ``name``, ``count``, ``mso_count``, ``inner_ties``, ``lat``
+    and ``lon`` (mean of the members' points). An edge carries ``weight`` = number of ties between
+    organisations (or an organisation and an event) located in the two districts.
+    """
+    names = district_names or {}
+    members: dict[str, list[str]] = defaultdict(list)
+    for node, d in G.nodes(data=True):
+        if d.get("kind") in ("organisation", "event"):
+            members[d.get("district") or "?"].append(node)
+    A = nx.Graph()
+    for key in sorted(members):
+        nodes = members[key]
+        orgs = [G.nodes[n] for n in nodes if G.nodes[n].get("kind") == "organisation"]
+        lats = [d["lat"] for d in (G.nodes[n] for n in nodes) if isinstance(d.get("lat"), int | float)]
+        lons = [d["lon"] for d in (G.nodes[n] for n in nodes) if isinstance(d.get("lon"), int | float)]
+        A.add_node(
+            f"district:{key}",
+            kind="district",
+            district=key,
+            name=names.get(key) or (key if key != "?" else "landesweit / ohne Kreis"),
+            count=len(orgs),
+            events=len(nodes) - len(orgs),
+            mso_count=sum(1 for d in orgs if d.get("org_type") in MSO_TYPES),
+            inner_ties=0,
+            lat=sum(lats) / len(lats) if lats else None,
+            lon=sum(lons) / len(lons) if lons else None,
+        )
+    for u, v, d in G.edges(data=True):
+        if d.get("type") == "funded_by" or u not in G or v not in G:
+            continue
+        a = "district:" + (G.nodes[u].get("district") or "?")
+        b = "district:" + (G.nodes[v].get("district") or "?")
+        if a not in A or b not in A:
+            continue
+        if a == b:
+            A.nodes[a]["inner_ties"] += 1
+        elif A.has_edge(a, b):
+            A.edges[a, b]["weight"] += 1
+        else:
+            A.add_edge(a, b, weight=1)
+    return A
+
+
+def district_members(view: nx.MultiDiGraph, district: str) -> nx.MultiDiGraph:
+    """The nodes of one district in ``view`` (to open an aggregated district node)."""
+    keep = [n for n, d in view.nodes(data=True) if (d.get("district") or "?") == district]
+    return view.subgraph(keep).copy()
+
+
+def _sector_labels(keys: Iterable[str]) -> str:
+    return ", ".join(label("sector", k) for k in keys or ())
+
+
+def node_tooltip(
+    node: str, d: Mapping[str, Any], degree: int, district_names: Mapping[str, str] | None = None
+) -> str:
+    """Tooltip HTML of one node; every value taken from the data is HTML-escaped."""
+    names = district_names or {}
+    kind = d.get("kind")
+    parts: list[str] = [f"<b>{escape_text(d.get('name') or node)}</b>"]
+    if kind == "district":
+        parts.append(f"{int(d.get('count', 0))} Organisationen, davon {int(d.get('mso_count', 0))} MSO")
+        if d.get("events"):
+            parts.append(f"{int(d['events'])} Veranstaltungen")
+        parts.append(f"Verbindungen im Kreis: {int(d.get('inner_ties', 0))}")
+        parts.append("Zum Öffnen den Kreis unter „Kreis öffnen“ wählen.")
+        return "<br>".join(parts)
+    if kind == "event":
+        parts.append(escape_text(label("event_type", d.get("event_type") or "")) + " · "
+                     + escape_text(d.get("date") or "ohne Datum"))
+    else:
+        parts.append(escape_text(label("org_type", d.get("org_type") or "")))
+    place = d.get("city") or ""
+    district = names.get(d.get("district") or "", "")
+    if district and district != place:
+        place = f"{place} (Kreis {district})" if place else f"Kreis {district}"
+    if place:
+        parts.append(escape_text(place))
+    if d.get("sectors"):
+        parts.append("Handlungsfelder: " + escape_text(_sector_labels(d["sectors"])))
+    parts.append(f"Verbindungen: {int(degree)}")
+    source = d.get("source") or "unbekannt"
+    stamp = f", Stand {d['updated']}" if d.get("updated") else ""
+    parts.append("Quelle: " + escape_text(f"{source}{stamp}"))
+    if d.get("synthetic"):
+        parts.append("<i>synthetischer Demodatensatz</i>")
+    return "<br>".join(parts)
+
+
+def legend_entries(G: nx.Graph) -> list[tuple[str, str]]:
+    """``(German label, colour)`` for each node type present in ``G``, in vocabulary order."""
+    kinds = Counter(d.get("kind") for _, d in G.nodes(data=True))
+    present = {d.get("org_type") for _, d in G.nodes(data=True) if d.get("kind") == "organisation"}
+    entries = [(ORG_TYPES[k][0], ORG_TYPE_COLOURS.get(k, UNKNOWN_COLOUR)) for k in ORG_TYPES if k in present]
+    if present - set(ORG_TYPES):
+        entries.append(("Sonstige", UNKNOWN_COLOUR))
+    if kinds.get("event"):
+        entries.append(("Veranstaltung", EVENT_COLOUR))
+    if kinds.get("district"):
+        entries.append(("Kreis / kreisfreie Stadt (Größe = Zahl der Organisationen)", DISTRICT_COLOUR))
+    return entries
+
+
+def _safe_json(value: object) -> str:
+    """JSON that cannot close a ``<script>`` element or open an HTML comment."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _vis_library() -> str:
+    """The vis-network build shipped inside pyvis, read once (it is inlined: no CDN at run time)."""
+    global _VIS_JS
+    if _VIS_JS is None:
+        import pyvis
+
+        lib = Path(pyvis.__file__).parent / "templates" / "lib"
+        candidates = sorted(lib.glob("vis-*/vis-network.min.js"))
+        if not candidates:
+            raise FileNotFoundError("vis-network.min.js fehlt im pyvis-Paket; bitte pyvis neu installieren.")
+        _VIS_JS = candidates[-1].read_text(encoding="utf-8")
+    return _VIS_JS
+
+
+_VIS_JS: str | None = None
+
+# pyvis's own template links Bootstrap from a CDN even with cdn_resources="in_line", so msonet renders
+# pyvis's node/edge data with this small self-contained page instead (German, offline, tooltips as DOM).
+_PAGE = """<!DOCTYPE html>
+<html lang="de">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>
+html, body {{ margin: 0; padding: 0; font-family: "Source Sans Pro", Arial, sans-serif; }}
+#mynetwork {{ width: 100%; height: {height}px; border: 1px solid #ddd; background: #fff; position: relative; }}
+#legend {{ position: absolute; top: 6px; left: 6px; background: rgba(255,255,255,0.9); border: 1px solid #ddd;
+  border-radius: 4px; padding: 4px 8px; font-size: 12px; max-width: 45%; z-index: 5; }}
+#legend span.dot {{ display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 4px; }}
+#legend div {{ white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }}
+div.vis-tooltip {{ position: absolute; visibility: hidden; padding: 6px 8px; white-space: normal; max-width: 360px;
+  font-size: 13px; color: #222; background: #fffef6; border: 1px solid #999; border-radius: 3px;
+  box-shadow: 2px 2px 6px rgba(0,0,0,0.2); pointer-events: none; z-index: 10; }}
+</style>
+<script>{vis}</script>
+</head>
+<body>
+<div style="position: relative">
+<div id="legend">{legend}</div>
+<div id="mynetwork"></div>
+</div>
+<script>
+var nodes, edges, network;
+(function () {{
+  // Tooltips arrive as HTML built from escaped values; turning them into elements lets vis show them
+  // formatted (a plain string would be shown as text with the tags).
+  function toElement(markup) {{ var d = document.createElement("div"); d.innerHTML = markup; return d; }}
+  var nodeData = {nodes};
+  var edgeData = {edges};
+  nodeData.forEach(function (n) {{ if (n.title) {{ n.title = toElement(n.title); }} }});
+  edgeData.forEach(function (e) {{ if (e.title) {{ e.title = toElement(e.title); }} }});
+  nodes = new vis.DataSet(nodeData);
+  edges = new vis.DataSet(edgeData);
+  var options = {options};
+  network = new vis.Network(document.getElementById("mynetwork"), {{nodes: nodes, edges: edges}}, options);
+  var selected = {selected};
+  if (selected !== null && nodes.get(selected)) {{
+    network.selectNodes([selected]);
+  }}
+  network.once("afterDrawing", function () {{ document.body.setAttribute("data-drawn", "1"); }});
+}})();
+</script>
+</body>
+</html>
+"""
+
+
+def _edge_groups(G: nx.Graph) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Parallel ties of one pair in one list (they are drawn as a single line)."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for u, v, d in G.edges(data=True):
+        if u == v:
+            continue
+        a, b = (u, v) if u <= v else (v, u)
+        groups[(a, b)].append({"u": u, "v": v, **d})
+    return groups
+
+
+def _edge_title(ties: list[dict[str, Any]], G: nx.Graph) -> str:
+    lines = []
+    for tie in sorted(ties, key=lambda t: (t.get("type") or "", t["u"], t["v"])):
+        rel = tie.get("type") or ""
+        text = (f"{G.nodes[tie['u']].get('name') or tie['u']} – {label('relation_type', rel)} – "
+                f"{G.nodes[tie['v']].get('name') or tie['v']}")
+        if tie.get("since"):
+            text += f" (seit {tie['since']})"
+        lines.append(escape_text(text))
+        if tie.get("note"):
+            lines.append("<i>" + escape_text(tie["note"]) + "</i>")
+    return "<br>".join(lines)
+
+
+def build_network(
+    G: nx.Graph,
+    *,
+    selected: str | None = None,
+    district_names: Mapping[str, str] | None = None,
+    seed: int = 42,
+    height: int = 650,
+    aggregate_threshold: int = AGGREGATE_THRESHOLD,
+    physics_limit: int = PHYSICS_LIMIT,
+    title: str = "msonet – Netzwerk",
+) -> NetworkView:
+    """Draw ``G`` (usually a :func:`filter_view` result) as a self-contained HTML page.
+
+    The node and edge data are collected in a ``pyvis.network.Network`` and written into a page that
+    inlines pyvis's vis-network build, so the page works without internet. Positions come from
+    :func:`layout_positions`; physics stays on only for small views. Views with more than
+    ``aggregate_threshold`` nodes are replaced by :func:`aggregate_by_district`.
+
+    Parameters
+    ----------
+    G
+        The view to draw (organisations, events, or districts from :func:`aggregate_by_district`).
+    selected
+        Node to highlight (the organisation in the details panel).
+    district_names
+        District key -> name, for tooltips and aggregated nodes.
+
+    Returns
+    -------
+    NetworkView with the HTML and the node/edge counts actually drawn.
+    """
+    from pyvis.network import Network
+
+    aggregated = False
+    if G.number_of_nodes() > aggregate_threshold and not any(
+        d.get("kind") == "district" for _, d in G.nodes(data=True)
+    ):
+        G = aggregate_by_district(G, district_names)
+        aggregated = True
+    aggregated = aggregated or any(d.get("kind") == "district" for _, d in G.nodes(data=True))
+
+    positions = layout_positions(G, seed=seed, geographic=aggregated, size=1600.0 if aggregated else None)
+    physics = G.number_of_nodes() <= physics_limit and not aggregated
+    groups = _edge_groups(G)
+    degree: Counter[str] = Counter()
+    for a, b in groups:
+        degree[a] += 1
+        degree[b] += 1
+
+    net = Network(height=f"{height}px", width="100%", directed=False, cdn_resources="in_line")
+    node_rows = []
+    for node in sorted(G.nodes):
+        d = G.nodes[node]
+        kind = d.get("kind")
+        x, y = positions[node]
+        row: dict[str, Any] = {"id": node, "label": _short(str(d.get("name") or node)), "x": x, "y": y,
+                               "title": node_tooltip(node, d, degree[node], district_names)}
+        if kind == "district":
+            row.update(shape="dot", color=DISTRICT_COLOUR, value=max(1, int(d.get("count", 0))))
+        elif kind == "event":
+            row.update(shape="diamond", color=EVENT_COLOUR, value=1 + degree[node])
+        else:
+            row.update(shape="dot", color=ORG_TYPE_COLOURS.get(d.get("org_type") or "", UNKNOWN_COLOUR),
+                       value=1 + degree[node])
+        if node == selected:
+            row.update(borderWidth=4, color={"background": row["color"], "border": "#000000"},
+                       font={"size": 18, "bold": True})
+        node_rows.append(row)
+
+    edge_rows = []
+    for (a, b), ties in sorted(groups.items()):
+        if aggregated:
+            weight = sum(int(t.get("weight", 1)) for t in ties)
+            edge_rows.append({"from": a, "to": b, "value": weight, "color": "#9ecae1",
+                              "title": escape_text(f"{G.nodes[a].get('name')} – {G.nodes[b].get('name')}: "
+                                                   f"{weight} Verbindungen")})
+            continue
+        types = sorted({t.get("type") or "" for t in ties})
+        row = {"from": a, "to": b, "title": _edge_title(ties, G), "value": len(ties),
+               "color": RELATION_COLOURS.get(types[0], "#bdbdbd") if len(types) == 1 else "#7f7f7f"}
+        if len(ties) == 1 and types[0] not in SYMMETRIC_RELATIONS:
+            row.update({"from": ties[0]["u"], "to": ties[0]["v"], "arrows": "to"})
+        if types == ["attended_event"]:
+            row["dashes"] = True
+        edge_rows.append(row)
+
+    # pyvis keeps the data; assigning the lists avoids its quadratic duplicate checks in add_node/add_edge.
+    net.nodes, net.edges = node_rows, edge_rows
+    net.node_ids = [r["id"] for r in node_rows]
+    net.options = {
+        "autoResize": True,
+        # The district view is drawn 1600 px wide and then fitted, so it needs larger fonts and nodes.
+        "nodes": {"font": {"size": 28 if aggregated else 14, "face": "Arial"},
+                  "scaling": {"min": 12 if aggregated else 6, "max": 70 if aggregated else 40,
+                              "label": {"enabled": True, "min": 18 if aggregated else 10,
+                                        "max": 36 if aggregated else 22, "drawThreshold": 6}}},
+        "edges": {"smooth": False, "scaling": {"min": 1, "max": 12 if aggregated else 8},
+                  "color": {"opacity": 0.35 if aggregated else 0.7}},
+        "interaction": {"hover": True, "tooltipDelay": 150, "navigationButtons": False,
+                        "hideEdgesOnDrag": len(edge_rows) > 2000},
+        "layout": {"randomSeed": seed, "improvedLayout": False},
+        "physics": {"enabled": physics, "solver": "forceAtlas2Based",
+                    "stabilization": {"enabled": True, "iterations": 150, "fit": True}},
+    }
+    nodes_data, edges_data, _heading, _height, _width, options_json = net.get_network_data()
+    legend = legend_entries(G)
+    legend_html = "".join(
+        f'<div><span class="dot" style="background:{escape_text(colour)}"></span>{escape_text(text)}</div>'
+        for text, colour in legend
+    )
+    page = _PAGE.format(
+        title=escape_text(title),
+        height=int(height),
+        vis=_vis_library().replace("</script", "<\\/script"),
+        legend=legend_html,
+        nodes=_safe_json(nodes_data),
+        edges=_safe_json(edges_data),
+        options=_safe_json(json.loads(options_json)),
+        selected=_safe_json(selected if selected in G else None),
+    )
+    return NetworkView(html=page, nodes=len(node_rows), edges=len(edge_rows), aggregated=aggregated,
+                       physics=physics, legend=legend, positions=positions)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def view_tables(
+    G: nx.Graph, district_names: Mapping[str, str] | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rows of the nodes and ties in a view, with German column names, for CSV downloads.
+
+    Personal fields (contact person, e-mail, phone) are never included.
+    """
+    names = district_names or {}
+    node_rows = []
+    for node in sorted(G.nodes):
+        d = G.nodes[node]
+        kind = d.get("kind")
+        node_rows.append({
+            "id": node,
+            "Name": d.get("name") or "",
+            "Art": {"organisation": "Organisation", "event": "Veranstaltung", "district": "Kreis"}.get(kind, kind),
+            "Typ": (label("org_type", d["org_type"]) if d.get("org_type")
+                    else label("event_type", d["event_type"]) if d.get("event_type") else ""),
+            "Ort": d.get("city") or "",
+            "Kreis": names.get(d.get("district") or "", d.get("district") or ""),
+            "Regierungsbezirk": d.get("regierungsbezirk") or "",
+            "Handlungsfelder": _sector_labels(d.get("sectors") or ()),
+            "Datum": d.get("date") or "",
+            "Verbindungen": G.degree(node),
+            "Quelle": d.get("source") or "",
+            "Stand": d.get("updated") or "",
+            "synthetisch": "ja" if d.get("synthetic") else "nein",
+        })
+    edge_rows = []
+    for u, v, d in sorted(G.edges(data=True), key=lambda e: (e[0], e[1], e[2].get("type") or "")):
+        edge_rows.append({
+            "von_id": u,
+            "von": G.nodes[u].get("name") or u,
+            "Beziehung": label("relation_type", d["type"]) if d.get("type") in RELATION_TYPES else
+            ("Verbindungen" if "weight" in d else d.get("type") or ""),
+            "zu_id": v,
+            "zu": G.nodes[v].get("name") or v,
+            "seit": d.get("since") or "",
+            "Anzahl": d.get("weight", 1),
+            "Quelle": d.get("source") or "",
+            "Stand": d.get("updated") or "",
+        })
+    return node_rows, edge_rows
+

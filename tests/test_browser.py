@@ -1,0 +1,187 @@
+"""Real-browser tests: the app under ``streamlit run`` in Debian chromium (Playwright), offline, XSS-safe."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from _browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    chromium_missing,
+    exception_count,
+    network_frame,
+    streamlit_server,
+    wait_for_app,
+)
+from _uidata import TODAY, XSS_NAME, small_batch
+
+from graph.store import EmbeddedStore
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_missing() is not None,
+                                                      reason=chromium_missing() or "")]
+
+#: URL path -> (German title, screenshot name).
+PAGES = {
+    "": ("Übersicht", "01-uebersicht"),
+    "netzwerk": ("Netzwerk", "02-netzwerk"),
+    "isoliert": ("Isolierte Organisationen", "03-isoliert"),
+    "tandem": ("Tandem-Suche", "04-tandem"),
+    "treffen": ("Vernetzungstreffen", "05-treffen"),
+    "karte": ("Versorgungskarte", "06-karte"),
+    "daten": ("Daten", "07-daten"),
+}
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    home = tmp_path_factory.mktemp("browser-store")
+    EmbeddedStore(home).upsert(small_batch())
+    log = tmp_path_factory.mktemp("browser-log") / "streamlit.log"
+    with streamlit_server(home, today=TODAY, log=log) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    """A fresh tab that fails the test on any dialog (alert = script ran) or request leaving the machine."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1100}, locale="de-DE")
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)  # first runs build caches (graph, partner index) on 2 cores
+    dialogs: list[str] = []
+    outside: list[str] = []
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def on_request(request):
+        if not request.url.startswith((app_url, "data:", "blob:", "about:")):
+            outside.append(request.url)
+
+    tab.on("dialog", on_dialog)
+    tab.on("request", on_request)
+    yield tab
+    context.close()
+    assert not dialogs, f"a dialog opened (script from data ran?): {dialogs}"
+    assert not outside, f"requests to other hosts (the app must work offline): {outside[:5]}"
+
+
+def _open(page, url: str) -> None:
+    page.goto(url)
+    wait_for_app(page)
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_page_loads_without_exception(page, app_url, path):
+    title, shot = PAGES[path]
+    _open(page, f"{app_url}/{path}")
+    page.get_by_role("heading", name=title, exact=True).wait_for()
+    if path == "netzwerk":
+        network_frame(page)
+    if path in ("isoliert", "karte"):
+        page.wait_for_selector(".js-plotly-plot canvas", timeout=30_000)
+        page.wait_for_timeout(1500)  # maplibre paints after the canvas appears
+    assert exception_count(page) == 0
+    page.wait_for_timeout(1000)  # data frames paint their canvas a moment after the run ends
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"), full_page=True)
+
+
+def test_network_draws_nodes_and_xss_name_is_text(page, app_url):
+    _open(page, f"{app_url}/netzwerk")
+    frame = network_frame(page)
+    assert frame.evaluate("nodes.length") == 14
+    assert frame.evaluate("edges.length") == 13
+    assert frame.evaluate("nodes.get('org-xss').label") == XSS_NAME
+    assert frame.evaluate("document.querySelectorAll('img').length") == 0
+    assert frame.evaluate("network.body.data.nodes.length") == 14
+    # Hover the hostile node: vis shows the tooltip with the name as text, no element is created from it.
+    if frame.evaluate("network.physics.physicsEnabled"):
+        frame.wait_for_function("network.physics.stabilized === true || network.physics.ready === true",
+                                timeout=15_000)
+    frame.evaluate("network.stopSimulation()")
+    point = frame.evaluate("(() => { const p = network.getPosition('org-xss'); return network.canvasToDOM(p); })()")
+    canvas = frame.locator("#mynetwork canvas").bounding_box()  # in page coordinates
+    page.mouse.move(canvas["x"] + point["x"], canvas["y"] + point["y"])
+    tooltip = frame.locator("div.vis-tooltip")
+    tooltip.wait_for(state="visible", timeout=5_000)
+    assert XSS_NAME in tooltip.inner_text()
+    assert frame.evaluate("document.querySelectorAll('img').length") == 0
+
+
+def test_filter_changes_the_graph(page, app_url):
+    _open(page, f"{app_url}/netzwerk")
+    frame = network_frame(page)
+    assert frame.evaluate("nodes.length") == 14
+    sidebar = page.get_by_test_id("stSidebar")
+    box = sidebar.get_by_test_id("stMultiSelect").filter(has_text="Organisationstyp")
+    box.locator("input").click()
+    box.locator("input").fill("MSO")
+    page.get_by_role("option", name="MSO", exact=True).click()
+    page.keyboard.press("Escape")
+    page.wait_for_function(
+        """() => { const f = document.querySelector('iframe[srcdoc*="vis.Network"]');
+                   return f && f.contentWindow.nodes && f.contentWindow.nodes.length === 7; }""",
+        timeout=30_000)
+    wait_for_app(page)
+    assert network_frame(page).evaluate("nodes.length") == 7
+    assert exception_count(page) == 0
+
+
+def test_details_panel_shows_the_hostile_name_as_text(page, app_url):
+    _open(page, f"{app_url}/netzwerk")
+    search = page.get_by_test_id("stSelectbox").filter(has_text="Organisation suchen")
+    search.locator("input").click()
+    search.locator("input").fill("img src")
+    page.get_by_role("option").filter(has_text="onerror").first.click()
+    wait_for_app(page)
+    heading = page.get_by_role("heading", name=XSS_NAME)
+    heading.wait_for(timeout=30_000)
+    assert heading.inner_text().strip() == XSS_NAME
+    assert page.locator('img[src="x"]').count() == 0
+    network_frame(page)
+    assert exception_count(page) == 0
+    page.screenshot(path=str(SCREENSHOTS / "02b-netzwerk-details.png"), full_page=True)
+
+
+def test_map_draws_districts_offline(page, app_url):
+    from PIL import Image
+
+    _open(page, f"{app_url}/karte")
+    chart = page.locator(".js-plotly-plot").first
+    chart.wait_for(timeout=30_000)
+    page.wait_for_selector(".js-plotly-plot canvas", timeout=30_000)
+    page.wait_for_timeout(2000)
+    image = Image.open(io.BytesIO(chart.screenshot())).convert("RGB")
+    colours = image.getcolors(maxcolors=1 << 20)
+    # A blank (failed) map is almost only white; drawn districts and points give many colours.
+    non_white = sum(count for count, rgb in colours if rgb != (255, 255, 255))
+    assert len(colours) > 50
+    assert non_white > 0.1 * image.width * image.height
+    assert exception_count(page) == 0
+
+
+def test_tandem_search_shows_ranked_partners_on_a_map(page, app_url):
+    _open(page, f"{app_url}/tandem")
+    search = page.get_by_test_id("stSelectbox").filter(has_text="MSO auswählen")
+    search.locator("input").click()
+    search.locator("input").fill("Ronahi")
+    page.get_by_role("option").filter(has_text="Ronahi").first.click()
+    wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot canvas", timeout=30_000)
+    page.wait_for_timeout(1500)
+    assert page.get_by_test_id("stDataFrame").count() >= 1
+    assert exception_count(page) == 0
+    page.screenshot(path=str(SCREENSHOTS / "04b-tandem-vorschlaege.png"), full_page=True)

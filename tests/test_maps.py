@@ -1,0 +1,101 @@
+"""Tests of graph.maps: offline choropleths and point maps with escaped hover texts."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from graph.maps import MAP_STYLE, add_points, choropleth_figure, point_rows, points_figure, zoom_for_height
+
+XSS = "<img src=x onerror=alert(1)>"
+
+GEOJSON = {
+    "type": "FeatureCollection",
+    "features": [
+        {"type": "Feature", "properties": {"key": "05315", "name": "Köln"},
+         "geometry": {"type": "Polygon", "coordinates": [[[6.8, 50.8], [7.1, 50.8], [7.1, 51.1], [6.8, 51.1],
+                                                          [6.8, 50.8]]]}},
+        {"type": "Feature", "properties": {"key": "05911", "name": "Bochum"},
+         "geometry": {"type": "Polygon", "coordinates": [[[7.1, 51.4], [7.35, 51.4], [7.35, 51.55],
+                                                          [7.1, 51.55], [7.1, 51.4]]]}},
+    ],
+}
+ROWS = [
+    {"district": "05315", "name": "Köln", "value": 12.5, "mso_count": 134},
+    {"district": "05911", "name": XSS, "value": None, "mso_count": 0},
+]
+POINTS = [
+    {"id": "a", "name": XSS, "org_type": "mso", "city": "Köln", "lat": 50.94, "lon": 6.96},
+    {"id": "b", "name": "Zweite MSO", "org_type": "mso", "city": "Köln", "lat": 50.94, "lon": 6.96},
+    {"id": "c", "name": "KI Bochum", "org_type": "municipal_integration_centre", "city": "Bochum",
+     "lat": 51.48, "lon": 7.22},
+]
+
+
+def test_choropleth_uses_the_blank_offline_style_and_district_keys():
+    fig = choropleth_figure(GEOJSON, ROWS, value="value", value_label="MSO je 100.000",
+                            hover=[("mso_count", "MSO")])
+    trace = fig.data[0]
+    assert trace.type == "choroplethmap"
+    assert trace.featureidkey == "properties.key"
+    assert list(trace.locations) == ["05315", "05911"]
+    assert trace.z[0] == 12.5 and math.isnan(trace.z[1])
+    assert fig.layout.map.style == MAP_STYLE == "white-bg"
+    assert "http" not in fig.to_json()  # no tiles, sprites or glyphs to fetch
+
+
+def test_choropleth_hover_text_is_escaped_and_german():
+    fig = choropleth_figure(GEOJSON, ROWS, value="value", value_label="MSO je 100.000",
+                            hover=[("mso_count", "MSO")])
+    cologne, hostile = fig.data[0].text
+    assert cologne == "<b>Köln</b><br>MSO je 100.000: 12,5<br>MSO: 134"
+    assert "<img" not in hostile and "&lt;img src=x onerror=alert(1)&gt;" in hostile
+    assert "MSO je 100.000: –" in hostile
+
+
+def test_points_figure_one_layer_per_type_and_highlight_on_top():
+    fig = points_figure(POINTS, geojson=GEOJSON, highlight=[POINTS[2]], highlight_name="gewählte MSO")
+    names = [t.name for t in fig.data]
+    assert names == ["MSO", "Kommunales Integrationszentrum (KI)", "gewählte MSO"]
+    assert all(t.type == "scattermap" for t in fig.data)
+    assert fig.data[-1].marker.size == 15
+    layers = fig.layout.map.layers
+    assert len(layers) == 1 and layers[0].sourcetype == "geojson" and layers[0].type == "line"
+    assert "http" not in fig.to_json()
+
+
+def test_points_hover_escapes_names_and_extra_lines():
+    fig = points_figure(POINTS, extra={"a": ["Grund: <script>"]})
+    hover = fig.data[0].hovertext[0]
+    assert hover.startswith("<b>&lt;img src=x onerror=alert(1)&gt;</b>")
+    assert "Grund: &lt;script&gt;" in hover and "<script>" not in hover
+
+
+def test_points_sharing_a_municipality_are_spread_apart():
+    fig = points_figure(POINTS, by_type=False)
+    coords = list(zip(fig.data[0].lat, fig.data[0].lon, strict=True))
+    assert coords[0] == (50.94, 6.96)
+    assert coords[1] != coords[0]
+    assert abs(coords[1][0] - coords[0][0]) < 0.05 and abs(coords[1][1] - coords[0][1]) < 0.05
+
+
+def test_empty_points_figure_still_draws_a_map():
+    fig = points_figure([], geojson=GEOJSON)
+    assert len(fig.data) == 1 and fig.data[0].name == "keine Treffer"
+    assert fig.layout.map.style == "white-bg"
+
+
+def test_add_points_ignores_empty_rows():
+    fig = choropleth_figure(GEOJSON, ROWS, value="value", value_label="x")
+    assert len(add_points(fig, [], name="leer", colour="#000").data) == 1
+
+
+def test_point_rows_drop_organisations_without_coordinates():
+    rows = point_rows([{"id": "a", "name": "A", "lat": 51.0, "lon": 7.0}, {"id": "b", "name": "B", "lat": None}])
+    assert [r["id"] for r in rows] == ["a"]
+
+
+@pytest.mark.parametrize(("height", "zoom"), [(480, 6.1), (240, 5.5), (960, 6.6)])
+def test_zoom_for_height(height, zoom):
+    assert zoom_for_height(height) == zoom

@@ -1,0 +1,168 @@
+"""Page „Daten“: upload files, see the validation report before anything is written, load, and export."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from ui import common
+
+__all__ = ["render", "problem_rows", "export_bytes"]
+
+KIND_LABELS = {"organisations": "Organisationen", "events": "Veranstaltungen", "relations": "Beziehungen",
+               "fundings": "Förderungen"}
+EXPORT_FORMATS = {
+    "csv": ("CSV-Dateien (ZIP, für Excel)", "msonet-export.zip", "application/zip"),
+    "json": ("JSON (eine Datei)", "msonet-export.json", "application/json"),
+    "graphml": ("GraphML (für Gephi, yEd)", "msonet-export.graphml", "application/xml"),
+}
+
+
+def problem_rows(problems) -> list[dict[str, Any]]:
+    """The validation report: one row per problem with German columns (pure, for tests)."""
+    return [{"Datei": p.file, "Zeile": p.row if p.row is not None else "", "Spalte": p.column or "",
+             "Wert": p.value if p.value is not None else "", "Was zu tun ist": p.expected} for p in problems]
+
+
+def export_bytes(G, fmt: str, include_personal: bool) -> bytes:
+    """The whole graph in one download: a ZIP of CSV files, a JSON file or a GraphML file."""
+    from loaders.export import export_csv, export_graphml, export_json
+
+    with tempfile.TemporaryDirectory(prefix="msonet-export-") as tmp:
+        folder = Path(tmp)
+        if fmt == "csv":
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in export_csv(G, folder, include_personal=include_personal):
+                    archive.write(path, arcname=path.name)
+            return buffer.getvalue()
+        if fmt == "json":
+            return export_json(G, folder / "export.json", include_personal=include_personal).read_bytes()
+        if fmt == "graphml":
+            return export_graphml(G, folder / "export.graphml", include_personal=include_personal).read_bytes()
+    raise ValueError(f"Unbekanntes Exportformat „{fmt}“ – erlaubt: csv, json, graphml.")
+
+
+@st.cache_data(show_spinner="Erstelle den Export …", max_entries=6)
+def _export(version: str, fmt: str, include_personal: bool) -> bytes:
+    return export_bytes(common.graph(), fmt, include_personal)
+
+
+def _validate(files: list[tuple[str, bytes]]):
+    from loaders.load import parse_uploads
+
+    return parse_uploads(files, common.get_store(), today=common.today().isoformat())
+
+
+def _upload_section() -> None:
+    st.subheader("Dateien hochladen und prüfen")
+    limit = common.settings().max_upload_mb
+    st.caption("Organisationen, Veranstaltungen, Beziehungen, Teilnahmen und Förderungen als CSV, Excel (XLSX) "
+               f"oder JSON, höchstens {limit} MB je Datei. Die Dateien werden zuerst geprüft; geschrieben wird "
+               "erst, wenn Sie auf „Daten laden“ klicken. Spalten und Beispiele: siehe Anleitung „docs/columns.md“.")
+    uploads = st.file_uploader("Dateien auswählen", type=["csv", "tsv", "txt", "xlsx", "xlsm", "json"],
+                               accept_multiple_files=True, key="upload_files")
+    if not uploads:
+        return
+    files, too_big = [], []
+    for upload in uploads:
+        data = upload.getvalue()
+        if len(data) > limit * 1024 * 1024:
+            too_big.append(upload.name)
+        else:
+            files.append((upload.name, data))
+    for name in too_big:
+        st.error(f"Die Datei „{common.md(name)}“ ist größer als {limit} MB. Bitte aufteilen oder die Grenze mit "
+                 "MSONET_MAX_UPLOAD_MB (und server.maxUploadSize in .streamlit/config.toml) erhöhen.")
+    if not files:
+        return
+    key = tuple((name, len(data), hash(data)) for name, data in files)
+    if st.session_state.get("upload_key") != key:
+        st.session_state["upload_key"] = key
+        st.session_state["upload_result"] = _validate(files)
+        st.session_state.pop("upload_report", None)
+    result = st.session_state["upload_result"]
+
+    counts = result.counts()
+    cols = st.columns(5)
+    for col, (kind, text) in zip(cols, KIND_LABELS.items(), strict=False):
+        col.metric(f"{text} (gültig)", counts.get(kind, 0))
+    cols[4].metric("Zeilen mit Problemen", result.invalid_rows)
+    if result.files:
+        st.dataframe(pd.DataFrame([{"Tabelle": f.name, "Art": f.kind, "Zeilen": f.rows, "gültige Datensätze": f.records,
+                                    "Zeilen mit Problemen": f.invalid_rows} for f in result.files]),
+                     hide_index=True, width="stretch")
+    if result.problems:
+        st.error(f"Prüfbericht: {len(result.problems)} Problem(e) gefunden. Bitte in der Datei korrigieren und neu "
+                 "hochladen – oder nur die gültigen Zeilen laden.")
+        st.dataframe(pd.DataFrame(problem_rows(result.problems)), hide_index=True, width="stretch",
+                     column_config={"Was zu tun ist": st.column_config.TextColumn(width="large")})
+        st.download_button("Prüfbericht als CSV", common.csv_bytes(problem_rows(result.problems)),
+                           file_name="msonet-pruefbericht.csv", mime="text/csv", key="report_csv")
+    else:
+        st.success("Prüfung ohne Probleme.")
+    for warning in result.warnings:
+        st.warning(common.md(warning))
+    if result.duplicates:
+        with st.expander(f"Mögliche Dubletten ({len(result.duplicates)}) – bitte prüfen"):
+            st.dataframe(pd.DataFrame([{"Erste": d.first_name, "Zweite": d.second_name, "Ort": d.city or "",
+                                        "bereits im Bestand": "ja" if d.existing else "nein",
+                                        "Begründung": d.reason} for d in result.duplicates]),
+                         hide_index=True, width="stretch")
+
+    only_valid = st.checkbox("nur gültige Zeilen laden", value=False, key="upload_only_valid",
+                             disabled=not result.problems,
+                             help="Zeilen mit Problemen werden ausgelassen; Beziehungen nur, wenn beide "
+                                  "Enden gültig sind.")
+    blocked = bool(result.problems) and not only_valid
+    if st.button("Daten laden", type="primary", disabled=blocked or not len(result.batch), key="upload_load"):
+        from loaders.load import write_result
+
+        report = write_result(result, common.get_store(), skip_invalid=only_valid)
+        st.session_state["upload_report"] = report.summary
+    summary = st.session_state.get("upload_report")
+    if summary is not None:
+        st.success(f"Geladen: {summary.organisations} Organisationen, {summary.events} Veranstaltungen, "
+                   f"{summary.relations} Beziehungen, {summary.fundings} Förderungen neu oder geändert"
+                   + (" (alles war bereits gespeichert)." if summary.total == 0 else "."))
+
+
+def _export_section() -> None:
+    st.subheader("Alles exportieren")
+    G = common.graph()
+    if G.number_of_nodes() == 0:
+        st.caption("Noch keine Daten zum Exportieren.")
+        return
+    c1, c2 = st.columns([2, 2])
+    fmt = c1.radio("Format", list(EXPORT_FORMATS), format_func=lambda k: EXPORT_FORMATS[k][0], key="export_fmt")
+    personal = c2.checkbox("Personenbezogene Daten einschließen (Ansprechperson, E-Mail, Telefon)", value=False,
+                           key="export_personal",
+                           help="Nur ankreuzen, wenn die Weitergabe datenschutzrechtlich geklärt ist.")
+    if personal:
+        c2.warning("Der Export enthält personenbezogene Daten. Bitte nur berechtigten Personen weitergeben.")
+    _label, file_name, mime = EXPORT_FORMATS[fmt]
+    data = _export(common.data_version(), fmt, personal)
+    st.download_button(f"{EXPORT_FORMATS[fmt][0]} herunterladen", data, file_name=file_name, mime=mime,
+                       key="export_download", type="primary")
+
+
+def _body() -> None:
+    st.title("Daten")
+    _upload_section()
+    st.divider()
+    _export_section()
+
+
+def render() -> None:
+    """Draw the page."""
+    common.run_page(_body)
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,106 @@
+"""Page „Isolierte Organisationen“: who has no ties, no tie to regular services or no recent event, and why."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from graph.isolation import REASON_CODES
+from graph.maps import points_figure
+from graph.vocabulary import ORG_TYPES, label
+from ui import common
+
+__all__ = ["render", "result_rows"]
+
+REASONS = REASON_CODES
+
+
+@st.cache_data(show_spinner="Suche isolierte Organisationen …", max_entries=16)
+def _isolated(version: str, today: str, event_years: int, district: str | None, org_type: str | None,
+              regierungsbezirk: str | None) -> list[dict[str, Any]]:
+    from graph.isolation import isolated_organisations
+
+    return isolated_organisations(common.graph(), today=dt.date.fromisoformat(today), event_years=event_years,
+                                  district=district, org_type=org_type, regierungsbezirk=regierungsbezirk)
+
+
+def result_rows(rows: list[dict[str, Any]], district_names: dict[str, str]) -> list[dict[str, Any]]:
+    """Table rows with German column names (pure, for tests and the CSV download)."""
+    out = []
+    for r in rows:
+        out.append({
+            "Name": r["name"],
+            "Typ": label("org_type", r.get("org_type") or ""),
+            "Ort": r.get("city") or "",
+            "Kreis": district_names.get(r.get("district") or "", r.get("district") or ""),
+            "Regierungsbezirk": r.get("regierungsbezirk") or "",
+            "Gründe": " | ".join(REASONS.get(x["code"], x["code"]) for x in r["reasons"]),
+            "Erläuterung": " ".join(x["text"] for x in r["reasons"]),
+            "id": r["id"],
+        })
+    return out
+
+
+def _body() -> None:
+    st.title("Isolierte Organisationen")
+    st.caption("Organisationen ohne Verbindungen, MSO ohne Verbindung zu Regeldiensten (die „Mainstreaming-"
+               "Lücke“), Organisationen ohne Veranstaltung in den letzten Jahren und kleine abgetrennte Gruppen. "
+               "Jeder Eintrag nennt seine Gründe.")
+    if common.empty_state():
+        return
+    names = common.district_names()
+    bezirke = sorted({d.regierungsbezirk for d in common.districts().values()})
+    c1, c2, c3, c4, c5 = st.columns([1.2, 1.4, 1.4, 1, 1])
+    bezirk = c1.selectbox("Regierungsbezirk", bezirke, index=None, placeholder="alle", key="iso_rb")
+    keys = sorted((k for k, d in common.districts().items() if not bezirk or d.regierungsbezirk == bezirk),
+                  key=lambda k: names[k])
+    district = c2.selectbox("Kreis / kreisfreie Stadt", keys, index=None, format_func=names.get,
+                            placeholder="alle", key="iso_district")
+    org_type = c3.selectbox("Organisationstyp", list(ORG_TYPES), index=None,
+                            format_func=lambda k: label("org_type", k), placeholder="alle", key="iso_type")
+    years = c4.number_input("Jahre ohne Veranstaltung", 1, 10, 3, key="iso_years")
+    today = c5.date_input("Stichtag", common.today(), format="DD.MM.YYYY", key="iso_today")
+
+    rows = _isolated(common.data_version(), today.isoformat(), int(years), district, org_type, bezirk)
+    chosen = st.multiselect("Nur diese Gründe", list(REASONS), format_func=REASONS.get, placeholder="alle Gründe",
+                            key="iso_reasons")
+    if chosen:
+        rows = [r for r in rows if any(x["code"] in chosen for x in r["reasons"])]
+
+    counts = {code: sum(1 for r in rows if any(x["code"] == code for x in r["reasons"])) for code in REASONS}
+    cols = st.columns(5)
+    cols[0].metric("Gefunden", len(rows))
+    for col, code in zip(cols[1:], REASONS, strict=True):
+        col.metric(REASONS[code], counts[code])
+    if not rows:
+        st.success("Keine isolierten Organisationen für diese Auswahl.")
+        return
+
+    table = result_rows(rows, names)
+    left, right = st.columns([1.25, 1])
+    with left:
+        st.dataframe(pd.DataFrame(table).drop(columns=["id"]), hide_index=True, width="stretch",
+                     height=common.table_height(len(table)),
+                     column_config={"Erläuterung": st.column_config.TextColumn(width="large")})
+        st.download_button("Liste als CSV herunterladen", common.csv_bytes(table),
+                           file_name="msonet-isolierte-organisationen.csv", mime="text/csv", key="iso_csv")
+    with right:
+        extra = {r["id"]: [REASONS.get(x["code"], x["code"]) for x in r["reasons"]] for r in rows}
+        points = [r for r in rows if isinstance(r.get("lat"), int | float) and isinstance(r.get("lon"), int | float)]
+        fig = points_figure(points, geojson=common.district_geojson(), extra=extra, height=520)
+        st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="iso_map")
+        missing = len(rows) - len(points)
+        if missing:
+            st.caption(f"{missing} Organisationen ohne Ortsangabe sind nicht auf der Karte.")
+
+
+def render() -> None:
+    """Draw the page."""
+    common.run_page(_body)
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,176 @@
+"""Page „Vernetzungstreffen“: plan whom to invite and how to seat them; record who came afterwards."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from graph.model import Event, RecordBatch, make_id
+from graph.vocabulary import EVENT_TYPES, SECTORS, label
+from ui import common
+
+__all__ = ["render", "table_rows"]
+
+#: ``source`` of records entered in the app.
+APP_SOURCE = "Eingabe in der App"
+
+
+@st.cache_resource(show_spinner=False)
+def _municipalities() -> dict[str, Any]:
+    from loaders.geography import load_municipalities
+
+    return load_municipalities()
+
+
+@st.cache_data(show_spinner="Plane das Treffen …", max_entries=16)
+def _plan(version: str, capacity: int, today: str, district: str | None, bezirk: str | None, topic: str | None,
+          tables: int, organisers: tuple[str, ...]) -> dict[str, Any]:
+    from graph.meeting import plan_meeting
+
+    return plan_meeting(common.graph(), capacity, today=dt.date.fromisoformat(today), district=district,
+                        regierungsbezirk=bezirk, topic=topic, tables=tables, organisers=organisers)
+
+
+def table_rows(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per table group with German columns (pure, for tests)."""
+    return [{"Tisch": t["table"], "Teilnehmende": ", ".join(t.get("names") or ()),
+             "neue Kontakte": t.get("new_ties", 0),
+             "davon über das Migrationsfeld hinaus": t.get("cross_field_new_ties", 0),
+             "Handlungsfelder": ", ".join(label("sector", s) for s in t.get("sectors") or ())}
+            for t in plan.get("tables", [])]
+
+
+def _plan_tab() -> None:
+    names = common.district_names()
+    options = common.org_options()
+    bezirke = sorted({d.regierungsbezirk for d in common.districts().values()})
+    c1, c2, c3, c4, c5 = st.columns([1, 1, 1.3, 1.6, 1.6])
+    capacity = c1.number_input("Plätze", 2, 500, 30, key="meet_capacity")
+    tables = c2.number_input("Tische", 1, 50, 4, key="meet_tables")
+    bezirk = c3.selectbox("Regierungsbezirk", bezirke, index=None, placeholder="ganz NRW", key="meet_rb")
+    district_keys = sorted((k for k, d in common.districts().items() if not bezirk or d.regierungsbezirk == bezirk),
+                           key=names.get)
+    district = c4.selectbox("Kreis / kreisfreie Stadt", district_keys, index=None, format_func=names.get,
+                            placeholder="alle", key="meet_district")
+    topic = c5.selectbox("Thema (Handlungsfeld)", list(SECTORS), index=None, format_func=lambda k: label("sector", k),
+                         placeholder="alle Themen", key="meet_topic")
+    organisers = st.multiselect("Veranstaltende Organisationen (sind gesetzt und leiten je einen Tisch)",
+                                list(options), format_func=options.get, placeholder="optional", key="meet_hosts")
+    today = common.today()
+    plan = _plan(common.data_version(), int(capacity), today.isoformat(), district, bezirk, topic, int(tables),
+                 tuple(organisers))
+    st.session_state["meet_last_invitees"] = [r["id"] for r in plan["invitees"]]
+    summary = plan.get("summary", {})
+    cols = st.columns(5)
+    cols[0].metric("Eingeladen", summary.get("invited", len(plan["invitees"])))
+    cols[1].metric("davon MSO", summary.get("msos", 0))
+    cols[2].metric("Migrationsfeld / außerhalb", f"{summary.get('migration_field', 0)} / {summary.get('outside', 0)}")
+    cols[3].metric("mögliche neue Kontakte", summary.get("new_ties", 0))
+    cols[4].metric("davon feldübergreifend", summary.get("cross_field_new_ties", 0))
+    for note in plan.get("notes", []):
+        st.caption(common.md(note))
+    if not plan["invitees"]:
+        st.warning("Für diese Auswahl gibt es keine Organisationen. Bitte Region oder Thema ändern.")
+        return
+    left, right = st.columns([1.5, 1])
+    with left:
+        st.markdown("**Einladungsliste**")
+        invitees = [{"Tisch": r.get("table"), "Name": r["name"], "Typ": r.get("org_type_label") or "",
+                     "Ort": r.get("city") or "", "Rolle": r.get("role") or "",
+                     "Begründung": " ".join(r.get("reasons") or ())}
+                    for r in plan["invitees"]]
+        st.dataframe(pd.DataFrame(invitees), hide_index=True, width="stretch",
+                     height=common.table_height(len(invitees), 460),
+                     column_config={"Begründung": st.column_config.TextColumn(width="large")})
+    with right:
+        st.markdown("**Tischgruppen**")
+        groups = table_rows(plan)
+        st.dataframe(pd.DataFrame(groups), hide_index=True, width="stretch",
+                     height=common.table_height(len(groups), 460))
+    from graph.meeting import invitation_rows
+
+    include_email = st.checkbox("E-Mail-Adressen in die Liste aufnehmen (personenbezogene Daten)", value=False,
+                                key="meet_email")
+    rows = invitation_rows(common.graph(), plan, include_email=include_email)
+    st.download_button("Einladungsliste als CSV herunterladen", common.csv_bytes(rows),
+                       file_name="msonet-einladungsliste.csv", mime="text/csv", key="meet_csv")
+
+
+def _take_invitees() -> None:
+    options = common.org_options()
+    st.session_state["att_orgs"] = [o for o in st.session_state.get("meet_last_invitees", []) if o in options]
+
+
+def _attendance_tab() -> None:
+    st.caption("Nach dem Treffen: Veranstaltung wählen oder anlegen, teilnehmende Organisationen auswählen und "
+               "speichern. Daraus werden Beziehungen „nahm teil an“.")
+    mode = st.radio("Veranstaltung", ["Bestehende Veranstaltung wählen", "Neue Veranstaltung anlegen"],
+                    horizontal=True, key="att_mode")
+    new_event: Event | None = None
+    event_id: str | None = None
+    if mode.startswith("Bestehende"):
+        events = common.event_options()
+        event_id = st.selectbox("Veranstaltung (Namen eintippen)", list(events), index=None, format_func=events.get,
+                                placeholder="Veranstaltung wählen …", key="att_event")
+    else:
+        munis = _municipalities()
+        c1, c2, c3, c4 = st.columns([2.2, 1.2, 1, 1.6])
+        name = c1.text_input("Name der Veranstaltung", key="att_name", placeholder="z.B. Vernetzungstreffen Köln 2025")
+        event_type = c2.selectbox("Art", list(EVENT_TYPES), format_func=lambda k: label("event_type", k),
+                                  key="att_type")
+        date = c3.date_input("Datum", common.today(), format="DD.MM.YYYY", key="att_date")
+        ags = c4.selectbox("Ort", sorted(munis, key=lambda a: munis[a].name), index=None,
+                           format_func=lambda a: f"{munis[a].name} ({munis[a].district_name})",
+                           placeholder="Ort wählen …", key="att_place")
+        if name.strip() and ags:
+            place = munis[ags]
+            event_id = make_id("ev", name.strip(), date.isoformat())
+            new_event = Event(id=event_id, name=name.strip(), event_type=event_type, date=date.isoformat(),
+                              city=place.name, ags=place.ags, district=place.district,
+                              regierungsbezirk=place.regierungsbezirk, lat=place.lat, lon=place.lon,
+                              source=APP_SOURCE, updated=common.today().isoformat())
+    options = common.org_options()
+    st.button("Eingeladene aus der Planung übernehmen", on_click=_take_invitees, key="att_take",
+              disabled=not st.session_state.get("meet_last_invitees"))
+    org_ids = st.multiselect("Teilnehmende Organisationen", list(options), format_func=options.get,
+                             placeholder="Namen eintippen …", key="att_orgs")
+    ready = bool(event_id and org_ids)
+    if st.button("Teilnahme speichern", type="primary", disabled=not ready, key="att_save"):
+        from graph.meeting import attendance_relations
+
+        relations = attendance_relations(event_id, org_ids, source=APP_SOURCE, updated=common.today().isoformat())
+        batch = RecordBatch(events=[new_event] if new_event else [], relations=relations)
+        summary = common.get_store().upsert(batch)
+        st.session_state["att_saved"] = (len(relations), summary.total)
+    saved = st.session_state.pop("att_saved", None)
+    if saved:
+        st.success(f"Teilnahme von {saved[0]} Organisationen gespeichert ({saved[1]} Datensätze neu oder geändert).")
+    if not ready:
+        st.caption("Zum Speichern eine Veranstaltung (bei neuen: Name und Ort) und mindestens eine Organisation "
+                   "wählen.")
+
+
+def _body() -> None:
+    st.title("Vernetzungstreffen")
+    st.caption("Wen einladen, damit neue Verbindungen entstehen – besonders zwischen MSO und Regeldiensten? "
+               "Isolierte MSO und Brückenakteure kommen zuerst; an den Tischen sitzen möglichst Menschen, die "
+               "sich noch nicht kennen.")
+    if common.empty_state():
+        return
+    tab_plan, tab_record = st.tabs(["Treffen planen", "Teilnahme erfassen"])
+    with tab_plan:
+        _plan_tab()
+    with tab_record:
+        _attendance_tab()
+
+
+def render() -> None:
+    """Draw the page."""
+    common.run_page(_body)
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,303 @@
+"""Page „Netzwerk“: the pyvis graph with filters, search, ego network, district view and details panel."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from graph.render import AGGREGATE_THRESHOLD, build_network, district_members, ego_view, filter_view, view_tables
+from graph.vocabulary import FUNDING_KINDS, ORG_TYPES, RELATION_TYPES, SECTORS, label
+from ui import common
+
+__all__ = ["render", "facets", "details"]
+
+GRAPH_HEIGHT = 640
+
+
+def facets(G) -> dict[str, Any]:
+    """Values present in the data, for the filter widgets (pure, for tests)."""
+    types, sectors, bezirke, districts, cities, relations = set(), set(), set(), set(), Counter(), set()
+    years: list[int] = []
+    for _, d in G.nodes(data=True):
+        if d.get("kind") == "organisation":
+            types.add(d.get("org_type"))
+            sectors.update(d.get("sectors") or ())
+            if d.get("regierungsbezirk"):
+                bezirke.add(d["regierungsbezirk"])
+            if d.get("district"):
+                districts.add((d["district"], d.get("regierungsbezirk") or ""))
+            if d.get("city"):
+                cities[(d["city"], d.get("district") or "")] += 1
+        elif d.get("kind") == "event" and str(d.get("date") or "")[:4].isdigit():
+            years.append(int(str(d["date"])[:4]))
+    for _, _, d in G.edges(data=True):
+        if d.get("type") != "funded_by":
+            relations.add(d.get("type"))
+            if str(d.get("since") or "")[:4].isdigit():
+                years.append(int(str(d["since"])[:4]))
+    return {
+        "org_types": [k for k in ORG_TYPES if k in types],
+        "sectors": [k for k in SECTORS if k in sectors],
+        "bezirke": sorted(bezirke),
+        "districts": sorted(districts),
+        "cities": sorted(cities),
+        "relations": [k for k in RELATION_TYPES if k in relations],
+        "years": (min(years), max(years)) if years else None,
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _facets(version: str) -> dict[str, Any]:
+    return facets(common.graph())
+
+
+@st.cache_data(show_spinner="Zeichne das Netzwerk …", max_entries=16)
+def _draw(version: str, filters: tuple, selected: str | None, ego: bool, hops: int,
+          open_district: str | None) -> dict[str, Any]:
+    G = common.graph()
+    names = common.district_names()
+    view = filter_view(G, **dict(filters))
+    if selected and ego:
+        view = ego_view(view, G, selected, hops)
+    total = view.number_of_nodes()
+    per_district = Counter(d.get("district") or "?" for _, d in view.nodes(data=True))
+    if open_district and total > AGGREGATE_THRESHOLD:
+        view = district_members(view, open_district)
+    drawn = build_network(view, selected=selected, district_names=names)
+    node_rows, edge_rows = view_tables(view, names)
+    return {"html": drawn.html, "nodes": drawn.nodes, "edges": drawn.edges, "aggregated": drawn.aggregated,
+            "physics": drawn.physics, "total": total, "view_nodes": view.number_of_nodes(),
+            "view_edges": view.number_of_edges(), "per_district": dict(per_district),
+            "nodes_csv": common.csv_bytes(node_rows), "edges_csv": common.csv_bytes(edge_rows)}
+
+
+def _sidebar_filters(f: dict[str, Any]) -> tuple:
+    names = common.district_names()
+    sb = st.sidebar
+    sb.header("Filter")
+    org_types = sb.multiselect("Organisationstyp", f["org_types"], format_func=lambda k: label("org_type", k),
+                               placeholder="alle Typen", key="net_types")
+    sectors = sb.multiselect("Handlungsfeld", f["sectors"], format_func=lambda k: label("sector", k),
+                             placeholder="alle Handlungsfelder", key="net_sectors")
+    bezirke = sb.multiselect("Regierungsbezirk", f["bezirke"], placeholder="alle Regierungsbezirke", key="net_rb")
+    district_keys = [k for k, rb in f["districts"] if not bezirke or rb in bezirke]
+    district_keys.sort(key=lambda k: names.get(k, k))
+    districts = sb.multiselect("Kreis / kreisfreie Stadt", district_keys, format_func=lambda k: names.get(k, k),
+                               placeholder="alle Kreise", key="net_districts")
+    city_names = sorted({c for c, dk in f["cities"] if (not districts or dk in districts)
+                         and (not bezirke or dk in district_keys)})
+    cities = sb.multiselect("Ort", city_names, placeholder="alle Orte", key="net_cities")
+    relations = sb.multiselect("Beziehungstyp", f["relations"], format_func=lambda k: label("relation_type", k),
+                               placeholder="alle Beziehungen", key="net_relations")
+    year_from = year_to = None
+    if f["years"] and f["years"][0] < f["years"][1]:
+        low, high = f["years"]
+        span = sb.slider("Zeitraum (Veranstaltungen; Beziehungen, die bis Ende bestanden)", low, high, (low, high),
+                         key="net_years")
+        if span != (low, high):
+            year_from, year_to = span
+    include_events = sb.checkbox("Veranstaltungen zeigen", value=True, key="net_events")
+    only_connected = sb.checkbox("Nur Organisationen mit Verbindungen", value=False, key="net_connected")
+    name = sb.text_input("Name enthält", key="net_name", placeholder="z.B. Integrationszentrum")
+    return (("org_types", tuple(org_types)), ("sectors", tuple(sectors)), ("regierungsbezirke", tuple(bezirke)),
+            ("districts", tuple(districts)), ("cities", tuple(cities)), ("relation_types", tuple(relations)),
+            ("year_from", year_from), ("year_to", year_to), ("include_events", include_events),
+            ("only_connected", only_connected), ("name_contains", name.strip() or None))
+
+
+def details(G, org_id: str, district_names: dict[str, str]) -> dict[str, Any]:
+    """Everything the details panel shows about one organisation (pure, for tests)."""
+    from graph.lookup import organisation_ties
+
+    d = G.nodes[org_id]
+    ties, events = [], []
+    for row in organisation_ties(G, org_id):
+        rels = ", ".join(r["label"] + (f" (seit {r['since']})" if r.get("since") else "") for r in row["relations"])
+        if row["kind"] == "organisation":
+            ties.append({"Organisation": row["name"], "Typ": row.get("type_label") or "", "Ort": row.get("city") or "",
+                         "Beziehung": rels})
+        elif row["kind"] == "event":
+            events.append({"Datum": row.get("date") or "", "Veranstaltung": row["name"], "Ort": row.get("city") or "",
+                           "Rolle": rels})
+    funding = []
+    for _, programme, f in G.out_edges(org_id, data=True):
+        if f.get("type") != "funded_by":
+            continue
+        years = "–".join(str(y) for y in (f.get("year_from"), f.get("year_to")) if y)
+        amount = f.get("amount")
+        funding.append({
+            "Programm": G.nodes[programme].get("name") or f.get("programme") or programme,
+            "Förderart": label("funding_kind", f.get("funding_kind") or "") if f.get("funding_kind") in FUNDING_KINDS
+            else f.get("funding_kind") or "",
+            "Jahre": years,
+            "Betrag (EUR)": f"{amount:,.0f}".replace(",", ".") if isinstance(amount, int | float) else "",
+            "Geldgeber": f.get("funder") or "",
+        })
+    events.sort(key=lambda r: r["Datum"], reverse=True)
+    return {
+        "name": d.get("name") or org_id,
+        "type": label("org_type", d.get("org_type") or ""),
+        "city": d.get("city") or "",
+        "district": district_names.get(d.get("district") or "", d.get("district") or ""),
+        "regierungsbezirk": d.get("regierungsbezirk") or "",
+        "sectors": [label("sector", s) for s in d.get("sectors") or ()],
+        "founded": d.get("founded"),
+        "website": d.get("website") or "",
+        "address": ", ".join(x for x in (d.get("address"), " ".join(str(y) for y in (d.get("postcode"), d.get("city"))
+                                                                     if y)) if x) if d.get("address") else "",
+        "description": d.get("description") or "",
+        "source": d.get("source") or "unbekannt",
+        "updated": d.get("updated") or "",
+        "synthetic": bool(d.get("synthetic")),
+        "ties": ties, "events": events, "funding": funding,
+    }
+
+
+def _details_panel(G, org_id: str) -> None:
+    info = details(G, org_id, common.district_names())
+    st.subheader(common.md(info["name"]))
+    place = [info["city"]] if info["city"] else []
+    if info["district"] and info["district"] != info["city"]:
+        place.append(info["district"])
+    if info["regierungsbezirk"]:
+        place.append(f"Regierungsbezirk {info['regierungsbezirk']}")
+    st.markdown(f"**{common.md(info['type'])}**  \n" + common.md(" · ".join(place)))
+    if info["synthetic"]:
+        st.caption("Synthetischer Demodatensatz – keine echte Organisation.")
+    if info["sectors"]:
+        st.markdown("**Handlungsfelder:** " + common.md(", ".join(info["sectors"])))
+    facts = []
+    if info["founded"]:
+        facts.append(f"gegründet {common.md(info['founded'])}")
+    if info["address"]:
+        facts.append(common.md(info["address"]))
+    if info["website"]:
+        facts.append("Website: `" + str(info["website"]).replace("`", "'") + "`")
+    if facts:
+        st.markdown("  \n".join(facts))
+    if info["description"]:
+        st.caption(common.md(info["description"]))
+    st.markdown(f"**Verbindungen zu Organisationen ({len(info['ties'])})**")
+    if info["ties"]:
+        st.dataframe(pd.DataFrame(info["ties"]), hide_index=True, width="stretch",
+                     height=min(280, 38 + 35 * len(info["ties"])))
+    else:
+        st.caption("Keine direkte Verbindung erfasst.")
+    st.markdown(f"**Veranstaltungen ({len(info['events'])})**")
+    if info["events"]:
+        st.dataframe(pd.DataFrame(info["events"]), hide_index=True, width="stretch",
+                     height=min(240, 38 + 35 * len(info["events"])))
+    else:
+        st.caption("Keine Teilnahme erfasst.")
+    st.markdown(f"**Förderung ({len(info['funding'])})**")
+    if info["funding"]:
+        st.dataframe(pd.DataFrame(info["funding"]), hide_index=True, width="stretch")
+    else:
+        st.caption("Keine Förderung erfasst.")
+    stamp = f" · Stand {common.md(info['updated'])}" if info["updated"] else ""
+    st.caption(f"Quelle: {common.md(info['source'])}{stamp}")
+
+
+def _show_html(page: str, height: int) -> None:
+    if hasattr(st, "iframe"):
+        st.iframe(page, height=height)
+    else:  # older Streamlit
+        import streamlit.components.v1 as components
+
+        components.html(page, height=height)
+
+
+def _body() -> None:
+    st.title("Netzwerk")
+    if common.empty_state():
+        return
+    G = common.graph()
+    version = common.data_version()
+    names = common.district_names()
+    filters = _sidebar_filters(_facets(version))
+
+    options = common.org_options()
+    top_left, top_mid, top_right = st.columns([3, 1.4, 1])
+    selected = top_left.selectbox("Organisation suchen (Namen eintippen)", list(options), index=None,
+                                  format_func=options.get, placeholder="Name eintippen …", key="net_selected")
+    ego = top_mid.toggle("Nur Umfeld (Ego-Netzwerk)", value=False, key="net_ego",
+                         disabled=selected is None, help="Zeigt die gewählte Organisation und alle, die über "
+                         "höchstens so viele Schritte mit ihr verbunden sind (Veranstaltungen zählen als Schritt).")
+    hops = top_right.slider("Schritte", 1, 3, 1, key="net_hops", disabled=not (selected and ego))
+
+    result = _draw(version, filters, selected, bool(selected and ego), hops, None)
+    open_district = None
+    if result["aggregated"]:
+        per_district = result["per_district"]
+        keys = sorted(per_district, key=lambda k: (-per_district[k], names.get(k, k)))
+        open_district = st.selectbox(
+            "Kreis öffnen", keys, index=None, placeholder="Zusammenfassung nach Kreisen anzeigen",
+            format_func=lambda k: f"{names.get(k, 'ohne Kreis' if k == '?' else k)} ({per_district[k]} Knoten)",
+            key="net_open_district")
+        if open_district:
+            result = _draw(version, filters, selected, bool(selected and ego), hops, open_district)
+        if result["aggregated"]:
+            st.info(f"Die Ansicht enthält {common.number(result['total'])} Organisationen und Veranstaltungen – zu "
+                    f"viele, um sie einzeln zu zeichnen (Grenze {common.number(AGGREGATE_THRESHOLD)}). Jeder Kreis "
+                    "ist ein Knoten an seinem Ort auf der Karte (Größe = Zahl der Organisationen, Linien = "
+                    "Verbindungen zwischen Kreisen). Wählen Sie oben einen Kreis zum Öffnen oder grenzen Sie links "
+                    "mit Filtern ein.")
+
+    left, right = st.columns([3, 1.35]) if selected else (st.container(), None)
+    with left:
+        st.caption(f"{common.number(result['nodes'])} Knoten, {common.number(result['edges'])} Verbindungen"
+                   + (" · Anordnung fest berechnet (keine Physik)" if not result["physics"] else
+                      " · Knoten lassen sich ziehen")
+                   + " · Farbe = Typ, Größe = Zahl der Verbindungen · Mauszeiger auf einen Knoten zeigt Details")
+        _show_html(result["html"], GRAPH_HEIGHT + 10)
+        c1, c2, c3 = st.columns(3)
+        c1.download_button("Ansicht als HTML herunterladen", result["html"].encode("utf-8"),
+                           file_name="msonet-netzwerk.html", mime="text/html", key="dl_html")
+        c2.download_button("Knoten als CSV", result["nodes_csv"],
+                           file_name="msonet-knoten.csv", mime="text/csv", key="dl_nodes")
+        c3.download_button("Verbindungen als CSV", result["edges_csv"],
+                           file_name="msonet-verbindungen.csv", mime="text/csv", key="dl_edges")
+    if right is not None and selected:
+        with right:
+            _details_panel(G, selected)
+
+    with st.expander("Kennzahlen des ganzen Netzwerks (Vermittler, Gruppen)"):
+        if st.toggle("Berechnen (kann bei großen Daten einige Sekunden dauern)", key="net_figures"):
+            _network_figures(version)
+
+
+@st.cache_data(show_spinner="Berechne Kennzahlen …", max_entries=2)
+def _figures(version: str) -> dict[str, Any]:
+    from graph.network import network_figures
+
+    return network_figures(common.graph())
+
+
+def _network_figures(version: str) -> None:
+    fig = _figures(version)
+    names = common.district_names()
+    cols = st.columns(4)
+    cols[0].metric("Organisationen", fig["organisations"])
+    cols[1].metric("Verbindungen", fig["ties"])
+    cols[2].metric("Getrennte Gruppen", fig["components"])
+    cols[3].metric("Ohne jede Verbindung", fig["isolates"])
+    if fig.get("brokers"):
+        st.markdown("**Vermittler** (liegen auf vielen kürzesten Wegen zwischen anderen)")
+        st.dataframe(pd.DataFrame([{"Name": b["name"], "Typ": label("org_type", b.get("org_type") or ""),
+                                    "Ort": b.get("city") or "", "Kreis": names.get(b.get("district") or "", ""),
+                                    "Vermittlungswert": b["betweenness"]} for b in fig["brokers"]]),
+                     hide_index=True, width="stretch")
+    for note in fig.get("notes", []):
+        st.caption(common.md(note))
+
+
+def render() -> None:
+    """Draw the page."""
+    common.run_page(_body)
+
+
+if __name__ == "__main__":
+    render()

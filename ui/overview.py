@@ -1,0 +1,193 @@
+"""Page „Übersicht“: key figures of the network, data sources, and loading the demo data."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from graph.render import escape_text
+from graph.vocabulary import MSO_TYPES, ORG_TYPES, SECTORS, label
+from ui import common
+
+__all__ = ["render", "key_figures"]
+
+
+def key_figures(G, district_names: dict[str, str]) -> dict[str, Any]:
+    """Counts by type, district, Regierungsbezirk and sector, plus sources and dates (pure, for tests)."""
+    by_type: Counter[str] = Counter()
+    by_district: Counter[str] = Counter()
+    by_bezirk: Counter[str] = Counter()
+    by_sector: Counter[str] = Counter()
+    sources: Counter[str] = Counter()
+    updated: list[str] = []
+    synthetic = events = programmes = mso = 0
+    for _, d in G.nodes(data=True):
+        kind = d.get("kind")
+        if d.get("source"):
+            sources[d["source"]] += 1
+        if d.get("updated"):
+            updated.append(str(d["updated"]))
+        if kind == "event":
+            events += 1
+        elif kind == "programme":
+            programmes += 1
+        if kind != "organisation":
+            continue
+        by_type[d.get("org_type") or "?"] += 1
+        mso += d.get("org_type") in MSO_TYPES
+        by_district[district_names.get(d.get("district") or "", d.get("district") or "ohne Kreis")] += 1
+        by_bezirk[d.get("regierungsbezirk") or "ohne Angabe"] += 1
+        for sector in d.get("sectors") or ():
+            by_sector[sector] += 1
+        synthetic += bool(d.get("synthetic"))
+    organisations = sum(by_type.values())
+    ties = sum(1 for _, _, t in G.edges(data="type") if t != "funded_by")
+    return {
+        "organisations": organisations, "mso": mso, "events": events, "programmes": programmes,
+        "ties": ties, "fundings": G.number_of_edges() - ties, "synthetic": synthetic,
+        "by_type": by_type, "by_district": by_district, "by_bezirk": by_bezirk, "by_sector": by_sector,
+        "sources": sources, "first_update": min(updated) if updated else None,
+        "last_update": max(updated) if updated else None,
+    }
+
+
+@st.cache_data(show_spinner="Berechne Kennzahlen …", max_entries=4)
+def _figures(version: str) -> dict[str, Any]:
+    return key_figures(common.graph(), common.district_names())
+
+
+@st.cache_data(show_spinner="Suche isolierte Organisationen …", max_entries=4)
+def _isolated_msos(version: str, today: str) -> list[dict[str, Any]]:
+    import datetime as dt
+
+    from graph.isolation import isolated_organisations
+
+    rows = isolated_organisations(common.graph(), today=dt.date.fromisoformat(today))
+    return [r for r in rows if r.get("org_type") in MSO_TYPES]
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _funding(version: str) -> list[dict[str, Any]]:
+    from graph.coverage import funding_mix
+
+    return funding_mix(common.graph())
+
+
+def _percent(value: object) -> str:
+    return f"{round(value * 100)} %" if isinstance(value, int | float) else "–"
+
+
+def _mix_row(r: dict[str, Any]) -> dict[str, Any]:
+    return {"Handlungsfeld": r.get("label") or r.get("key"), "MSO im Feld": r.get("msos", 0),
+            "Anteil aller MSO": _percent(r.get("share_msos")),
+            "gefördert über das Feld": _percent(r.get("share_msos_funded")),
+            "mit Regelförderung": r.get("funded_msos_regular", 0),
+            "mit Projektförderung": r.get("funded_msos_project", 0),
+            "Anteil Regelförderung am Betrag": _percent(r.get("share_regular")), "Hinweis": r.get("text") or ""}
+
+
+def _load_demo() -> None:
+    from loaders.demo import build_demo_batch
+
+    with st.spinner("Erzeuge und lade die Demodaten (einige Sekunden) …"):
+        batch = build_demo_batch(seed=2024)
+        summary = common.get_store().upsert(batch)
+    st.session_state["demo_loaded"] = summary.total
+
+
+def _bar(counter: Counter[str], column: str, top: int | None = None) -> pd.DataFrame:
+    rows = counter.most_common(top)
+    return pd.DataFrame(rows, columns=[column, "Anzahl"]).set_index(column)
+
+
+def _bar_figure(counter: Counter[str]) -> go.Figure:
+    """Horizontal bars, largest on top, every label shown (labels come from the vocabulary or the data)."""
+    rows = sorted(counter.items(), key=lambda kv: (kv[1], kv[0]))
+    fig = go.Figure(go.Bar(x=[v for _, v in rows], y=[escape_text(k) for k, _ in rows], orientation="h",
+                           marker_color="#e6550d", hovertemplate="%{y}: %{x}<extra></extra>"))
+    fig.update_layout(height=max(160, 24 * len(rows) + 40), margin={"l": 0, "r": 10, "t": 10, "b": 30},
+                      yaxis={"automargin": True}, xaxis={"separatethousands": True}, separators=",.")
+    return fig
+
+
+def _body() -> None:
+    st.title("Übersicht")
+    st.caption("Migrant\\*innenselbstorganisationen (MSO), Integrationszentren, Integrationsagenturen und "
+               "Regeldienste in Nordrhein-Westfalen – wer ist mit wem verbunden, wo gibt es Lücken?")
+    from graph.backends import describe_backend
+
+    if st.session_state.pop("demo_loaded", None) is not None:
+        st.success("Die Demodaten wurden geladen.")
+    figures = _figures(common.data_version())
+    if figures["organisations"] == 0:
+        st.info("Der Datenspeicher ist noch leer. Laden Sie die Demodaten (realistische, aber zum großen Teil "
+                "**synthetische** Organisationen und Veranstaltungen in NRW) oder eigene Dateien auf der Seite "
+                "**Daten**.")
+        st.button("Demodaten laden", type="primary", on_click=_load_demo, key="load_demo")
+        st.caption("Speicherort: " + common.md(describe_backend(common.settings())))
+        return
+
+    isolated = _isolated_msos(common.data_version(), common.today().isoformat())
+    no_ties = sum(1 for r in isolated if any(x["code"] == "no_ties" for x in r["reasons"]))
+    gap = sum(1 for r in isolated if any(x["code"] == "no_regular_service_tie" for x in r["reasons"]))
+    cols = st.columns([1, 1, 1, 1, 1.35, 1.35])
+    cols[0].metric("Organisationen", common.number(figures["organisations"]))
+    cols[1].metric("davon MSO", common.number(figures["mso"]))
+    cols[2].metric("Veranstaltungen", common.number(figures["events"]))
+    cols[3].metric("Beziehungen", common.number(figures["ties"]),
+                   help=f"Dazu {common.number(figures['fundings'])} Förderungen.")
+    cols[4].metric("MSO ohne Regeldienst", common.number(gap),
+                   help="MSO ohne Verbindung zu einer Organisation außerhalb des Migrationsfelds – weder direkt "
+                        "noch über eine gemeinsame Veranstaltung in den letzten 3 Jahren (Seite „Isolierte "
+                        "Organisationen“).")
+    cols[5].metric("MSO ohne Verbindung", common.number(no_ties),
+                   help="MSO ohne jede erfasste Verbindung oder Veranstaltung.")
+    if figures["synthetic"]:
+        st.warning(f"{common.number(figures['synthetic'])} von {common.number(figures['organisations'])} "
+                   "Organisationen sind synthetische Demodatensätze (keine echten Organisationen).")
+
+    left, middle, right = st.columns(3)
+    with left:
+        st.subheader("Nach Organisationstyp")
+        types = Counter({label("org_type", k) if k in ORG_TYPES else k: v for k, v in figures["by_type"].items()})
+        st.plotly_chart(_bar_figure(types), width="stretch", config={"displayModeBar": False}, key="ov_types")
+    with middle:
+        st.subheader("Nach Handlungsfeld")
+        sectors = Counter({label("sector", k) if k in SECTORS else k: v for k, v in figures["by_sector"].items()})
+        st.plotly_chart(_bar_figure(sectors), width="stretch", config={"displayModeBar": False}, key="ov_sectors")
+    with right:
+        st.subheader("Nach Regierungsbezirk")
+        st.plotly_chart(_bar_figure(figures["by_bezirk"]), width="stretch", config={"displayModeBar": False},
+                        key="ov_bezirke")
+        st.subheader("Kreise mit den meisten Organisationen")
+        st.dataframe(_bar(figures["by_district"], "Kreis", top=10), width="stretch", height=220)
+
+    st.subheader("Förderung von MSO: Regel- oder Projektförderung")
+    mix = _funding(common.data_version())
+    if mix:
+        st.caption("Je Handlungsfeld: wie viele MSO dort arbeiten und wie viele über dieses Feld gefördert werden "
+                   "(Regel- oder Projektförderung).")
+        st.dataframe(pd.DataFrame([_mix_row(r) for r in mix]), width="stretch", hide_index=True,
+                     column_config={"Hinweis": st.column_config.TextColumn(width="large")})
+    else:
+        st.caption("Keine Förderdaten vorhanden.")
+
+    st.subheader("Datenquellen")
+    sources = pd.DataFrame(figures["sources"].most_common(), columns=["Quelle", "Datensätze"])
+    st.dataframe(sources, width="stretch", hide_index=True, height=min(300, 38 + 35 * len(sources)))
+    st.caption(f"Stand der Daten: {common.md(figures['first_update'] or '–')} bis "
+               f"{common.md(figures['last_update'] or '–')} · "
+               "Speicherort: " + common.md(describe_backend(common.settings())))
+
+
+def render() -> None:
+    """Draw the page."""
+    common.run_page(_body)
+
+
+if __name__ == "__main__":
+    render()

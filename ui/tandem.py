@@ -1,0 +1,172 @@
+"""Page „Tandem-Suche“: partners outside the migration field for an MSO, and a cohort of N tandems at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from graph.maps import point_rows, points_figure
+from graph.vocabulary import SECTORS, label
+from ui import common
+
+__all__ = ["render", "proposal_rows"]
+
+
+@st.cache_resource(show_spinner="Bereite die Partnersuche vor …", max_entries=2)
+def _index(version: str):
+    from graph.partners import PartnerIndex
+
+    return PartnerIndex(common.graph())
+
+
+@st.cache_data(show_spinner="Suche Tandempartner …", max_entries=32)
+def _proposals(version: str, org_id: str, top: int, max_km: float | None, sector: str | None) -> list[dict]:
+    from graph.partners import propose_partners
+
+    return propose_partners(common.graph(), org_id, top=top, max_km=max_km, sector=sector, index=_index(version))
+
+
+@st.cache_data(show_spinner="Plane die Tandem-Kohorte …", max_entries=16)
+def _cohort(version: str, count: int, district: str | None, max_km: float) -> list[dict[str, Any]]:
+    from graph.cohort import plan_cohort
+
+    return plan_cohort(common.graph(), count, district=district, max_km=max_km, index=_index(version))
+
+
+def _number(value: object, digits: int = 1) -> str:
+    if not isinstance(value, int | float):
+        return "–"
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+def proposal_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Proposals as table rows with German column names (pure, for tests and the CSV download)."""
+    out = []
+    for rank, r in enumerate(rows, start=1):
+        parts = r.get("parts") or {}
+        out.append({
+            "Rang": rank,
+            "Name": r["name"],
+            "Typ": r.get("org_type_label") or label("org_type", r.get("org_type") or ""),
+            "Ort": r.get("city") or "",
+            "Entfernung (km)": _number(r.get("distance_km")),
+            "Punkte": _number(r.get("score"), 2),
+            "Handlungsfelder": _number(parts.get("sector"), 2),
+            "Nähe": _number(parts.get("distance"), 2),
+            "Gemeinsame Kontakte": _number(parts.get("proximity"), 2),
+            "Offenheit": _number(parts.get("openness"), 2),
+            "Gründe": " ".join(r.get("reasons") or ()),
+            "id": r["id"],
+        })
+    return out
+
+
+def _partners_tab() -> None:
+    options = common.mso_options()
+    if not options:
+        st.info("Es sind keine MSO im Datenbestand.")
+        return
+    c1, c2, c3, c4 = st.columns([3, 1, 1, 1.6])
+    org_id = c1.selectbox("MSO auswählen (Namen eintippen)", list(options), index=None, format_func=options.get,
+                          placeholder="Name eintippen …", key="tandem_mso")
+    top = c2.number_input("Vorschläge", 3, 50, 10, key="tandem_top")
+    max_km = c3.number_input("Höchstens km (0 = egal)", 0, 300, 0, step=5, key="tandem_km")
+    sector = c4.selectbox("Nur Handlungsfeld", list(SECTORS), index=None, format_func=lambda k: label("sector", k),
+                          placeholder="alle", key="tandem_sector")
+    if org_id is None:
+        st.caption("Wählen Sie eine MSO. Vorgeschlagen werden Organisationen außerhalb des Migrationsfelds "
+                   "(z.B. Behindertenhilfe, Senior\\*innenarbeit, Frauen- und Mädchenarbeit, LSBTIQ\\*, Jugendhilfe), "
+                   "mit denen die MSO noch nicht verbunden ist – nach Handlungsfeld, Entfernung, gemeinsamen "
+                   "Kontakten und freier Kapazität.")
+        return
+    version = common.data_version()
+    rows = _proposals(version, org_id, int(top), float(max_km) or None, sector)
+    if not rows:
+        st.warning("Keine passenden Partner gefunden. Erweitern Sie die Entfernung oder entfernen Sie den Filter "
+                   "für das Handlungsfeld.")
+        return
+    table = proposal_rows(rows)
+    left, right = st.columns([1.35, 1])
+    with left:
+        st.dataframe(pd.DataFrame(table).drop(columns=["id"]), hide_index=True, width="stretch",
+                     height=common.table_height(len(table), 480),
+                     column_config={"Gründe": st.column_config.TextColumn(width="large")})
+        mso_name = common.graph().nodes[org_id].get("name") or org_id
+        export = [{"MSO": mso_name, **row} for row in table]
+        st.download_button("Vorschläge als CSV herunterladen", common.csv_bytes(export),
+                           file_name="msonet-tandem-vorschlaege.csv", mime="text/csv", key="tandem_csv")
+    with right:
+        G = common.graph()
+        partners = point_rows([{**G.nodes[r["id"]], "id": r["id"]} for r in rows])
+        mso = point_rows([{**G.nodes[org_id], "id": org_id}])
+        extra = {r["id"]: [f"Rang {i}, Punkte {_number(r.get('score'), 2)}"] for i, r in enumerate(rows, start=1)}
+        fig = points_figure(partners, geojson=common.district_geojson(), highlight=mso,
+                            highlight_name="gewählte MSO", extra=extra, height=480)
+        st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="tandem_map")
+    with st.expander("So entsteht die Punktzahl"):
+        st.markdown("Punkte (0–1) = 40 % Handlungsfelder (gemeinsame und ergänzende Felder) + 30 % Nähe "
+                    "(gleicher Ort = 1, 10 km = 0,5) + 15 % gemeinsame Kontakte + 15 % Offenheit (noch kein "
+                    "oder wenige Tandems). Bereits verbundene Organisationen werden nicht vorgeschlagen.")
+
+
+def _cohort_tab() -> None:
+    names = common.district_names()
+    c1, c2, c3 = st.columns([1, 2, 1])
+    count = c1.number_input("Anzahl Tandems", 1, 100, 5, key="cohort_count")
+    district = c2.selectbox("Kreis / kreisfreie Stadt", sorted(names, key=names.get), index=None,
+                            format_func=names.get, placeholder="ganz NRW", key="cohort_district")
+    max_km = c3.number_input("Höchstens km", 1, 300, 50, step=5, key="cohort_km")
+    st.caption("Jede Organisation kommt höchstens einmal vor; die Paare werden so gewählt, dass die Summe der "
+               "Punkte am größten ist (gewichtetes Matching).")
+    if not st.toggle("Kohorte planen", key="cohort_run"):
+        return
+    result = _cohort(common.data_version(), int(count), district, float(max_km))
+    pairs = list(result)
+    if not pairs:
+        st.warning("Keine Tandems möglich – bitte Entfernung erhöhen oder den Kreis ändern.")
+        return
+    rows = [_pair_row(i, p) for i, p in enumerate(pairs, start=1)]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                 column_config={"Gründe": st.column_config.TextColumn(width="large")})
+    if len(pairs) < count:
+        st.info(f"Nur {len(pairs)} von {count} Tandems möglich.")
+    st.download_button("Kohorte als CSV herunterladen", common.csv_bytes(rows),
+                       file_name="msonet-tandem-kohorte.csv", mime="text/csv", key="cohort_csv")
+
+
+def _pair_row(i: int, p: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Nr.": i,
+        "MSO": p.get("mso_name") or p.get("mso_id") or "",
+        "Ort MSO": p.get("mso_city") or "",
+        "Partner": p.get("partner_name") or p.get("partner_id") or "",
+        "Typ Partner": label("org_type", p.get("partner_org_type") or ""),
+        "Ort Partner": p.get("partner_city") or "",
+        "Entfernung (km)": _number(p.get("distance_km")),
+        "Punkte": _number(p.get("score"), 2),
+        "Gründe": " ".join(p.get("reasons") or ()),
+    }
+
+
+def _body() -> None:
+    st.title("Tandem-Suche")
+    st.caption("Ein Tandem ist eine MSO und eine Organisation außerhalb des Migrationsfelds, im selben Ort oder "
+               "in der Nähe, die „auf Augenhöhe“ zusammenarbeiten.")
+    if common.empty_state():
+        return
+    tab_partner, tab_cohort = st.tabs(["Partner für eine MSO", "Kohorte planen (mehrere Tandems)"])
+    with tab_partner:
+        _partners_tab()
+    with tab_cohort:
+        _cohort_tab()
+
+
+def render() -> None:
+    """Draw the page."""
+    common.run_page(_body)
+
+
+if __name__ == "__main__":
+    render()
