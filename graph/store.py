@@ -134,7 +134,7 @@ class EmbeddedStore:
         self._stamp: tuple[int, int] | None = None
         if self.home is not None:
             try:
-                self.home.mkdir(parents=True, exist_ok=True)
+                self.home.mkdir(mode=0o700, parents=True, exist_ok=True)  # may hold contact data
             except OSError as exc:
                 raise StoreError(f"Der Speicherordner {self.home} kann nicht angelegt werden ({exc.strerror}). "
                                  "Bitte einen beschreibbaren Ordner mit --store oder MSONET_HOME angeben.") from exc
@@ -198,6 +198,9 @@ class EmbeddedStore:
             "nodes": [data for _, data in graph.nodes(data=True)],
             "edges": [[u, v, k, d] for u, v, k, d in graph.edges(keys=True, data=True)],
         }
+        for stale in self.home.glob(".graph-*.tmp"):  # left by a writer killed mid-save (we hold the lock)
+            with contextlib.suppress(OSError):
+                stale.unlink()
         fd, tmp = tempfile.mkstemp(prefix=".graph-", suffix=".tmp", dir=self.home)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
