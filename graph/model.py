@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field, fields
 
@@ -172,7 +173,13 @@ def _flat(record: object) -> dict[str, object]:
 
 def slugify(text: str, limit: int = 60) -> str:
     """Lower-case ASCII slug: ``"Coach e.V. Köln"`` -> ``"coach-e-v-koeln"``."""
-    return re.sub(r"\s+", "-", normalise_term(text).replace("*", ""))[:limit].strip("-") or "x"
+    folded = normalise_term(text).replace("*", "")
+    ascii_only = re.sub(r"[^a-z0-9]+", " ", folded).strip()
+    slug = re.sub(r"\s+", "-", ascii_only)[:limit].strip("-")
+    if ascii_only != folded.strip():
+        # letters outside a-z (e.g. a Cyrillic name) would vanish: a short digest keeps ids distinct
+        slug = (slug + "-" if slug else "") + hashlib.sha1(folded.encode("utf-8")).hexdigest()[:8]
+    return slug or "x"
 
 
 def make_id(prefix: str, *parts: str | None) -> str:

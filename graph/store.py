@@ -162,7 +162,7 @@ class EmbeddedStore:
         try:
             with open(path, encoding="utf-8") as fh:
                 data = json.load(fh)
-            if data.get("format") != FORMAT:
+            if not isinstance(data, dict) or data.get("format") != FORMAT:
                 raise ValueError("unbekanntes Format")
             graph = nx.MultiDiGraph()
             graph.add_nodes_from((n["id"], n) for n in data["nodes"])

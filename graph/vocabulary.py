@@ -161,7 +161,8 @@ def normalise_term(text: str) -> str:
         text = text.replace(src, dst)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return re.sub(r"[^a-z0-9*]+", " ", text).strip()
+    # keep letters of every script (Cyrillic, Arabic, ...) so such names stay distinguishable
+    return re.sub(r"[^\w*]+|_", " ", text).strip()
 
 
 def _build_index() -> dict[str, dict[str, str]]:
