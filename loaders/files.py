@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -111,15 +112,37 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
     Returns the text and the encoding name used.
     """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Excel's "Unicode-Text" export: UTF-16 with a byte-order mark, tab-separated
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
+    # Line by line: files pasted together from several sources mix UTF-8 and Windows-1252 lines.
+    # For a pure Windows-1252 file this gives the same text as decoding it whole.
+    lines = data.split(b"\n")
+    decoded, kinds = [], set()
+    for line in lines:
+        try:
+            decoded.append(line.decode("utf-8"))
+            kinds.add("utf-8" if any(b > 0x7F for b in line) else "ascii")
+        except UnicodeDecodeError:
+            decoded.append(_decode_cp1252(line))
+            kinds.add("cp1252")
+    text = "\n".join(decoded).lstrip("\ufeff")
+    return text, ("utf-8+cp1252" if {"utf-8", "cp1252"} <= kinds else "cp1252")
+
+
+def _decode_cp1252(data: bytes) -> str:
     try:
-        return data.decode("cp1252"), "cp1252"
+        return data.decode("cp1252")
     except UnicodeDecodeError:
         # cp1252 leaves five bytes undefined; latin-1 maps every byte, so reading never fails here.
-        return data.decode("latin-1"), "latin-1"
+        return data.decode("latin-1")
 
 
 def sniff_delimiter(text: str) -> str:
@@ -201,12 +224,18 @@ def read_bytes(name: str, data: bytes, *, kind: str | None = None, modified: str
 def _read_csv(name: str, data: bytes) -> Table:
     text, _encoding = decode_text(data)
     delimiter = "\t" if name.lower().endswith(".tsv") else sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records: list[list[str]] = []
     try:
-        records = list(reader)
+        for record in reader:
+            records.append(record)
     except csv.Error as exc:
-        raise ValidationError([Problem(name, reader.line_num, None, None,
-                                       f"eine gültige CSV-Datei ({exc}); Anführungszeichen prüfen")]) from exc
+        # the record that failed starts on the line after the last complete one
+        start = len(records) + 1
+        raise ValidationError([Problem(name, start, None, None,
+                                       "eine gültige CSV-Zeile – hier beginnt ein Wert mit einem Anführungszeichen, "
+                                       "das nicht (richtig) geschlossen wird; bitte Anführungszeichen prüfen "
+                                       "(ein Anführungszeichen im Text wird verdoppelt: \"\")")]) from exc
     return _table_from_records(name, [[unescape_formula(c) for c in rec] for rec in records])
 
 

@@ -164,7 +164,8 @@ class Gazetteer:
             outside = _strip_admin_words(_PARENTHESES.sub(" ", text))
             inside = [m.strip() for m in _PARENTHESES.findall(text)]
             for variant in [outside, *inside]:
-                if variant and (found := self._by_name(variant)):
+                # an unclosed "(" leaves the text as it was: recursing on it would never end
+                if variant and variant != text and (found := self._by_name(variant)):
                     return found
         # 3 a district name: a kreisfreie Stadt is its municipality, a Kreis has several
         districts = self._district_names.get(normalise_place_name(text)) or self._district_names.get(

@@ -205,10 +205,6 @@ def _check_non_latin(store, report):
         assert org_named(store, name)["city"] == "Köln"
 
 
-_BUG_MIXED = ("Bug in loaders/files.py decode_text: a file mixing UTF-8 and Windows-1252 lines is decoded as "
-              "cp1252 as a whole, so the UTF-8 lines load as mojibake („BrÃ¼cke“) without any warning")
-_BUG_UTF16 = ("Bug in loaders/files.py decode_text: UTF-16 files (Excel „Unicode-Text“) are read as cp1252; "
-              "the user gets a header message full of NUL characters instead of a loaded file")
 
 #: file -> (new records per kind, check of the stored values)
 LOADS = {
@@ -233,7 +229,7 @@ LOADS = {
     "49_personal_data.csv": ({"organisations": 1}, _check_personal),
     "51_non_latin_names.csv": ({"organisations": 3}, _check_non_latin),
 }
-_XFAIL = {"02_mixed_utf8_cp1252.csv": _BUG_MIXED, "03_utf16_excel_unicode_text.txt": _BUG_UTF16}
+_XFAIL: dict[str, str] = {}
 
 # -- files that are rejected ----------------------------------------------------------------------------------
 #: file -> [(row, column, parts of the German "expected" text)]; the problems must be exactly these.
@@ -281,13 +277,6 @@ REJECTS: dict[str, list[tuple[int | None, str | None, tuple[str, ...]]]] = {
     "50_unknown_file_type.pdf": [(None, None, (".csv, .xlsx oder .json",))],
     "52_unclosed_parenthesis_in_city.csv": [(2, "Ort", ("ein Ort in NRW",))],
 }
-_XFAIL["52_unclosed_parenthesis_in_city.csv"] = (
-    "Bug in loaders/gazetteer.py Gazetteer._by_name: a place with an unclosed „(“ (e.g. „(“ or „Mülheim (Ruhr“) "
-    "recurses until RecursionError, so `msonet load` ends with a traceback; fix: in step 2 only recurse "
-    "for variants that differ from the text (`if variant and variant != text and ...`)")
-_XFAIL["37_unbalanced_quote.csv"] = (
-    "Bug in loaders/files.py _read_csv: csv.reader is not strict, so a quote that is never closed swallows the "
-    "rest of the file and the user is told „Typ“ and „Ort“ are empty instead of being pointed at the quote")
 
 
 def _param(name: str, value):
@@ -495,9 +484,7 @@ def test_fifty_megabyte_file_loads(tmp_path):
 
 
 @pytest.mark.parametrize("name", [
-    pytest.param(p.name, id=p.name, marks=[pytest.mark.xfail(strict=True, reason=_XFAIL[p.name])]
-                 if p.name == "52_unclosed_parenthesis_in_city.csv" else [])
-    for p in sorted(BAD.iterdir())])
+    pytest.param(p.name, id=p.name) for p in sorted(BAD.iterdir())])
 def test_parse_files_never_raises_for_corpus(name):
     """Validation alone (what the app's upload page does) reports, never raises, for every corpus file."""
     result = parse_files([BAD / name])
