@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,6 +113,23 @@ class LoadReport:
         return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector during a bulk parse or write.
+
+    A large load creates millions of objects that all live on; each full collection walks every one of
+    them again, which made loading 100,000 organisations about three times slower. Records hold no
+    reference cycles, so reference counting still frees everything that is dropped.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _normalise_kind(kind: str | None) -> str | None:
     if kind is None:
         return None
@@ -206,12 +225,13 @@ def parse_files(paths: Path | str | Iterable[Path | str], store: Any = None, *, 
         paths = [paths]
     tables: list[Table] = []
     problems: list[Problem] = []
-    for path in paths:
-        try:
-            tables.extend(_tables_of_path(Path(path), forced))
-        except ValidationError as exc:
-            problems.extend(exc.problems)
-    return _parse_tables(tables, store, forced, gazetteer, problems)
+    with _gc_paused():
+        for path in paths:
+            try:
+                tables.extend(_tables_of_path(Path(path), forced))
+            except ValidationError as exc:
+                problems.extend(exc.problems)
+        return _parse_tables(tables, store, forced, gazetteer, problems)
 
 
 def parse_uploads(files: Iterable[tuple[str, bytes]], store: Any = None, *, kind: str | None = None,
@@ -224,15 +244,16 @@ def parse_uploads(files: Iterable[tuple[str, bytes]], store: Any = None, *, kind
     forced = _normalise_kind(kind)
     tables: list[Table] = []
     problems: list[Problem] = []
-    for name, data in files:
-        try:
-            if forced == "hsds" or (name.lower().endswith(".json") and _is_hsds_json(data)):
-                tables.extend(read_hsds_json(name, data, modified=today))
-            else:
-                tables.extend(read_bytes(name, data, kind=forced, modified=today))
-        except ValidationError as exc:
-            problems.extend(exc.problems)
-    return _parse_tables(tables, store, forced, gazetteer, problems, today)
+    with _gc_paused():
+        for name, data in files:
+            try:
+                if forced == "hsds" or (name.lower().endswith(".json") and _is_hsds_json(data)):
+                    tables.extend(read_hsds_json(name, data, modified=today))
+                else:
+                    tables.extend(read_bytes(name, data, kind=forced, modified=today))
+            except ValidationError as exc:
+                problems.extend(exc.problems)
+        return _parse_tables(tables, store, forced, gazetteer, problems, today)
 
 
 def parse_upload(name: str, data: bytes, store: Any = None, *, kind: str | None = None,
@@ -251,7 +272,8 @@ def write_result(result: ParseResult, store: Any, *, skip_invalid: bool = False)
     """
     if result.problems and not skip_invalid:
         raise ValidationError(result.problems)
-    summary = store.upsert(result.batch) if len(result.batch) else LoadSummary()
+    with _gc_paused():
+        summary = store.upsert(result.batch) if len(result.batch) else LoadSummary()
     return LoadReport(summary=summary, problems=list(result.problems), warnings=list(result.warnings),
                       duplicates=list(result.duplicates), invalid_rows=result.invalid_rows,
                       files=list(result.files), records=result.counts())

@@ -7,6 +7,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from graph.errors import Ambiguous, NotFound, Problem
@@ -75,6 +76,11 @@ def parse_date(text: str) -> str | None:
         return dt.date(year, month, day).isoformat()
     except ValueError:
         return None
+
+
+# The same few spellings repeat on every row of a large file (dates, types, sectors): resolve each once.
+_cached_date = lru_cache(maxsize=4096)(parse_date)
+_cached_key = lru_cache(maxsize=4096)(lookup_key)
 
 
 def parse_year(text: str, low: int = 1800, high: int = 2100) -> int | None:
@@ -351,6 +357,7 @@ class RecordParser:
         self._ids: dict[str, dict[str, tuple[str, str, object]]] = {k: {} for k in COLUMNS}
         self._relation_keys: dict[str, tuple[str, Relation]] = {}
         self._place_cache: dict[str, Place | NotFound] = {}
+        self._named_cache: dict[str, Place | None] = {}
         self._without_place: dict[str, list[int]] = {}
 
     # public --------------------------------------------------------------------------------------
@@ -361,9 +368,13 @@ class RecordParser:
         self.warnings.extend(table.warnings)
         mapping, unknown, clashes = match_headers(kind, table.headers)
         header_row = None if table.name.lower().split(" [")[0].endswith(".json") else 1
+        if not table.rows and not table.problems:
+            self.warnings.append(f"{table.name}: enthält nur die Überschriften, keine Datenzeilen – nichts zu laden")
         if unknown:
-            self.warnings.append(f"{table.name}: unbekannte Spalten werden nicht übernommen: "
-                                 + ", ".join(f"„{u}“" for u in unknown)
+            shown = ", ".join(f"„{u}“" for u in unknown[:10])
+            if len(unknown) > 10:
+                shown += f" und {len(unknown) - 10} weitere"
+            self.warnings.append(f"{table.name}: unbekannte Spalten werden nicht übernommen: " + shown
                                  + f" (erlaubte Spalten für {KIND_LABELS[kind]}: siehe docs/columns.md)")
         for name, first, second in clashes:
             self.problems.append(Problem(table.name, header_row, second, second,
@@ -408,7 +419,7 @@ class RecordParser:
         if synthetic is None:
             row.problem("synthetic", row.get("synthetic"), "ja/nein bzw. true/false (oder leer = nein)")
         updated_text = row.get("updated")
-        updated = parse_date(updated_text) if updated_text else (row.table.modified or self.today)
+        updated = _cached_date(updated_text) if updated_text else (row.table.modified or self.today)
         if updated is None:
             row.problem("updated", updated_text, "ein Datum wie 2024-06-14 oder 14.06.2024 (oder leer = "
                                                  "Änderungsdatum der Datei)")
@@ -421,7 +432,7 @@ class RecordParser:
             if required:
                 row.problem(column, value, _vocab_expected(vocab, value))
             return None
-        key = lookup_key(vocab, value)
+        key = _cached_key(vocab, value)
         if key is None:
             row.problem(column, value, _vocab_expected(vocab, value))
         return key
@@ -429,7 +440,7 @@ class RecordParser:
     def _sectors(self, row: _Row, column: str = "sectors") -> tuple[str, ...]:
         keys: list[str] = []
         for part in split_list(row.get(column)):
-            key = lookup_key("sector", part)
+            key = _cached_key("sector", part)
             if key is None:
                 row.problem(column, part, _vocab_expected("sector", part) + "; mehrere durch ; trennen")
             elif key not in keys:
@@ -463,7 +474,9 @@ class RecordParser:
             return None
         place = self._place(row, "ags", ags_text)
         if place is not None and city_text:
-            named = self.gazetteer.try_resolve(city_text)
+            if city_text not in self._named_cache:
+                self._named_cache[city_text] = self.gazetteer.try_resolve(city_text)
+            named = self._named_cache[city_text]
             if named is not None and named.ags != place.ags:
                 row.problem("city", city_text, f"denselben Ort wie der Gemeindeschlüssel {ags_text} "
                                                f"({place.name}) – bitte Ort oder AGS korrigieren")

@@ -62,3 +62,11 @@ def test_large_block_stays_correct():
     pairs = likely_duplicates(orgs)
     assert [(p.first_id, p.second_id) for p in pairs] == [("dup", "o7")] or \
         [(p.first_id, p.second_id) for p in pairs] == [("o7", "dup")]
+
+
+def test_names_that_differ_only_in_their_numbers_are_not_duplicates():
+    orgs = [{"id": "a", "name": "Verein Nummer 1009", "ags": "05315000", "city": "Köln"},
+            {"id": "b", "name": "Verein Nummer 10009", "ags": "05315000", "city": "Köln"},
+            {"id": "c", "name": "Kita 12", "ags": "05315000", "city": "Köln"},
+            {"id": "d", "name": "Kita 12 e.V.", "ags": "05315000", "city": "Köln"}]
+    assert [(p.first_id, p.second_id) for p in likely_duplicates(orgs)] == [("c", "d")]
