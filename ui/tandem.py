@@ -88,23 +88,21 @@ def _partners_tab() -> None:
                    "für das Handlungsfeld.")
         return
     table = proposal_rows(rows)
-    left, right = st.columns([1.35, 1])
-    with left:
-        st.dataframe(pd.DataFrame(table).drop(columns=["id"]), hide_index=True, width="stretch",
-                     height=common.table_height(len(table), 480),
-                     column_config={"Gründe": st.column_config.TextColumn(width="large")})
-        mso_name = common.graph().nodes[org_id].get("name") or org_id
-        export = [{"MSO": mso_name, **row} for row in table]
-        st.download_button("Vorschläge als CSV herunterladen", common.csv_bytes(export),
-                           file_name="msonet-tandem-vorschlaege.csv", mime="text/csv", key="tandem_csv")
-    with right:
-        G = common.graph()
-        partners = point_rows([{**G.nodes[r["id"]], "id": r["id"]} for r in rows])
-        mso = point_rows([{**G.nodes[org_id], "id": org_id}])
-        extra = {r["id"]: [f"Rang {i}, Punkte {_number(r.get('score'), 2)}"] for i, r in enumerate(rows, start=1)}
-        fig = points_figure(partners, geojson=common.district_geojson(), highlight=mso,
-                            highlight_name="gewählte MSO", extra=extra, height=480)
-        st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="tandem_map")
+    # the reasons are the point of the page: the table gets the full width, the map sits below it
+    st.dataframe(pd.DataFrame(table).drop(columns=["id"]), hide_index=True, width="stretch",
+                 height=common.table_height(len(table), 480),
+                 column_config={"Gründe": st.column_config.TextColumn(width="large")})
+    mso_name = common.graph().nodes[org_id].get("name") or org_id
+    export = [{"MSO": mso_name, **row} for row in table]
+    st.download_button("Vorschläge als CSV herunterladen", common.csv_bytes(export),
+                       file_name="msonet-tandem-vorschlaege.csv", mime="text/csv", key="tandem_csv")
+    G = common.graph()
+    partners = point_rows([{**G.nodes[r["id"]], "id": r["id"]} for r in rows])
+    mso = point_rows([{**G.nodes[org_id], "id": org_id}])
+    extra = {r["id"]: [f"Rang {i}, Punkte {_number(r.get('score'), 2)}"] for i, r in enumerate(rows, start=1)}
+    fig = points_figure(partners, geojson=common.district_geojson(), highlight=mso,
+                        highlight_name="gewählte MSO", extra=extra, height=480)
+    st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="tandem_map")
     with st.expander("So entsteht die Punktzahl"):
         st.markdown("Punkte (0–1) = 40 % Handlungsfelder (gemeinsame und ergänzende Felder) + 30 % Nähe "
                     "(gleicher Ort = 1, 10 km = 0,5) + 15 % gemeinsame Kontakte + 15 % Offenheit (noch kein "
