@@ -1,0 +1,302 @@
+"""The organisation network: ties projection, event windows and key figures (components, brokers, communities)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import gc
+from collections import Counter
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from graph.errors import GraphError
+from graph.lookup import name_key
+from graph.vocabulary import label
+
+__all__ = [
+    "parse_date",
+    "window_start",
+    "in_window",
+    "TieData",
+    "collect_ties",
+    "gc_paused",
+    "organisation_graph",
+    "network_figures",
+    "EXACT_BETWEENNESS_MAX",
+]
+
+#: Up to this many organisations betweenness is exact; above it is estimated from samples.
+EXACT_BETWEENNESS_MAX = 2_000
+#: Largest number of sampled source nodes for approximate betweenness on larger graphs.
+BETWEENNESS_SAMPLES = 64
+EVENT_RELATIONS = frozenset({"attended_event", "organised_event"})
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """An ISO date (``YYYY-MM-DD``, also a bare year ``YYYY`` = 1 January) or ``None`` if unreadable."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:
+        if len(text) == 4 and text.isdigit():
+            return dt.date(int(text), 1, 1)
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def window_start(today: dt.date, years: int) -> dt.date:
+    """The day ``years`` years before ``today`` (29 February becomes 28 February)."""
+    if years < 0:
+        raise GraphError(f"Die Anzahl Jahre muss 0 oder größer sein (angegeben: {years}).")
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, day=28)
+
+
+def in_window(date: dt.date | None, today: dt.date, years: int) -> bool:
+    """``True`` if ``date`` lies within the last ``years`` years up to and including ``today``."""
+    return date is not None and window_start(today, years) <= date <= today
+
+
+@dataclass
+class TieData:
+    """Ties of every organisation, collected in one pass over the graph.
+
+    ``neighbours`` holds direct ties to other organisations (any relation type, any direction);
+    ``events_of`` the events an organisation attended or organised; ``attendees`` the reverse;
+    ``event_dates`` the parsed date of each event (``None`` if missing).
+    """
+
+    orgs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    neighbours: dict[str, set[str]] = field(default_factory=dict)
+    events_of: dict[str, list[str]] = field(default_factory=dict)
+    attendees: dict[str, list[str]] = field(default_factory=dict)
+    event_dates: dict[str, dt.date | None] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Pause Python's cyclic garbage collector while building many small containers.
+
+    With a large graph in memory every collection walks millions of objects; the analytics create no
+    reference cycles, so pausing saves about a quarter of their time on 100,000 organisations.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def collect_ties(G: nx.MultiDiGraph, nodes: Iterable[str] | None = None) -> TieData:
+    """Collect direct ties and event attendance of organisations in one pass (fast, no projection).
+
+    Parameters
+    ----------
+    G
+        The graph from ``store.to_networkx()``.
+    nodes
+        Restrict to these organisations (ties to organisations outside are still listed in
+        ``neighbours``, events keep only attendees from ``nodes``). ``None`` = all organisations.
+    """
+    with gc_paused():
+        return _collect_ties(G, nodes)
+
+
+def _collect_ties(G: nx.MultiDiGraph, nodes: Iterable[str] | None) -> TieData:
+    data = TieData()
+    # Private dicts of networkx: the public views wrap every access and cost several times as much
+    # on a million edges.
+    node_data = G._node
+    succ, pred = G._succ, G._pred
+    kind_of = {n: d.get("kind") for n, d in node_data.items()}
+    for node, kind in kind_of.items():
+        if kind == "event":
+            data.event_dates[node] = parse_date(node_data[node].get("date"))
+    if nodes is None:
+        data.orgs = {n: node_data[n] for n, k in kind_of.items() if k == "organisation"}
+    else:
+        data.orgs = {n: node_data[n] for n in nodes if kind_of.get(n) == "organisation"}
+    all_orgs = {n for n, k in kind_of.items() if k == "organisation"}
+    all_events = set(data.event_dates)
+    neighbours = data.neighbours = {}
+    events_of = data.events_of = {}
+    attendees: dict[str, list[str]] = {}
+    for org in data.orgs:
+        out = succ[org].keys()
+        # Set intersections on key views run in C: much faster than testing every neighbour.
+        mine = out & all_orgs
+        mine.update(pred[org].keys() & all_orgs)
+        mine.discard(org)
+        neighbours[org] = mine
+        visits = sorted(out & all_events)
+        events_of[org] = visits
+        for event in visits:
+            attendees.setdefault(event, []).append(org)
+    for members in attendees.values():
+        members.sort()
+    data.attendees = attendees
+    return data
+
+
+def organisation_graph(
+    G: nx.MultiDiGraph,
+    *,
+    today: dt.date | None = None,
+    event_years: int | None = None,
+    nodes: Collection[str] | None = None,
+) -> nx.Graph:
+    """Simple undirected graph of organisations: direct ties plus ties through shared events.
+
+    Two organisations are linked if any relation joins them (either direction) or both attended or
+    organised the same event. Programmes (funding) are not ties. Every organisation is a node,
+    also without ties, with its attributes.
+
+    Parameters
+    ----------
+    G
+        The graph from ``store.to_networkx()``.
+    today, event_years
+        Count only events within the last ``event_years`` years up to ``today``; both or neither.
+    nodes
+        Only these organisations (and ties among them). ``None`` = all.
+
+    Returns
+    -------
+    ``nx.Graph`` with edge attributes ``relations`` (sorted relation types), ``events`` (sorted
+    ids of shared events) and ``weight`` (number of both).
+    """
+    if (today is None) != (event_years is None):
+        raise GraphError("Für ein Zeitfenster bitte sowohl das Datum (heute) als auch die Anzahl Jahre angeben.")
+    with gc_paused():
+        return _organisation_graph(G, today, event_years, nodes)
+
+
+def _organisation_graph(G, today, event_years, nodes) -> nx.Graph:
+    ties = collect_ties(G, nodes)
+    H = nx.Graph()
+    H.add_nodes_from(ties.orgs.items())
+    links: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
+    succ = G._succ
+    for org in ties.orgs:
+        for other, keydict in succ[org].items():
+            if other in ties.orgs and other != org:
+                pair = (org, other) if org < other else (other, org)
+                entry = links.setdefault(pair, (set(), set()))
+                entry[0].update(d.get("type", "") for d in keydict.values())
+    for event, members in ties.attendees.items():
+        if today is not None and not in_window(ties.event_dates.get(event), today, event_years or 0):
+            continue
+        unique = sorted(set(members))
+        for i, a in enumerate(unique):
+            for b in unique[i + 1:]:
+                links.setdefault((a, b), (set(), set()))[1].add(event)
+    H.add_edges_from(
+        (a, b, {"relations": sorted(rels), "events": sorted(evs), "weight": len(rels) + len(evs)})
+        for (a, b), (rels, evs) in sorted(links.items())
+    )
+    return H
+
+
+def _dominant(values: list[Any]) -> tuple[Any, float]:
+    counts = Counter(v for v in values if v)
+    if not counts:
+        return None, 0.0
+    value, count = min(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    return value, round(count / len(values), 4)
+
+
+def network_figures(
+    G: nx.MultiDiGraph,
+    *,
+    top: int = 10,
+    communities: int = 5,
+    samples: int | None = None,
+    seed: int = 42,
+    today: dt.date | None = None,
+    event_years: int | None = None,
+) -> dict[str, Any]:
+    """Key figures of the organisation network (see :func:`organisation_graph`).
+
+    Parameters
+    ----------
+    G
+        The graph from ``store.to_networkx()``.
+    top
+        Number of brokers (highest betweenness) to list.
+    communities
+        Number of largest communities to describe.
+    samples
+        Source nodes sampled for betweenness; ``None`` = exact up to
+        :data:`EXACT_BETWEENNESS_MAX` organisations, else up to :data:`BETWEENNESS_SAMPLES` (fewer on
+        graphs with many ties, at least 8).
+    seed
+        Random seed for sampling and Louvain (results are reproducible).
+    today, event_years
+        Optional window for shared events (see :func:`organisation_graph`).
+
+    Returns
+    -------
+    ``{organisations, ties, components, largest_component, isolates, density, brokers:
+    [{id, name, org_type, city, district, betweenness}], communities: {count, largest: [{size,
+    district, district_share, org_type, org_type_share, examples}]}, betweenness_exact, notes}``
+    """
+    H = organisation_graph(G, today=today, event_years=event_years)
+    n = H.number_of_nodes()
+    notes: list[str] = []
+    components = list(nx.connected_components(H)) if n else []
+    result: dict[str, Any] = {
+        "organisations": n,
+        "ties": H.number_of_edges(),
+        "components": len(components),
+        "largest_component": max((len(c) for c in components), default=0),
+        "isolates": sum(1 for c in components if len(c) == 1),
+        "density": round(nx.density(H), 6) if n > 1 else 0.0,
+    }
+    if samples is None and n > EXACT_BETWEENNESS_MAX:
+        # Each sampled source costs one walk over all ties: keep the total near 5 million steps.
+        samples = max(8, min(BETWEENNESS_SAMPLES, 5_000_000 // (n + H.number_of_edges())))
+    exact = samples is None or samples >= n
+    between = nx.betweenness_centrality(H, k=None if exact else samples, seed=seed) if n > 2 else {}
+    if not exact:
+        notes.append(f"Vermittlungsrolle (Betweenness) geschätzt aus {samples} zufälligen Startpunkten "
+                     f"(Startwert {seed}); die Reihenfolge ist reproduzierbar, die Werte sind Näherungen.")
+    ranked = sorted((v for v in between.items() if v[1] > 0),
+                    key=lambda kv: (-kv[1], *name_key(H.nodes[kv[0]].get("name"), kv[0])))
+    result["brokers"] = [
+        {"id": node, "name": H.nodes[node].get("name") or node, "org_type": H.nodes[node].get("org_type"),
+         "city": H.nodes[node].get("city"), "district": H.nodes[node].get("district"),
+         "betweenness": round(value, 6)}
+        for node, value in ranked[:top]
+    ]
+    result["betweenness_exact"] = exact
+    groups = (nx.community.louvain_communities(H, weight="weight", seed=seed) if H.number_of_edges() else [])
+    groups = [g for g in groups if len(g) > 1]
+    groups.sort(key=lambda g: (-len(g), min(g)))
+    largest = []
+    for group in groups[:communities]:
+        members = sorted(group, key=lambda m: name_key(H.nodes[m].get("name"), m))
+        district, district_share = _dominant([H.nodes[m].get("district") for m in members])
+        org_type, type_share = _dominant([H.nodes[m].get("org_type") for m in members])
+        largest.append({
+            "size": len(group), "district": district, "district_share": district_share,
+            "org_type": org_type, "org_type_label": label("org_type", org_type) if org_type else None,
+            "org_type_share": type_share,
+            "examples": [H.nodes[m].get("name") or m for m in members[:5]],
+        })
+    result["communities"] = {"count": len(groups), "largest": largest}
+    notes.append("Gemeinschaften (Louvain, Startwert "
+                 f"{seed}) mit mindestens 2 Organisationen; Einzelne ohne Verbindung zählen nicht mit.")
+    result["notes"] = notes
+    return result

@@ -1,0 +1,509 @@
+"""Tandem partner search: rank organisations outside the migration field for one MSO, with reasons."""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+from geopy.distance import geodesic
+
+from graph.errors import GraphError
+from graph.lookup import get_organisation, vocabulary_key
+from graph.vocabulary import COMPLEMENTARY_SECTORS, MIGRATION_FIELD_TYPES, MSO_TYPES, ORG_TYPES, label, normalise_term
+
+__all__ = [
+    "propose_partners",
+    "PartnerIndex",
+    "NotAnMSO",
+    "lower_bound_km",
+    "PARTNER_TYPES",
+    "NON_PARTNER_TYPES",
+    "WEIGHTS",
+]
+
+#: Outside the migration field but not civil-society actors: funders and administrations are not
+#: tandem partners "auf Augenhöhe".
+NON_PARTNER_TYPES = frozenset({"state_ministry", "state_authority", "municipal_administration", "foundation"})
+#: Organisation types that may be proposed as tandem partners.
+PARTNER_TYPES = frozenset(ORG_TYPES) - MIGRATION_FIELD_TYPES - NON_PARTNER_TYPES
+#: Weights of the score parts (they sum to 1, so the score lies between 0 and 1).
+WEIGHTS = {"sector": 0.40, "distance": 0.30, "proximity": 0.15, "openness": 0.15}
+SHARED_SECTOR_POINTS = 0.35  # per sector both work in
+COMPLEMENTARY_SECTOR_POINTS = 0.25  # per complementary field (tandem project) only the candidate covers
+DISTANCE_SCALE_KM = 10.0  # distance part = 1 / (1 + km / 10): 0 km -> 1, 10 km -> 0.5, 30 km -> 0.25
+SAME_DISTRICT_UNKNOWN_DISTANCE = 0.3  # no coordinates, but the same Kreis
+_CELL_LAT = 0.1  # degrees; grid cells of about 11 x 10 km in NRW
+_CELL_LON = 0.15
+_MARGIN = 1e-4  # safety margin when comparing rounded scores with an upper bound
+
+
+class NotAnMSO(GraphError):
+    """The organisation a partner search was asked for is not a migrant organisation."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    id: str
+    sectors: frozenset[str]
+    point: tuple[float, float] | None
+    ags: str | None
+    district: str | None
+    city_key: str
+    tandems: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    id: str
+    sectors: frozenset[str]
+    point: tuple[float, float] | None
+    ags: str | None
+    district: str | None
+    city_key: str
+    tied: frozenset[str]
+    proximity: dict[str, tuple[float, tuple[str, ...]]]  # candidate -> (part, common contacts)
+    sector_filter: str | None
+    max_km: float | None
+    fits: dict[frozenset[str], float]  # memo: candidate sector set -> sector part
+
+    def fit(self, sectors: frozenset[str]) -> float:
+        """Sector part for a candidate working in ``sectors`` (monotone: more sectors never score less)."""
+        value = self.fits.get(sectors)
+        if value is None:
+            shared = len(self.sectors & sectors)
+            complementary = len((sectors & COMPLEMENTARY_SECTORS) - self.sectors)
+            value = self.fits[sectors] = min(1.0, SHARED_SECTOR_POINTS * shared
+                                             + COMPLEMENTARY_SECTOR_POINTS * complementary)
+        return value
+
+
+def _point(data: dict[str, Any]) -> tuple[float, float] | None:
+    lat, lon = data.get("lat"), data.get("lon")
+    if lat is None or lon is None:
+        return None
+    try:
+        return (float(lat), float(lon))
+    except (TypeError, ValueError):
+        return None
+
+
+def _org_neighbours(G: nx.MultiDiGraph, node: str) -> set[str]:
+    nodes = G.nodes
+    found = {o for o in G._succ[node] if nodes[o].get("kind") == "organisation"}
+    found.update(o for o in G._pred[node] if nodes[o].get("kind") == "organisation")
+    found.discard(node)
+    return found
+
+
+def _tandem_partners(G: nx.MultiDiGraph, node: str) -> tuple[str, ...]:
+    found = set()
+    for adjacency in (G._succ[node], G._pred[node]):
+        for other, keydict in adjacency.items():
+            if any(d.get("type") == "tandem_partner" for d in keydict.values()):
+                found.add(other)
+    return tuple(sorted(found))
+
+
+def _candidate(G: nx.MultiDiGraph, node: str, data: dict[str, Any]) -> _Candidate:
+    return _Candidate(node, frozenset(data.get("sectors") or ()), _point(data), data.get("ags"),
+                      data.get("district"), normalise_term(data.get("city") or ""), _tandem_partners(G, node))
+
+
+def _proximity(G: nx.MultiDiGraph, mso: str, tied: set[str]) -> dict[str, tuple[float, tuple[str, ...]]]:
+    """Adamic-Adar over direct ties: each common contact adds 1/ln(1 + its number of contacts), so a
+    contact with few ties (who knows both well) counts more than a large umbrella; capped at 1."""
+    common: dict[str, list[str]] = {}
+    for contact in sorted(tied):
+        for other in _org_neighbours(G, contact):
+            if other != mso and other not in tied:
+                common.setdefault(other, []).append(contact)
+    degree: dict[str, int] = {}
+    result = {}
+    for other, contacts in common.items():
+        total = 0.0
+        for contact in contacts:  # sorted, so the float sum is the same in every run
+            if contact not in degree:
+                degree[contact] = len(_org_neighbours(G, contact))
+            total += 1.0 / math.log(1 + degree[contact])
+        result[other] = (min(1.0, total), tuple(contacts))
+    return result
+
+
+_EARTH_RADIUS_KM = 6371.0088
+# The WGS84 metric is at least (a(1-e^2) / 6371.0088)^2 = 0.9944^2 times the sphere's in every
+# direction, so the geodesic is never shorter than 0.9944 x the great-circle distance; 0.99 adds slack.
+_LOWER_BOUND_FACTOR = 0.99
+
+
+def lower_bound_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """A cheap distance that is never larger than the geodesic distance (great circle x 0.99)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return _LOWER_BOUND_FACTOR * 2 * _EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _distance_part(km: float) -> float:
+    return 1.0 / (1.0 + km / DISTANCE_SCALE_KM)
+
+
+def _same_place(q: _Query, c: _Candidate) -> bool:
+    return bool((q.ags and q.ags == c.ags) or (q.city_key and q.city_key == c.city_key))
+
+
+_Parts = tuple[float, float, float, float]  # sector, distance, proximity, openness (unrounded)
+
+
+def _score(q: _Query, c: _Candidate, km: float | None) -> tuple[float, _Parts] | None:
+    """Score of one candidate and its raw parts, or ``None`` if it is not eligible (tied, filtered,
+    too far). The hot path of every search: the parts are rounded only for the rows shown."""
+    if c.id == q.id or c.id in q.tied:
+        return None
+    if q.sector_filter and q.sector_filter not in c.sectors:
+        return None
+    if q.max_km is not None:
+        if km is None and not _same_place(q, c):
+            return None
+        if km is not None and km > q.max_km:
+            return None
+    sector = q.fit(c.sectors)
+    if km is not None:
+        distance = _distance_part(km)
+    elif _same_place(q, c):
+        distance = 1.0
+    elif q.district and q.district == c.district:
+        distance = SAME_DISTRICT_UNKNOWN_DISTANCE
+    else:
+        distance = 0.0
+    proximity = q.proximity[c.id][0] if c.id in q.proximity else 0.0
+    openness = 1.0 / (1 + len(c.tandems))
+    total = (WEIGHTS["sector"] * sector + WEIGHTS["distance"] * distance
+             + WEIGHTS["proximity"] * proximity + WEIGHTS["openness"] * openness)
+    return round(total, 4), (sector, distance, proximity, openness)
+
+
+def _km(a: tuple[float, float] | None, b: tuple[float, float] | None,
+        cache: dict[tuple[tuple[float, float], tuple[float, float]], float]) -> float | None:
+    if a is None or b is None:
+        return None
+    if a == b:
+        return 0.0
+    key = (a, b)
+    km = cache.get(key)
+    if km is None:
+        km = cache[key] = geodesic(a, b).km
+    return km
+
+
+def _query(G: nx.MultiDiGraph, org_id: str, sector: str | None, max_km: float | None) -> _Query:
+    data = get_organisation(G, org_id)
+    if data.get("org_type") not in MSO_TYPES:
+        raise NotAnMSO(
+            f"„{data.get('name') or org_id}“ ist keine MSO (Typ: {label('org_type', data.get('org_type') or '')}). "
+            "Die Tandem-Suche sucht Partner für eine Migrant*innenorganisation (MSO, MSO-Verbund oder "
+            "MSO-Dachverband); bitte eine solche Organisation wählen.")
+    if max_km is not None and max_km < 0:
+        raise GraphError(f"Die höchste Entfernung muss 0 km oder mehr sein (angegeben: {max_km}).")
+    tied = _org_neighbours(G, org_id)
+    return _Query(org_id, frozenset(data.get("sectors") or ()), _point(data), data.get("ags"),
+                  data.get("district"), normalise_term(data.get("city") or ""), frozenset(tied),
+                  _proximity(G, org_id, tied), vocabulary_key("sector", sector) if sector else None, max_km, {})
+
+
+def _de(number: float) -> str:
+    return f"{number:.1f}".replace(".", ",")
+
+
+def _sector_names(keys: Iterable[str]) -> str:
+    return ", ".join(label("sector", k) for k in sorted(keys, key=lambda k: label("sector", k)))
+
+
+def _row(G: nx.MultiDiGraph, q: _Query, c: _Candidate, km: float | None, score: float,
+         parts: dict[str, float]) -> dict[str, Any]:
+    data = G.nodes[c.id]
+    nodes = G.nodes
+    reasons = []
+    shared = q.sectors & c.sectors
+    complementary = (c.sectors & COMPLEMENTARY_SECTORS) - q.sectors
+    if shared:
+        reasons.append(f"Gemeinsame Handlungsfelder: {_sector_names(shared)}.")
+    if complementary:
+        reasons.append(f"Ergänzendes Handlungsfeld (wie im Tandemprojekt): {_sector_names(complementary)}.")
+    if not shared and not complementary:
+        reasons.append("Keine gemeinsamen oder ergänzenden Handlungsfelder erfasst.")
+    city = data.get("city") or "Ort unbekannt"
+    if _same_place(q, c) or km == 0.0:
+        reasons.append(f"Im selben Ort ({city}).")
+    elif km is not None:
+        reasons.append(f"{_de(km)} km entfernt ({city}).")
+    elif q.district and q.district == c.district:
+        reasons.append(f"Im selben Kreis ({city}); Entfernung unbekannt, da Koordinaten fehlen.")
+    else:
+        reasons.append(f"Entfernung unbekannt, da Koordinaten fehlen ({city}).")
+    common = q.proximity.get(c.id, (0.0, ()))[1]
+    if common:
+        names = sorted((nodes[i].get("name") or i for i in common), key=normalise_term)
+        shown = ", ".join(names[:5]) + (f" und {len(names) - 5} weitere" if len(names) > 5 else "")
+        reasons.append(f"Gemeinsame Kontakte: {shown} – sie können das Kennenlernen erleichtern.")
+    if c.tandems:
+        names = sorted((nodes[i].get("name") or i for i in c.tandems), key=normalise_term)
+        reasons.append(f"Bereits Tandempartner von {', '.join(names)} (weniger freie Kapazität).")
+    else:
+        reasons.append("Noch in keinem Tandem.")
+    return {
+        "id": c.id, "name": data.get("name") or c.id, "org_type": data.get("org_type"),
+        "org_type_label": label("org_type", data.get("org_type") or ""), "city": data.get("city"),
+        "district": data.get("district"), "sectors": sorted(c.sectors),
+        "distance_km": round(km, 1) if km is not None else None, "score": score, "parts": parts,
+        "common_contacts": list(common), "reasons": reasons,
+    }
+
+
+class PartnerIndex:
+    """Candidates of the partner search prepared once for fast repeated searches.
+
+    Candidates are bucketed by municipality point (with the union of their sectors), by district
+    and by a coarse latitude/longitude grid. A search walks the grid in rings around the MSO; a
+    point is skipped, and the walk stops, as soon as a provable upper bound (best possible sector
+    fit there, a great-circle lower bound of the distance, full openness) cannot beat the current
+    top list. So the results equal the brute-force scan while most geodesic distances are never
+    computed. Distances between points are cached. Build a new index after the data changed.
+
+    Parameters
+    ----------
+    G
+        The graph from ``store.to_networkx()``.
+    """
+
+    def __init__(self, G: nx.MultiDiGraph):
+        self.candidates: dict[str, _Candidate] = {}
+        self.by_point: dict[tuple[float, float], list[str]] = {}
+        self.point_sectors: dict[tuple[float, float], frozenset[str]] = {}
+        self.by_district: dict[str | None, list[str]] = {}
+        self.by_ags: dict[str | None, list[str]] = {}
+        self.by_city: dict[str, list[str]] = {}
+        self.without_point: list[str] = []
+        self.cells: dict[tuple[int, int], list[tuple[float, float]]] = {}
+        self.distances: dict[tuple[tuple[float, float], tuple[float, float]], float] = {}
+        for node, data in G.nodes(data=True):
+            if data.get("kind") == "organisation" and data.get("org_type") in PARTNER_TYPES:
+                cand = _candidate(G, node, data)
+                self.candidates[node] = cand
+                self.by_district.setdefault(cand.district, []).append(node)
+                self.by_ags.setdefault(cand.ags, []).append(node)
+                self.by_city.setdefault(cand.city_key, []).append(node)
+                if cand.point is None:
+                    self.without_point.append(node)
+                else:
+                    self.by_point.setdefault(cand.point, []).append(node)
+        for ids in (*self.by_point.values(), *self.by_district.values(), *self.by_ags.values(),
+                    *self.by_city.values(), self.without_point):
+            ids.sort()
+        self.point_groups: dict[tuple[float, float], list[tuple[frozenset[str], list[str]]]] = {}
+        for point, ids in self.by_point.items():
+            self.point_sectors[point] = frozenset().union(*(self.candidates[i].sectors for i in ids))
+            groups: dict[frozenset[str], list[str]] = {}
+            for cid in ids:  # sorted, so every group is sorted too
+                groups.setdefault(self.candidates[cid].sectors, []).append(cid)
+            self.point_groups[point] = sorted(groups.items(), key=lambda g: sorted(g[0]))
+        self.all_sectors = frozenset().union(*self.point_sectors.values(),
+                                             *(self.candidates[i].sectors for i in self.without_point))
+        for point in sorted(self.by_point):
+            self.cells.setdefault(self._cell(point), []).append(point)
+        max_lat = max((abs(p[0]) for p in self.by_point), default=0.0)
+        # Lower bound of the km per cell step: a meridian degree is at least 110.57 km and a parallel
+        # degree at least 111.32 km * cos(latitude); one degree of slack covers curved geodesics.
+        cos_lat = math.cos(math.radians(min(89.0, max_lat + 1.0)))
+        self.km_per_ring = 0.99 * min(_CELL_LAT * 110.57, _CELL_LON * 111.32 * cos_lat)
+        rows = [c[0] for c in self.cells] or [0]
+        cols = [c[1] for c in self.cells] or [0]
+        self._extent = (min(rows), max(rows), min(cols), max(cols))
+
+    @staticmethod
+    def _cell(point: tuple[float, float]) -> tuple[int, int]:
+        return (math.floor(point[0] / _CELL_LAT), math.floor(point[1] / _CELL_LON))
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+    def _ring(self, centre: tuple[int, int], r: int) -> list[tuple[float, float]]:
+        ci, cj = centre
+        cells = []
+        if r == 0:
+            cells = [centre]
+        else:
+            for dj in range(-r, r + 1):
+                cells += [(ci - r, cj + dj), (ci + r, cj + dj)]
+            for di in range(-r + 1, r):
+                cells += [(ci + di, cj - r), (ci + di, cj + r)]
+        points = []
+        for cell in cells:
+            points.extend(self.cells.get(cell, ()))
+        return points
+
+    def search(self, q: _Query, top: int) -> list[tuple[float, str, float | None, _Parts]]:
+        """Top ``top`` ``(score, id, km, parts)`` for a query; equal to a scan of all candidates."""
+        found: dict[str, tuple[float, float | None, _Parts]] = {}
+        seen: set[str] = set()
+        heap: list[float] = []
+        w_sector, w_distance, w_proximity, w_openness = (WEIGHTS[k] for k in ("sector", "distance", "proximity",
+                                                                                "openness"))
+
+        def consider(cid: str, km: float | None) -> None:
+            seen.add(cid)
+            scored = _score(q, self.candidates[cid], km)
+            if scored is None:
+                return
+            found[cid] = (scored[0], km, scored[1])
+            if len(heap) < top:
+                heapq.heappush(heap, scored[0])
+            elif scored[0] > heap[0]:
+                heapq.heapreplace(heap, scored[0])
+
+        def beaten(bound: float) -> bool:
+            """No candidate with this upper bound can enter the final top list (it only gets better)."""
+            return len(heap) == top and heap[0] > bound + _MARGIN
+
+        for cid in self.without_point:
+            consider(cid, None)
+        # Proximity is 0 for everyone except common contacts, who are checked one by one at the end.
+        best_sector = q.fit(self.all_sectors)
+        if q.point is None:
+            # Without coordinates only the same place (1) or district (0.3) earn distance points.
+            local = set(self.by_district.get(q.district, ())) if q.district else set()
+            local.update(self.by_ags.get(q.ags, ()) if q.ags else ())
+            local.update(self.by_city.get(q.city_key, ()) if q.city_key else ())
+            for cid in sorted(local - seen):
+                consider(cid, None)
+            if not beaten(w_sector * best_sector + w_openness):
+                for cid in sorted(self.candidates):
+                    if cid not in seen:
+                        consider(cid, None)
+        else:
+            centre = self._cell(q.point)
+            i0, i1, j0, j1 = self._extent
+            last_ring = max(abs(centre[0] - i0), abs(centre[0] - i1), abs(centre[1] - j0), abs(centre[1] - j1))
+            for r in range(last_ring + 1):
+                for point in self._ring(centre, r):
+                    near = lower_bound_km(q.point, point) if point != q.point else 0.0
+                    if q.max_km is not None and near > q.max_km:
+                        continue
+                    if beaten(w_sector * q.fit(self.point_sectors[point]) + w_distance * _distance_part(near)
+                              + w_openness):
+                        continue
+                    km = _km(q.point, point, self.distances)
+                    here = w_distance * _distance_part(km) + w_openness
+                    # Candidates with the same sectors share their bound: best fit first, and once a
+                    # group cannot make the list, no later (weaker) group can either.
+                    for sectors, ids in sorted(self.point_groups[point], key=lambda g: -q.fit(g[0])):
+                        if beaten(w_sector * q.fit(sectors) + here):
+                            break
+                        for cid in ids:
+                            consider(cid, km)
+                nearest_unseen = r * self.km_per_ring  # every point in ring r + 1 is at least this far
+                if q.max_km is not None and nearest_unseen > q.max_km:
+                    break
+                if beaten(w_sector * best_sector + w_distance * _distance_part(nearest_unseen) + w_openness):
+                    break
+        for cid in sorted(q.proximity):
+            cand = self.candidates.get(cid)
+            if cand is None or cid in seen:
+                continue
+            if q.point is None:
+                near_part = 0.0  # not in the same place or district: those were all considered
+            else:
+                near = lower_bound_km(q.point, cand.point) if cand.point != q.point else 0.0
+                if q.max_km is not None and near > q.max_km:
+                    continue
+                near_part = _distance_part(near)
+            if beaten(w_sector * q.fit(cand.sectors) + w_distance * near_part
+                      + w_proximity * q.proximity[cid][0] + w_openness / (1 + len(cand.tandems))):
+                continue
+            consider(cid, _km(q.point, cand.point, self.distances))
+        ranked = sorted(found.items(), key=lambda kv: (-kv[1][0], kv[0]))[:top]
+        return [(score, cid, km, parts) for cid, (score, km, parts) in ranked]
+
+
+def _scan(G: nx.MultiDiGraph, q: _Query, top: int) -> list[tuple[float, str, float | None, _Parts]]:
+    cache: dict[tuple[tuple[float, float], tuple[float, float]], float] = {}
+    scored = []
+    for node, data in G.nodes(data=True):
+        if data.get("kind") != "organisation" or data.get("org_type") not in PARTNER_TYPES:
+            continue
+        cand = _candidate(G, node, data)
+        km = _km(q.point, cand.point, cache)
+        result = _score(q, cand, km)
+        if result is not None:
+            scored.append((result[0], node, km, result[1]))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return scored[:top]
+
+
+def propose_partners(
+    G: nx.MultiDiGraph,
+    org_id: str,
+    *,
+    top: int = 10,
+    max_km: float | None = None,
+    sector: str | None = None,
+    index: PartnerIndex | None = None,
+) -> list[dict[str, Any]]:
+    """Rank tandem partners outside the migration field for one MSO.
+
+    Candidates are organisations of a type in :data:`PARTNER_TYPES` (outside the migration field,
+    no funders/administrations) that have no direct tie to the MSO yet (already tied ones are left
+    out: a tandem should create a new tie). The score (0-1) is the weighted sum (:data:`WEIGHTS`) of
+
+    - ``sector``: 0.35 per shared sector + 0.25 per complementary field of the tandem project
+      (:data:`graph.vocabulary.COMPLEMENTARY_SECTORS`) only the candidate covers, at most 1;
+    - ``distance``: ``1 / (1 + km/10)`` of the geodesic distance between the municipality points
+      (same municipality = 1); without coordinates 1 for the same municipality/city, 0.3 for the
+      same district, else 0;
+    - ``proximity``: common contacts (Adamic-Adar over direct ties, at most 1);
+    - ``openness``: ``1 / (1 + number of tandems the candidate already has)``.
+
+    Parameters
+    ----------
+    G
+        The graph from ``store.to_networkx()``.
+    org_id
+        Id of the MSO (types :data:`graph.vocabulary.MSO_TYPES`).
+    top
+        Number of proposals.
+    max_km
+        Leave out candidates farther away (without coordinates: unless in the same place).
+    sector
+        Only candidates working in this sector (key or German label).
+    index
+        A :class:`PartnerIndex` of the same graph for fast searches; ``None`` scans all
+        organisations. Both give identical results.
+
+    Returns
+    -------
+    Rows ``{id, name, org_type, org_type_label, city, district, sectors, distance_km, score,
+    parts: {sector, distance, proximity, openness}, common_contacts, reasons}``; best first,
+    equal scores by id.
+
+    Raises
+    ------
+    NotFound
+        ``org_id`` is not an organisation.
+    NotAnMSO
+        The organisation is not an MSO.
+    """
+    q = _query(G, org_id, sector, max_km)
+    if top <= 0:
+        return []
+    ranked = index.search(q, top) if index is not None else _scan(G, q, top)
+    candidates = index.candidates if index is not None else {}
+    rows = []
+    for score, cid, km, raw in ranked:
+        cand = candidates.get(cid) or _candidate(G, cid, G.nodes[cid])
+        parts = {name: round(value, 4) for name, value in zip(("sector", "distance", "proximity", "openness"), raw,
+                                                               strict=True)}
+        rows.append(_row(G, q, cand, km, score, parts))
+    return rows
+

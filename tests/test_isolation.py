@@ -1,0 +1,124 @@
+"""Tests of the isolation analysis on a small hand-built network with exact expected reasons."""
+
+import datetime as dt
+
+import pytest
+
+from graph.errors import NotFound
+from graph.isolation import isolated_organisations
+from tests._graphs import build, event, org, rel
+
+TODAY = dt.date(2025, 6, 30)  # window of 3 years starts on 2022-06-30
+
+
+@pytest.fixture(scope="module")
+def G():
+    return build(
+        orgs=[
+            org("lonely"),
+            org("ki", "municipal_integration_centre"),
+            org("mso-a"), org("mso-b"), org("mso-c"), org("mso-d"),
+            org("awo", "welfare_association"),
+            org("jugendamt", "municipal_administration"),
+            org("pair-1", "regular_service", city="Bielefeld"), org("pair-2", city="Bielefeld"),
+            org("solo", "initiative", city="Bonn"),
+        ],
+        relations=[
+            rel("mso-a", "ki"), rel("mso-a", "mso-b"), rel("mso-b", "awo", "member_of"), rel("awo", "jugendamt"),
+            rel("ki", "awo"), rel("pair-1", "pair-2"),
+            rel("mso-c", "e-window-start", "attended_event"), rel("jugendamt", "e-window-start", "organised_event"),
+            rel("mso-d", "e-too-old", "attended_event"), rel("jugendamt", "e-too-old", "attended_event"),
+            rel("ki", "e-today", "attended_event"), rel("awo", "e-future", "attended_event"),
+            rel("solo", "e-solo", "attended_event"),
+        ],
+        events=[
+            event("e-window-start", "2022-06-30"), event("e-too-old", "2022-06-29", name="Fachtag 2022"),
+            event("e-today", "2025-06-30"), event("e-future", "2025-07-01"), event("e-solo", "2024-01-10"),
+        ],
+    )
+
+
+def codes(rows):
+    return [(r["id"], [x["code"] for x in r["reasons"]]) for r in rows]
+
+
+def test_reasons_and_order(G):
+    assert codes(isolated_organisations(G, today=TODAY)) == [
+        ("lonely", ["no_ties", "no_regular_service_tie", "no_recent_event"]),
+        ("mso-a", ["no_regular_service_tie", "no_recent_event"]),
+        ("mso-d", ["no_regular_service_tie", "no_recent_event"]),
+        ("pair-1", ["no_recent_event", "small_component"]),
+        ("pair-2", ["no_recent_event", "small_component"]),
+        ("awo", ["no_recent_event"]),
+        ("mso-b", ["no_recent_event"]),
+        ("solo", ["small_component"]),
+    ]
+
+
+def test_texts_name_the_specifics(G):
+    rows = {r["id"]: {x["code"]: x["text"] for x in r["reasons"]} for r in isolated_organisations(G, today=TODAY)}
+    assert rows["mso-a"]["no_regular_service_tie"].endswith("nur Kontakte zu: KI, MSO-B.")
+    assert rows["mso-d"]["no_recent_event"] == (
+        "Keine Teilnahme an einer Veranstaltung in den letzten 3 Jahren (seit 30.06.2022); "
+        "zuletzt: Fachtag 2022 am 29.06.2022.")
+    assert rows["lonely"]["no_recent_event"].endswith("bisher überhaupt keine Veranstaltung erfasst.")
+    assert rows["pair-1"]["small_component"] == (
+        "Gehört zu einer abgetrennten Gruppe von 2 Organisationen ohne Verbindung zum großen Netzwerk; "
+        "die anderen: PAIR-2.")
+    assert rows["solo"]["small_component"].startswith("Nur über Veranstaltungen")
+
+
+def test_row_fields(G):
+    row = isolated_organisations(G, today=TODAY)[0]
+    assert row == {
+        "id": "lonely", "name": "LONELY", "org_type": "mso", "org_type_label": "MSO", "city": "Köln",
+        "district": "05315", "regierungsbezirk": "Köln", "lat": 50.9384, "lon": 6.9599, "reasons": row["reasons"],
+    }
+
+
+def test_event_window_is_a_parameter(G):
+    # With 4 years the 2022-06-29 event counts: MSO-D now reaches the Jugendamt through it.
+    rows = dict(codes(isolated_organisations(G, today=TODAY, event_years=4)))
+    assert "mso-d" not in rows
+    # One day later the window-start event falls out as well.
+    rows = dict(codes(isolated_organisations(G, today=TODAY + dt.timedelta(days=1))))
+    assert rows["mso-c"] == ["no_regular_service_tie", "no_recent_event"]
+
+
+def test_filters_select_rows_but_analyse_the_whole_graph(G):
+    assert [r["id"] for r in isolated_organisations(G, today=TODAY, org_type="MSO")] == [
+        "lonely", "mso-a", "mso-d", "pair-2", "mso-b"]
+    assert [r["id"] for r in isolated_organisations(G, today=TODAY, district="05711")] == ["pair-1", "pair-2"]
+    assert [r["id"] for r in isolated_organisations(G, today=TODAY, regierungsbezirk="koeln")][:2] == [
+        "lonely", "mso-a"]
+    with pytest.raises(NotFound):
+        isolated_organisations(G, today=TODAY, org_type="Raumschiff")
+
+
+def test_small_component_limit(G):
+    rows = dict(codes(isolated_organisations(G, today=TODAY, small_component_max=1)))
+    assert rows["pair-1"] == ["no_recent_event"]
+    assert rows["solo"] == ["small_component"]
+
+
+def test_without_events_no_event_reason():
+    G = build(orgs=[org("a"), org("b", "regular_service"), org("c")], relations=[rel("a", "b")])
+    assert codes(isolated_organisations(G, today=TODAY)) == [("c", ["no_ties", "no_regular_service_tie"])]
+
+
+def test_equal_largest_components_pick_the_one_with_the_smallest_id():
+    G = build(orgs=[org("b1", "regular_service"), org("b2", "regular_service"),
+                    org("a1", "regular_service"), org("a2", "regular_service")],
+              relations=[rel("a1", "a2"), rel("b1", "b2")])
+    assert codes(isolated_organisations(G, today=TODAY)) == [("b1", ["small_component"]),
+                                                             ("b2", ["small_component"])]
+
+
+def test_empty_graph():
+    assert isolated_organisations(build(), today=TODAY) == []
+
+
+def test_programme_funding_is_not_a_tie():
+    from tests._graphs import funding
+    G = build(orgs=[org("a", "regular_service")], fundings=[funding("f", "a", "project_funding", 10.0)])
+    assert codes(isolated_organisations(G, today=TODAY)) == [("a", ["no_ties"])]
