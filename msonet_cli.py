@@ -50,7 +50,9 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list | tuple):
-        return "; ".join(_cell(v) if not isinstance(v, dict) else str(v.get("text", v)) for v in value)
+        parts = [_cell(v) if not isinstance(v, dict) else str(v.get("text", v)) for v in value]
+        # sentences (reasons) already end with a full stop; bare values get a separator
+        return " ".join(parts) if all(p.endswith((".", "!", "?")) for p in parts) else "; ".join(parts)
     if isinstance(value, bool):
         return "ja" if value else "nein"
     if isinstance(value, float):
