@@ -13,11 +13,15 @@ def open_store(settings: Settings) -> GraphStore:
     if settings.backend == "neo4j":
         from graph.cypher_store import connect_neo4j
 
+        # backend == "neo4j" means the URI is set (see Settings.backend)
+        assert settings.neo4j_uri is not None
         return connect_neo4j(settings.neo4j_uri, settings.neo4j_username, settings.neo4j_password,
                              settings.neo4j_database)
     if settings.backend == "falkordb":
         from graph.cypher_store import connect_falkordb
 
+        # backend == "falkordb" means the URL is set (see Settings.backend)
+        assert settings.falkordb_url is not None
         return connect_falkordb(settings.falkordb_url)
     return EmbeddedStore(settings.home)
 

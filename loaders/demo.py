@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 from graph.errors import GraphError
 from graph.model import Event, Funding, Organisation, Place, RecordBatch, Relation
@@ -22,6 +23,9 @@ from graph.vocabulary import (
     funding_class,
 )
 from loaders.synthetic import DEFAULT_COMPOSITION, PROGRAMMES, REGULAR_ACTOR_TYPES, generate, municipality_weights
+
+if TYPE_CHECKING:
+    from loaders.geography import District
 
 __all__ = [
     "DEMO_DIR",
@@ -91,7 +95,18 @@ def _resolve(gazetteer, city: str, name: str, line: int) -> Place | None:
     return place
 
 
-def _located(place: Place | None) -> dict[str, object]:
+class _Location(TypedDict, total=False):
+    """Location fields shared by Organisation and Event (empty when the place is unknown)."""
+
+    city: str
+    ags: str
+    district: str
+    regierungsbezirk: str
+    lat: float
+    lon: float
+
+
+def _located(place: Place | None) -> _Location:
     if place is None:
         return {}
     return {"city": place.name, "ags": place.ags, "district": place.district,
@@ -120,7 +135,7 @@ def load_real_actors(gazetteer, today: date = DEMO_TODAY) -> list[Organisation]:
             description += f" Quelle für den Ort: {row['ort_quelle']}"
         out.append(Organisation(
             id=row["id"], name=row["name"], org_type=org_type, sectors=sectors,
-            **_located(_resolve(gazetteer, row["city"], "real_actors.csv", line)),  # type: ignore[arg-type]
+            **_located(_resolve(gazetteer, row["city"], "real_actors.csv", line)),
             postcode=row["postcode"] or None, address=row["address"] or None,
             founded=int(row["founded"]) if row["founded"] else None, description=description,
             synthetic=False, source=row["quelle"], updated=today.isoformat()))
@@ -148,7 +163,7 @@ def load_ki(gazetteer, districts: Mapping[str, object], today: date = DEMO_TODAY
         note = f" {row['hinweis']}." if row["hinweis"] else ""
         out.append(Organisation(
             id=org_id, name=f"Kommunales Integrationszentrum {row['ki_region']}",
-            org_type="municipal_integration_centre", sectors=_KI_SECTORS, **_located(place),  # type: ignore[arg-type]
+            org_type="municipal_integration_centre", sectors=_KI_SECTORS, **_located(place),
             founded=int(row["gegruendet"]) if row["gegruendet"] else None,
             description=("Reale Einrichtung (in NRW gibt es 54 KI). Anschrift nicht hinterlegt: der Kartenpunkt ist "
                          f"der Sitz des Kreises bzw. die Stadt ({place.name})." + note),
@@ -229,7 +244,7 @@ def _real_events(gazetteer, picker: _Picker, tandem_orgs: list[str], known: set[
         place = _resolve(gazetteer, row["city"], "real_events.csv", line)
         day = date.fromisoformat(row["date"])
         event = Event(id=row["id"], name=row["name"], event_type=event_type, date=day.isoformat(),
-                      **_located(place),  # type: ignore[arg-type]
+                      **_located(place),
                       sectors=tuple(_check(s, SECTORS, "real_events.csv", line, "sectors", "Handlungsfelder")
                                     for s in _split(row["sectors"])),
                       description=row["description"], synthetic=False, source=row["quelle"], updated=stamp)
@@ -289,12 +304,14 @@ def _tandems(rng: random.Random, syn: RecordBatch, tied: set[str], source: str,
     for mso in msos:
         if len(chosen) == 11:
             break
+        town = mso.ags
+        assert town is not None  # msos holds only organisations with a municipality
         field = _TANDEM_FIELDS[len(chosen) % len(_TANDEM_FIELDS)]
-        candidates = [p for p in partners.get((mso.ags, field), ()) if p.id not in {c for pair in chosen for c in pair}]
-        if mso.ags in used_towns or not candidates:
+        candidates = [p for p in partners.get((town, field), ()) if p.id not in {c for pair in chosen for c in pair}]
+        if town in used_towns or not candidates:
             continue
         partner = rng.choice(candidates)
-        used_towns.add(mso.ags)
+        used_towns.add(town)
         chosen.append((mso.id, partner.id))
         out.append(Relation(mso.id, partner.id, "tandem_partner", since="2023",
                             note=f"Tandem im Projekt „{TANDEM_PROGRAMME}“ (synthetisch; Feld: {SECTORS[field][0]})",
@@ -309,7 +326,7 @@ def _tandems(rng: random.Random, syn: RecordBatch, tied: set[str], source: str,
 
 def build_demo_batch(seed: int = DEMO_SEED, *, today: date = DEMO_TODAY,
                      municipalities: Mapping[str, Place] | None = None,
-                     districts: Mapping[str, object] | None = None) -> RecordBatch:
+                     districts: Mapping[str, District] | None = None) -> RecordBatch:
     """Build the demo dataset: real actors, the 54 KI, real events, and a synthetic population around them.
 
     Deterministic: the same ``seed`` and ``today`` give identical records; no clock, no network.

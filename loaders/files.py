@@ -10,9 +10,15 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graph.errors import Problem, ValidationError
 from graph.vocabulary import normalise_term
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = [
     "Table",
@@ -327,10 +333,13 @@ def _read_xlsx(name: str, data: bytes, kind: str | None) -> list[Table]:
         c is not None for row in ws.iter_rows(max_row=min(ws.max_row, 50), values_only=True) for c in row)]
     named = [(ws, _SHEET_NAMES[normalise_term(ws.title)]) for ws in sheets
              if normalise_term(ws.title) in _SHEET_NAMES]
+    # fallback: the first sheet with data, without a hint (no sheet name says what it holds)
+    first: list[tuple[Worksheet, str | None]] = [(ws, None) for ws in sheets[:1]]
+    chosen: Sequence[tuple[Worksheet, str | None]]
     if kind is not None:
-        chosen = [(ws, k) for ws, k in named if k == kind] or [(ws, None) for ws in sheets[:1]]
+        chosen = [(ws, k) for ws, k in named if k == kind] or first
     else:
-        chosen = named or [(ws, None) for ws in sheets[:1]]
+        chosen = named or first
     if not chosen:
         raise ValidationError([Problem(name, None, None, None, "eine Tabelle mit Daten – alle Blätter sind leer")])
     many = len(workbook.worksheets) > 1

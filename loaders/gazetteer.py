@@ -165,8 +165,8 @@ class Gazetteer:
             inside = [m.strip() for m in _PARENTHESES.findall(text)]
             for variant in [outside, *inside]:
                 # an unclosed "(" leaves the text as it was: recursing on it would never end
-                if variant and variant != text and (found := self._by_name(variant)):
-                    return found
+                if variant and variant != text and (places := self._by_name(variant)):
+                    return places
         # 3 a district name: a kreisfreie Stadt is its municipality, a Kreis has several
         districts = self._district_names.get(normalise_place_name(text)) or self._district_names.get(
             normalise_place_name(_strip_admin_words(text)))
@@ -177,8 +177,8 @@ class Gazetteer:
         if len(parts) > 1:
             # addresses end with the town: "Venloer Str. 1, 50823 Köln"
             for part in reversed(parts):
-                if found := self.candidates(part):
-                    return found
+                if places := self.candidates(part):
+                    return places
         words = re.split(r"[\s\-/]+", _strip_admin_words(text))
         for size in range(len(words) - 1, 0, -1):
             prefix = " ".join(words[:size])

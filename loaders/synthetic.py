@@ -525,7 +525,7 @@ def _make_population(gen: _Generator, counts: Mapping[str, int], roles: Mapping[
                 place = _place_in_district(gen, district)
                 assoc = gen.weighted([(a, v[1]) for a, v in WELFARE_ASSOCIATIONS.items()])
                 short = WELFARE_ASSOCIATIONS[assoc][0]
-                sectors = (("social_counselling", "neighbourhood", "antidiscrimination", "refugees")
+                sectors: tuple[str, ...] = (("social_counselling", "neighbourhood", "antidiscrimination", "refugees")
                            if org_type == "integration_agency" else ("antidiscrimination", "social_counselling"))
                 # "Integrationsagentur AWO Köln"; a second one of the same Träger gets its focus area
                 focus = org_type == "integration_agency"
@@ -543,8 +543,8 @@ def _make_population(gen: _Generator, counts: Mapping[str, int], roles: Mapping[
         gen.add(org, "council")
     # Municipal offices: Jugendamt first, then Sozialamt, biggest places first.
     n_admin = counts.get("municipal_administration", 0)
-    offices = [(p, "Jugendamt") for p in ranked] + [(p, "Sozialamt") for p in ranked]
-    for place, office in offices[:n_admin]:
+    admin_offices = [(p, "Jugendamt") for p in ranked] + [(p, "Sozialamt") for p in ranked]
+    for place, office in admin_offices[:n_admin]:
         sectors = ("child_youth", "parents_family") if office == "Jugendamt" else ("social_counselling", "refugees")
         org = gen.organisation("municipal_administration", gen.unique(lambda _a, p=place, o=office: f"{o} {p.name}"),
                                place, sectors, None)
@@ -577,20 +577,20 @@ def _make_population(gen: _Generator, counts: Mapping[str, int], roles: Mapping[
         assoc = gen.weighted([(a, v[2]) for a, v in WELFARE_ASSOCIATIONS.items() if v[2] > 0])
         short = WELFARE_ASSOCIATIONS[assoc][0]
         name = gen.unique(lambda _a, s=short, p=place: f"{s} {rng.choice(_WELFARE_UNITS)} {p.name}")
-        sectors = rng.sample(_WELFARE_SECTORS, rng.randint(2, 4))
-        org = gen.organisation("welfare_association", name, place, sectors, gen.founded(30.0, 1950),
+        welfare_sectors = rng.sample(_WELFARE_SECTORS, rng.randint(2, 4))
+        org = gen.organisation("welfare_association", name, place, welfare_sectors, gen.founded(30.0, 1950),
                                note=f"Gliederung: {short}")
         gen.add(org, "welfare").traeger = assoc
     # The other regular-service actors.
     for org_type, kinds in _REGULAR_KINDS.items():
         for _ in range(counts.get(org_type, 0)):
             place = gen.place()
-            word, sectors = gen.weighted(kinds)
-            sectors = list(sectors)
+            word, kind_sectors = gen.weighted(kinds)
+            regular_sectors = list(kind_sectors)
             if rng.random() < 0.4:
-                sectors.append(rng.choice(("volunteering", "neighbourhood", "education", "health", "culture")))
+                regular_sectors.append(rng.choice(("volunteering", "neighbourhood", "education", "health", "culture")))
             name = gen.unique(lambda _a, wd=word: f"{wd} {invented_word(rng)} {invented_word(rng)}")
-            org = gen.organisation(org_type, name, place, sectors, gen.founded(20.0, 1950))
+            org = gen.organisation(org_type, name, place, regular_sectors, gen.founded(20.0, 1950))
             gen.add(org, "regular", isolated=rng.random() < ISOLATED_REGULAR_SHARE)
 
 
@@ -873,7 +873,7 @@ def _fund_mso(gen: _Generator, actor: _Actor, ki_names: Mapping[str, str], first
     if (org.founded or last) <= 2015 and rng.random() < 0.06:
         year = rng.randint(start, last)
         gen.fund(org, "partner", rng.randrange(8000, 40001, 100), year, min(last, year + 1), sector())
-    if rng.random() < 0.12 and org.district in ki_names:
+    if rng.random() < 0.12 and org.district is not None and org.district in ki_names:
         year = rng.randint(max(start, 2016), last) if start <= last else last
         ki = gen.by_id.get(ki_names[org.district])
         funder = f"{ki.org.name} (Weiterleitung von Landesmitteln)" if ki else None
