@@ -61,7 +61,7 @@ def max_weight_pairs(weights: dict[tuple[str, str], int]) -> list[tuple[str, str
     """
     B = nx.Graph()
     B.add_edges_from((("l", a), ("r", b)) for (a, b), w in sorted(weights.items()) if w > 0)
-    result = []
+    result: list[tuple[str, str]] = []
     for part in sorted(nx.connected_components(B), key=min):
         left = sorted(name for side, name in part if side == "l")
         right = sorted(name for side, name in part if side == "r")

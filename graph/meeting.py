@@ -225,7 +225,8 @@ def _profile(G, ties, org: str, today: dt.date, event_years: int, brokers) -> di
     nodes = G._node  # private dict: this runs for every organisation of the region
     data = nodes[org]
     org_type = data.get("org_type")
-    inside, outside = [], []
+    inside: list[str] = []
+    outside: list[str] = []
     for other in ties.neighbours[org]:
         (inside if nodes[other].get("org_type") in MIGRATION_FIELD_TYPES else outside).append(other)
     half = _half(org_type)
@@ -347,6 +348,7 @@ def _seat(rows: list[dict[str, Any]], hosts: list[str], tables: int, tied: set[f
             key = (-sum(value(i, j) for j in members), len(members), g)
             if best is None or key < best[0]:
                 best = (key, g)
+        assert best is not None  # the sizes add up to n, so some table always has room
         groups[best[1]].append(i)
     where = {i: g for g, members in enumerate(groups) for i in members}
     movable = [i for i in range(n) if i not in fixed]

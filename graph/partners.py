@@ -339,7 +339,7 @@ class PartnerIndex:
                 cells += [(ci - r, cj + dj), (ci + r, cj + dj)]
             for di in range(-r + 1, r):
                 cells += [(ci + di, cj - r), (ci + di, cj + r)]
-        points = []
+        points: list[tuple[float, float]] = []
         for cell in cells:
             points.extend(self.cells.get(cell, ()))
         return points
@@ -395,6 +395,7 @@ class PartnerIndex:
                               + w_openness):
                         continue
                     km = _km(q.point, point, self.distances)
+                    assert km is not None  # both points are known here
                     here = w_distance * _distance_part(km) + w_openness
                     # Candidates with the same sectors share their bound: best fit first, and once a
                     # group cannot make the list, no later (weaker) group can either.
@@ -410,8 +411,8 @@ class PartnerIndex:
                     break
         for cid in sorted(q.proximity):
             cand = self.candidates.get(cid)
-            if cand is None or cid in seen:
-                continue
+            if cand is None or cid in seen or cand.point is None:
+                continue  # candidates without a point were all considered first
             if q.point is None:
                 near_part = 0.0  # not in the same place or district: those were all considered
             else:
