@@ -99,7 +99,8 @@ def isolated_organisations(
       field (``MIGRATION_FIELD_TYPES``), neither direct (any time) nor through an event attended or
       organised together within the last ``event_years`` years. Ties to KI, IA, other MSOs do not count.
     - ``no_recent_event``: no event attended or organised between ``today`` minus ``event_years``
-      years and ``today`` (both days included). Only when the graph has events at all.
+      years and ``today`` (both days included), although events took place in the organisation's
+      district in that window (events without a place count everywhere). Only where events exist.
     - ``small_component``: in a group of at most ``small_component_max`` organisations (default
       :data:`SMALL_COMPONENT_MAX`) linked by ties or shared events (any date) but not to the largest
       group. Organisations without any tie get ``no_ties`` instead.
@@ -137,6 +138,10 @@ def _isolated(G, today, event_years, district, regierungsbezirk, org_type, small
     orgs = ties.orgs
     has_events = bool(ties.event_dates)
     recent = {e for e, d in ties.event_dates.items() if in_window(d, today, event_years)}
+    # "No event has reached it" only means something where events took place: in the organisation's
+    # district, or anywhere for events without a place (statewide/online).
+    event_districts = {G._node[e].get("district") for e in recent}
+    statewide_event = None in event_districts
     outside = {o for o, d in orgs.items() if d.get("org_type") not in MIGRATION_FIELD_TYPES}
     # Per recent event: its attendees from outside the migration field (they close the gap).
     outside_at = {e: [a for a in members if a in outside] for e, members in ties.attendees.items() if e in recent}
@@ -164,7 +169,8 @@ def _isolated(G, today, event_years, district, regierungsbezirk, org_type, small
             reason = _regular_service_reason(G, ties, org, recent, outside_at, event_years)
             if reason:
                 reasons.append(reason)
-        if has_events and recent.isdisjoint(attended):
+        if (has_events and recent.isdisjoint(attended)
+                and (statewide_event or data.get("district") in event_districts)):
             reasons.append(_event_reason(G, ties, attended, start, heading))
         component = label_of[org]
         if (direct or attended) and component != largest and sizes[component] <= limit:

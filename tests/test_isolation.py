@@ -47,10 +47,11 @@ def test_reasons_and_order(G):
         ("lonely", ["no_ties", "no_regular_service_tie", "no_recent_event"]),
         ("mso-a", ["no_regular_service_tie", "no_recent_event"]),
         ("mso-d", ["no_regular_service_tie", "no_recent_event"]),
-        ("pair-1", ["no_recent_event", "small_component"]),
-        ("pair-2", ["no_recent_event", "small_component"]),
         ("awo", ["no_recent_event"]),
         ("mso-b", ["no_recent_event"]),
+        # Bielefeld had no event in the window: no event could have reached the pair there
+        ("pair-1", ["small_component"]),
+        ("pair-2", ["small_component"]),
         ("solo", ["small_component"]),
     ]
 
@@ -87,7 +88,7 @@ def test_event_window_is_a_parameter(G):
 
 def test_filters_select_rows_but_analyse_the_whole_graph(G):
     assert [r["id"] for r in isolated_organisations(G, today=TODAY, org_type="MSO")] == [
-        "lonely", "mso-a", "mso-d", "pair-2", "mso-b"]
+        "lonely", "mso-a", "mso-d", "mso-b", "pair-2"]
     assert [r["id"] for r in isolated_organisations(G, today=TODAY, district="05711")] == ["pair-1", "pair-2"]
     assert [r["id"] for r in isolated_organisations(G, today=TODAY, regierungsbezirk="koeln")][:2] == [
         "lonely", "mso-a"]
@@ -97,7 +98,7 @@ def test_filters_select_rows_but_analyse_the_whole_graph(G):
 
 def test_small_component_limit(G):
     rows = dict(codes(isolated_organisations(G, today=TODAY, small_component_max=1)))
-    assert rows["pair-1"] == ["no_recent_event"]
+    assert "pair-1" not in rows
     assert rows["solo"] == ["small_component"]
 
 
@@ -122,3 +123,20 @@ def test_programme_funding_is_not_a_tie():
     from tests._graphs import funding
     G = build(orgs=[org("a", "regular_service")], fundings=[funding("f", "a", "project_funding", 10.0)])
     assert codes(isolated_organisations(G, today=TODAY)) == [("a", ["no_ties"])]
+
+
+def test_no_recent_event_only_where_events_took_place():
+    """An event in Bielefeld makes its absentees there "not reached"; a statewide event reaches everyone."""
+    from graph.model import Event
+
+    orgs = [org("bi-1", "regular_service", city="Bielefeld"), org("bi-2", city="Bielefeld"),
+            org("k-1", "regular_service"), org("k-2")]
+    relations = [rel("bi-1", "bi-2"), rel("k-1", "k-2"), rel("bi-1", "k-1"), rel("bi-1", "e-bi", "attended_event")]
+    G = build(orgs=orgs, relations=relations, events=[event("e-bi", "2024-05-01", city="Bielefeld")])
+    assert codes(isolated_organisations(G, today=TODAY)) == [("bi-2", ["no_recent_event"])]
+    statewide = Event(id="e-online", name="Online-Fachtag", event_type="conference", date="2024-05-02",
+                      synthetic=True, source="test")
+    G = build(orgs=orgs, relations=[*relations, rel("k-2", "e-online", "attended_event")],
+              events=[event("e-bi", "2024-05-01", city="Bielefeld"), statewide])
+    assert codes(isolated_organisations(G, today=TODAY)) == [("bi-2", ["no_recent_event"]),
+                                                            ("k-1", ["no_recent_event"])]
