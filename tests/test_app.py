@@ -351,3 +351,12 @@ def test_xss_name_is_text_everywhere(home):
     invitees = at.dataframe[0].value
     assert XSS_NAME in set(invitees["Name"])  # shown as plain text in the grid
     assert not any("<img" in text for text in markdown_texts(at))
+
+
+def test_isolation_table_is_capped_but_csv_holds_every_row(home, monkeypatch):
+    monkeypatch.setenv("MSONET_MAX_TABLE_ROWS", "3")
+    at = open_page("ui/isolation.py")
+    assert_clean(at)
+    found = int(at.metric[0].value)
+    assert found > 3 and len(at.dataframe[0].value) == 3
+    assert any(f"ersten 3 von {found}" in c.value for c in at.caption)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 import pandas as pd
@@ -18,7 +19,14 @@ __all__ = ["render", "result_rows"]
 REASONS = REASON_CODES
 
 
-@st.cache_data(show_spinner="Suche isolierte Organisationen …", max_entries=16)
+#: Rows drawn in the table and points on the map; the CSV download always holds every row.
+SHOWN_ROWS = int(os.environ.get("MSONET_MAX_TABLE_ROWS") or 1000)
+SHOWN_POINTS = 2000
+
+
+# cache_resource, not cache_data: with 100,000 organisations unpickling the cached rows on every visit
+# cost seconds; the rows are never changed in place (filters build new lists).
+@st.cache_resource(show_spinner="Suche isolierte Organisationen …", max_entries=16)
 def _isolated(version: str, today: str, event_years: int, district: str | None, org_type: str | None,
               regierungsbezirk: str | None) -> list[dict[str, Any]]:
     from graph.isolation import isolated_organisations
@@ -42,6 +50,14 @@ def result_rows(rows: list[dict[str, Any]], district_names: dict[str, str]) -> l
             "id": r["id"],
         })
     return out
+
+
+@st.cache_resource(max_entries=16)
+def _table_and_csv(version: str, key: tuple, _rows: list[dict[str, Any]],
+                   _names: dict[str, str]) -> tuple[list[dict[str, Any]], bytes]:
+    """Table rows and CSV bytes, built once per data version and filter choice (``key``)."""
+    table = result_rows(_rows, _names)
+    return table, common.csv_bytes(table)
 
 
 def _body() -> None:
@@ -79,22 +95,30 @@ def _body() -> None:
         st.success("Keine isolierten Organisationen für diese Auswahl.")
         return
 
-    table = result_rows(rows, names)
+    table, csv = _table_and_csv(common.data_version(), (today.isoformat(), int(years), district, org_type,
+                                                        bezirk, tuple(chosen)), rows, names)
+    shown = table[:SHOWN_ROWS]
     left, right = st.columns([1.25, 1])
     with left:
-        st.dataframe(pd.DataFrame(table).drop(columns=["id"]), hide_index=True, width="stretch",
-                     height=common.table_height(len(table)),
+        if len(table) > len(shown):
+            st.caption(f"Die Tabelle zeigt die ersten {len(shown):,} von {len(table):,} Einträgen; die CSV-Datei "
+                       "enthält alle. Mit den Filtern oben lässt sich die Liste eingrenzen.".replace(",", "."))
+        st.dataframe(pd.DataFrame(shown).drop(columns=["id"]), hide_index=True, width="stretch",
+                     height=common.table_height(len(shown)),
                      column_config={"Erläuterung": st.column_config.TextColumn(width="large")})
-        st.download_button("Liste als CSV herunterladen", common.csv_bytes(table),
+        st.download_button("Liste als CSV herunterladen", csv,
                            file_name="msonet-isolierte-organisationen.csv", mime="text/csv", key="iso_csv")
     with right:
-        extra = {r["id"]: [REASONS.get(x["code"], x["code"]) for x in r["reasons"]] for r in rows}
-        points = [r for r in rows if isinstance(r.get("lat"), int | float) and isinstance(r.get("lon"), int | float)]
+        placed = [r for r in rows if isinstance(r.get("lat"), int | float) and isinstance(r.get("lon"), int | float)]
+        points = placed[:SHOWN_POINTS]
+        extra = {r["id"]: [REASONS.get(x["code"], x["code"]) for x in r["reasons"]] for r in points}
         fig = points_figure(points, geojson=common.district_geojson(), extra=extra, height=520)
         st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="iso_map")
-        missing = len(rows) - len(points)
+        missing = len(rows) - len(placed)
         if missing:
             st.caption(f"{missing} Organisationen ohne Ortsangabe sind nicht auf der Karte.")
+        if len(placed) > len(points):
+            st.caption(f"Die Karte zeigt die ersten {len(points)} Einträge der Liste; Filter grenzen weiter ein.")
 
 
 def render() -> None:
