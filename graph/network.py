@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -14,6 +12,7 @@ import networkx as nx
 
 from graph.errors import GraphError
 from graph.lookup import name_key
+from graph.store import gc_paused
 from graph.vocabulary import label
 
 __all__ = [
@@ -81,22 +80,6 @@ class TieData:
     events_of: dict[str, list[str]] = field(default_factory=dict)
     attendees: dict[str, list[str]] = field(default_factory=dict)
     event_dates: dict[str, dt.date | None] = field(default_factory=dict)
-
-
-@contextlib.contextmanager
-def gc_paused():
-    """Pause Python's cyclic garbage collector while building many small containers.
-
-    With a large graph in memory every collection walks millions of objects; the analytics create no
-    reference cycles, so pausing saves about a quarter of their time on 100,000 organisations.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def collect_ties(G: nx.MultiDiGraph, nodes: Iterable[str] | None = None) -> TieData:

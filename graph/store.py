@@ -19,7 +19,7 @@ from graph.errors import Problem, StoreError, ValidationError
 from graph.model import PERSONAL_FIELDS, RecordBatch, relation_key
 from graph.vocabulary import SYMMETRIC_RELATIONS
 
-__all__ = ["GraphStore", "LoadSummary", "EmbeddedStore", "check_references", "STORE_FILE", "FORMAT"]
+__all__ = ["gc_paused", "GraphStore", "LoadSummary", "EmbeddedStore", "check_references", "STORE_FILE", "FORMAT"]
 
 STORE_FILE = "graph.json"
 FORMAT = "msonet-embedded/1"
@@ -86,7 +86,7 @@ class GraphStore(Protocol):
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while a whole graph is built, copied or serialised.
 
     A graph of 100,000 organisations and a million ties is some ten million objects that all live on;
@@ -178,12 +178,12 @@ class EmbeddedStore:
             self._graph, self._revision, self._stamp = nx.MultiDiGraph(), 0, None
             return
         try:
-            with open(path, encoding="utf-8") as fh, _gc_paused():
+            with open(path, encoding="utf-8") as fh, gc_paused():
                 data = json.load(fh)
             if not isinstance(data, dict) or data.get("format") != FORMAT:
                 raise ValueError("unbekanntes Format")
             graph = nx.MultiDiGraph()
-            with _gc_paused():
+            with gc_paused():
                 graph.add_nodes_from((n["id"], n) for n in data["nodes"])
                 graph.add_edges_from((u, v, k, p) for u, v, k, p in data["edges"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -211,7 +211,7 @@ class EmbeddedStore:
     def _save(self, graph: nx.MultiDiGraph, revision: int) -> None:
         if self.home is None:
             return
-        with _gc_paused():
+        with gc_paused():
             payload = {
                 "format": FORMAT,
                 "revision": revision,
@@ -346,7 +346,7 @@ class EmbeddedStore:
 
     def to_networkx(self) -> nx.MultiDiGraph:
         self._refresh()
-        with _gc_paused():
+        with gc_paused():
             return self._graph.copy()
 
     def graph_view(self) -> nx.MultiDiGraph:
