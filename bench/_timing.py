@@ -138,6 +138,16 @@ def run_probe(module: str, args: Sequence[str], *, env: dict[str, str] | None = 
     return json.loads(lines[-1])
 
 
+def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
+    """Terminate a server started by a benchmark; kill it if it does not end within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def status(value: float, limit: float) -> bool:
     """``True`` when ``value`` is below ``limit`` (PASS)."""
     return value < limit

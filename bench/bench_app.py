@@ -28,7 +28,18 @@ from pathlib import Path
 from typing import Any
 
 from bench._data import TODAY, Context
-from bench._timing import ROOT, Row, de, format_mb, format_seconds, format_table, peak_rss_mb, percentile, run_probe
+from bench._timing import (
+    ROOT,
+    Row,
+    de,
+    format_mb,
+    format_seconds,
+    format_table,
+    peak_rss_mb,
+    percentile,
+    run_probe,
+    stop_process,
+)
 
 __all__ = ["pages", "streamlit_server", "browse", "bench_app", "bench_app_memory", "main"]
 
@@ -83,12 +94,7 @@ def streamlit_server(home: Path, log: Path) -> Iterator[tuple[str, subprocess.Po
                 time.sleep(0.05)
             yield url, process, started
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
 
 
 # The page is finished when its title is shown, Streamlit's "running" widget is gone and no element is

@@ -40,6 +40,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the project importable without installing it
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._timing import stop_process  # noqa: E402 - after the path set-up above
+
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 60.0
 
@@ -193,11 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"Server-Speicher danach {warm['rss_mb']:.0f} MB")
             rows = [asyncio.run(run_level(url, n, pages, server.pid)) for n in levels]
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_process(server, timeout=20)
 
     print(f"\nSeiten je Sitzung: {pages} (Übersicht, dann die weiteren Seiten der Navigation)\n")
     header = (f"{'N':>4} {'Aufrufe':>8} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9} {'Dauer s':>8} "
