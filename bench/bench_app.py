@@ -97,21 +97,53 @@ def streamlit_server(home: Path, log: Path) -> Iterator[tuple[str, subprocess.Po
             stop_process(process)
 
 
-# The page is finished when its title is shown, Streamlit's "running" widget is gone and no element is
-# stale (left over from the previous run); checked in the page itself, every animation frame.
+# The page is finished when the script run that the click started has ended (Streamlit's own
+# ``data-test-script-state`` on the app root went to "running" and back, or a short run drew a new title in one
+# go), its title is shown and no element is stale (left over from the previous run). Waiting for the title
+# alone is not enough: ``st.title`` is the first element of every page, so it appears long before the rest.
+_WATCH_JS = """() => {
+  const root = document.querySelector('[data-testid="stApp"]');
+  window.__msonetSawRun = false;
+  const old = document.querySelector('[data-testid="stMain"] h1');
+  if (old) old.__msonetOld = true;
+  if (window.__msonetObserver) window.__msonetObserver.disconnect();
+  // A short run can go to "running" and back before the observer is called: look at the old values too.
+  window.__msonetObserver = new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.oldValue === 'running' || root.getAttribute('data-test-script-state') === 'running') {
+        window.__msonetSawRun = true;
+      }
+    }
+  });
+  window.__msonetObserver.observe(root, {attributes: true, attributeOldValue: true,
+                                         attributeFilter: ['data-test-script-state']});
+}"""
+
 _DONE_JS = """(title) => {
+  const root = document.querySelector('[data-testid="stApp"]');
+  if (!root || root.getAttribute('data-test-script-state') !== 'notRunning') return false;
   const h1 = document.querySelector('[data-testid="stMain"] h1');
   if (!h1 || !h1.textContent.includes(title)) return false;
-  if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+  // The run must have happened: seen running, or (a short run drawn in one go) a new page title is shown.
+  if (!window.__msonetSawRun && h1.__msonetOld) return false;
   if (document.querySelector('[data-stale="true"]')) return false;
   if (document.querySelector('[data-testid="stSpinner"]')) return false;
   return true;
 }"""
 
 
+_ROOT_JS = "() => document.querySelector('[data-testid=stApp]') !== null"
+
+
+def _watch(page) -> None:
+    """Start watching for the next script run (call before the click or navigation that starts it)."""
+    page.wait_for_function(_ROOT_JS, timeout=PAGE_TIMEOUT_MS)
+    page.evaluate(_WATCH_JS)
+
+
 def _wait_done(page, title: str) -> None:
     page.wait_for_function(_DONE_JS, arg=title, timeout=PAGE_TIMEOUT_MS, polling="raf")
-    # Streamlit may briefly show the finished page before the run's last elements arrive: confirm.
+    # The browser may draw the finished run's last elements a frame later: confirm after a short pause.
     page.wait_for_timeout(150)
     page.wait_for_function(_DONE_JS, arg=title, timeout=PAGE_TIMEOUT_MS, polling="raf")
 
@@ -139,6 +171,9 @@ def browse(browser, home: Path, log: Path, *, rounds: int = 2) -> dict[str, Any]
         page = context.new_page()
         page.route(lambda u: not u.startswith(url), lambda route: route.abort())  # offline: only the app
         page.goto(url, wait_until="commit")
+        # The first run: the app root reports "initial" until that run has finished.
+        page.wait_for_function(_ROOT_JS, timeout=PAGE_TIMEOUT_MS)
+        page.evaluate("() => { window.__msonetSawRun = true; }")
         _wait_done(page, page_list[0][1])
         cold = time.perf_counter() - started
         first: dict[str, float] = {}
@@ -147,6 +182,7 @@ def browse(browser, home: Path, log: Path, *, rounds: int = 2) -> dict[str, Any]
         for round_no in range(rounds + 1):
             for _path, title in order:
                 link = page.locator('[data-testid="stSidebarNav"] a', has_text=title).first
+                _watch(page)
                 start = time.perf_counter()
                 link.click()
                 _wait_done(page, title)

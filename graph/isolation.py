@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from typing import Any
 
 import networkx as nx
@@ -32,51 +33,73 @@ def names_text(names: list[str], limit: int = _NAMES_SHOWN) -> str:
     return f"{shown} und {more} weitere" if more > 0 else shown
 
 
-def _sorted_names(G: nx.MultiDiGraph, ids) -> list[str]:
-    node_data = G._node
-    return [node_data[i].get("name") or i for i in sorted(ids, key=lambda i: name_key(node_data[i].get("name"), i))]
+def _name_ranks(orgs: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Position of every organisation in name order (:func:`name_key`), computed once per analysis."""
+    order = sorted(orgs, key=lambda o: name_key(orgs[o].get("name") or o, o))
+    return {org: i for i, org in enumerate(order)}
+
+
+def _names_of(orgs: dict[str, dict[str, Any]], rank: dict[str, int], ids) -> str:
+    """:func:`names_text` of these organisations in name order; only the shown names are sorted out."""
+    ids = list(ids)
+    first = heapq.nsmallest(_NAMES_SHOWN, ids, key=rank.__getitem__)
+    names = [orgs[i].get("name") or i for i in first]
+    more = len(ids) - len(first)
+    return f"{', '.join(names)} und {more} weitere" if more > 0 else ", ".join(names)
 
 
 def _format_date(date: dt.date) -> str:
     return f"{date.day:02d}.{date.month:02d}.{date.year}"
 
 
-def _components(ties: TieData) -> tuple[dict[str, int], dict[int, list[str]]]:
-    """Component number of each organisation and the sorted members of each component.
+def _small_groups(ties: TieData, limit: int) -> dict[str, list[str]]:
+    """Members (sorted) of every group of at most ``limit`` organisations, for each of its members.
 
-    A walk over direct ties and events: an event joins all its attendees without building every
-    attendee pair.
+    A group is a connected part of the network of direct ties and events (an event joins all its
+    attendees). Each walk stops as soon as it has found more than ``limit`` members or reached an
+    organisation already known to be in a bigger group, so the network is walked about once in all,
+    however large the big group is. Organisations in bigger groups are not in the result.
     """
-    label_of: dict[str, int] = {}
-    members: dict[int, list[str]] = {}
-    done_events: set[str] = set()
+    small: dict[str, list[str]] = {}
+    big: set[str] = set()
     neighbours, events_of, attendees = ties.neighbours, ties.events_of, ties.attendees
-    for start in sorted(ties.orgs):
-        if start in label_of:
+    for start in ties.orgs:
+        if start in small or start in big:
             continue
-        number = len(members)
-        label_of[start] = number
-        found = [start]
+        found = {start}
         stack = [start]
-        while stack:
+        seen_events: set[str] = set()
+        overflow = False
+        while stack and not overflow:
             org = stack.pop()
-            for other in neighbours[org]:
-                if other not in label_of:
-                    label_of[other] = number
-                    found.append(other)
-                    stack.append(other)
+            reachable = [neighbours[org]]
             for event in events_of[org]:
-                if event in done_events:
-                    continue
-                done_events.add(event)
-                for other in attendees[event]:
-                    if other not in label_of:
-                        label_of[other] = number
-                        found.append(other)
-                        stack.append(other)
-        found.sort()
-        members[number] = found
-    return label_of, members
+                if event not in seen_events:
+                    seen_events.add(event)
+                    reachable.append(attendees[event])
+            for others in reachable:
+                for other in others:
+                    if other in found:
+                        continue
+                    if other in big or len(found) >= limit:
+                        overflow = True
+                        break
+                    found.add(other)
+                    stack.append(other)
+                if overflow:
+                    break
+        if overflow:
+            big.update(found)
+        else:
+            members = sorted(found)
+            for org in found:
+                small[org] = members
+    if not big and small:
+        # Every group is small: the largest of them (ties broken by its first member) is the main network.
+        largest = min(small.values(), key=lambda m: (-len(m), m[0]))
+        for org in largest:
+            del small[org]
+    return small
 
 
 def isolated_organisations(
@@ -146,9 +169,8 @@ def _isolated(G, today, event_years, district, regierungsbezirk, org_type, small
     # Per recent event: its attendees from outside the migration field (they close the gap).
     outside_at = {e: [a for a in members if a in outside] for e, members in ties.attendees.items() if e in recent}
     type_labels = {key: label("org_type", key) for key in {d.get("org_type") or "" for d in orgs.values()}}
-    label_of, members = _components(ties)
-    sizes = {c: len(m) for c, m in members.items()}
-    largest = min(sizes, key=lambda c: (-sizes[c], members[c][0])) if sizes else None
+    small = _small_groups(ties, limit)
+    rank = _name_ranks(orgs)
 
     rows = []
     for org, data in orgs.items():
@@ -166,18 +188,18 @@ def _isolated(G, today, event_years, district, regierungsbezirk, org_type, small
                                                         "Teilnahme an einer Veranstaltung erfasst."})
         kind = data.get("org_type")
         if kind in MSO_TYPES and direct.isdisjoint(outside):
-            reason = _regular_service_reason(G, ties, org, recent, outside_at, event_years)
+            reason = _regular_service_reason(ties, rank, org, recent, outside_at, event_years)
             if reason:
                 reasons.append(reason)
         if (has_events and recent.isdisjoint(attended)
                 and (statewide_event or data.get("district") in event_districts)):
             reasons.append(_event_reason(G, ties, attended, start, heading))
-        component = label_of[org]
-        if (direct or attended) and component != largest and sizes[component] <= limit:
-            others = [m for m in members[component] if m != org]
+        group = small.get(org)
+        if group is not None and (direct or attended):
+            others = [m for m in group if m != org]
             if others:
-                text = (f"Gehört zu einer abgetrennten Gruppe von {sizes[component]} Organisationen ohne "
-                        f"Verbindung zum großen Netzwerk; die anderen: {names_text(_sorted_names(G, others))}.")
+                text = (f"Gehört zu einer abgetrennten Gruppe von {len(group)} Organisationen ohne "
+                        f"Verbindung zum großen Netzwerk; die anderen: {_names_of(orgs, rank, others)}.")
             else:
                 text = ("Nur über Veranstaltungen ohne weitere erfasste Teilnehmende verbunden: keine "
                         "Verbindung zum großen Netzwerk.")
@@ -190,12 +212,12 @@ def _isolated(G, today, event_years, district, regierungsbezirk, org_type, small
                 "regierungsbezirk": data.get("regierungsbezirk"), "lat": data.get("lat"), "lon": data.get("lon"),
                 "reasons": reasons,
             })
-    rows.sort(key=lambda r: (-len(r["reasons"]), *name_key(r["name"], r["id"])))
+    rows.sort(key=lambda r: (-len(r["reasons"]), rank[r["id"]]))
     return rows
 
 
-def _regular_service_reason(G, ties: TieData, org: str, recent: set[str], outside_at: dict[str, list[str]],
-                            event_years: int) -> dict[str, str] | None:
+def _regular_service_reason(ties: TieData, rank: dict[str, int], org: str, recent: set[str],
+                            outside_at: dict[str, list[str]], event_years: int) -> dict[str, str] | None:
     """Reason for an MSO without direct ties outside the migration field, unless an event closes the gap."""
     orgs = ties.orgs
     direct = ties.neighbours[org]
@@ -208,7 +230,7 @@ def _regular_service_reason(G, ties: TieData, org: str, recent: set[str], outsid
     if contacts:
         text = ("Keine Verbindung zu einem Regeldienst oder einer anderen Organisation außerhalb des "
                 f"Migrationsbereichs (direkt oder über gemeinsame Veranstaltungen der letzten {event_years} "
-                f"Jahre); nur Kontakte zu: {names_text(_sorted_names(G, contacts))}.")
+                f"Jahre); nur Kontakte zu: {_names_of(orgs, rank, contacts)}.")
     else:
         text = ("Keine Verbindung zu einem Regeldienst oder einer anderen Organisation außerhalb des "
                 "Migrationsbereichs; auch sonst keine Kontakte (direkt oder über gemeinsame Veranstaltungen der "

@@ -360,3 +360,64 @@ def test_isolation_table_is_capped_but_csv_holds_every_row(home, monkeypatch):
     found = int(at.metric[0].value)
     assert found > 3 and len(at.dataframe[0].value) == 3
     assert any(f"ersten 3 von {found}" in c.value for c in at.caption)
+
+
+def test_search_options_match_words_umlauts_and_keep_the_selection():
+    from ui.common import search_options
+
+    options = {"a": "Kölner Frauenverein – Köln (MSO)", "b": "Bochumer Kulturverein – Bochum (MSO)",
+               "c": "Verein Köln-Ost – Köln (Regeldienst)", "d": "Straßenkinder e.V. – Essen (Regeldienst)"}
+    assert search_options(options, "") == ({}, 0)
+    shown, total = search_options(options, "koeln verein")
+    assert total == 2 and list(shown) == ["a", "c"]
+    shown, _ = search_options(options, "verein")  # labels starting with the query first, then name order
+    assert list(shown) == ["c", "a", "b"]
+    assert list(search_options(options, "STRASSEN")[0]) == ["d"]
+    shown, total = search_options(options, "bochum", keep=["d", "gone"])
+    assert list(shown) == ["d", "b"] and total == 1
+    shown, total = search_options(options, "e", limit=2)
+    assert total == 4 and len(shown) == 2
+
+
+def test_large_choice_lists_become_a_search_field(home, monkeypatch):
+    """Above MSONET_MAX_OPTIONS choices, pages ask for a search first and list only the hits."""
+    monkeypatch.setenv("MSONET_MAX_OPTIONS", "3")
+    at = open_page("ui/network.py")
+    assert_clean(at)
+    assert at.selectbox(key="net_selected").options == []
+    at.text_input(key="net_selected__query").input("ronahi")
+    at.run()
+    assert [o for o in at.selectbox(key="net_selected").options] == ["Ronahi e.V. Bochum – Bochum (MSO)"]
+    assert "1 Treffer." in [c.value for c in at.caption]
+    at.selectbox(key="net_selected").set_value("org-ronahi")
+    at.run()
+    at.text_input(key="net_selected__query").input("bielefeld")  # a new search keeps the chosen one
+    at.run()
+    assert_clean(at)
+    assert at.selectbox(key="net_selected").value == "org-ronahi"
+    assert len(at.selectbox(key="net_selected").options) == 4  # Ronahi plus three hits
+    assert any("Ronahi e.V. Bochum" in s.value.replace("\\", "") for s in at.subheader)  # details panel
+
+    at = open_page("ui/meeting.py")
+    at.selectbox(key="att_event").set_value("ev-fachtag-2019")
+    at.text_input(key="att_orgs__query").input("bielefeld")
+    at.run()
+    at.multiselect(key="att_orgs").set_value(["org-jugend"])
+    at.run()
+    at.text_input(key="att_orgs__query").input("kommunales bielefeld")
+    at.run()
+    at.multiselect(key="att_orgs").set_value(["org-jugend", "org-ki-bielefeld"])
+    at.run()
+    assert at.multiselect(key="att_orgs").value == ["org-jugend", "org-ki-bielefeld"]
+    at.button(key="att_save").click()
+    at.run()
+    assert_clean(at)
+    assert "Teilnahme von 2 Organisationen gespeichert" in at.success[0].value
+
+    at = open_page("ui/tandem.py")
+    at.text_input(key="tandem_mso__query").input("agisra")
+    at.run()
+    at.selectbox(key="tandem_mso").set_value("org-agisra")
+    at.run()
+    assert_clean(at)
+    assert len(at.dataframe[0].value) >= 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import os
 import re
@@ -35,6 +36,13 @@ __all__ = [
     "org_options",
     "mso_options",
     "event_options",
+    "MAX_OPTIONS",
+    "max_options",
+    "settle",
+    "fold",
+    "search_options",
+    "pick_one",
+    "pick_many",
     "today",
     "number",
     "table_height",
@@ -92,7 +100,28 @@ def _graph_for(version: str) -> nx.MultiDiGraph:
     store = get_store()
     # The embedded store replaces (never mutates) its graph on every write, so its live view is safe to share.
     view = getattr(store, "graph_view", None)
-    return store.to_networkx() if view is None else view()
+    G = store.to_networkx() if view is None else view()
+    _freeze_long_lived()
+    return G
+
+
+def _freeze_long_lived() -> None:
+    """Keep Python's garbage collector off the loaded graph.
+
+    A graph of 100,000 organisations is some ten million objects. Streamlit runs a full collection
+    after every page run, and each one walked all of them again: 0.7 s on every page switch. Frozen
+    objects are skipped by the collector (reference counting still frees them). A graph that dropped
+    out of the cache may sit in a reference cycle (networkx views point back to their graph), so each
+    new load first unfreezes and collects once, which frees graphs of earlier data versions.
+    """
+    gc.unfreeze()
+    settle()
+
+
+def settle() -> None:
+    """Collect garbage once and freeze what lives on (call after building a large cached resource)."""
+    gc.collect()
+    gc.freeze()
 
 
 def graph() -> nx.MultiDiGraph:
@@ -175,17 +204,42 @@ def org_label(node: str, d: Mapping[str, Any]) -> str:
     return f"{d.get('name') or node}{place} ({org_type_label(d.get('org_type'))})"
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+#: Above this many choices a select box becomes a search field plus a short list of hits: every choice of a
+#: select box travels to the browser on every page run (100,000 organisations were 6 MB per run).
+MAX_OPTIONS = 5000
+
+
+def max_options() -> int:
+    """:data:`MAX_OPTIONS`, or ``MSONET_MAX_OPTIONS`` from the environment."""
+    try:
+        return int(os.environ.get("MSONET_MAX_OPTIONS") or MAX_OPTIONS)
+    except ValueError:
+        return MAX_OPTIONS
+#: Hits listed for one search.
+SEARCH_HITS = 100
+
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+
+
+def fold(text: str) -> str:
+    """Text for matching: case-folded, umlauts as ``ae``/``oe``/``ue`` (``ß`` becomes ``ss``)."""
+    return text.casefold().translate(_FOLD)
+
+
+# cache_resource: shared read-only dicts (unpickling 100,000 labels on every run cost a noticeable time).
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _org_options(version: str, only_mso: bool) -> dict[str, str]:
     G = graph()
     rows = [(n, d) for n, d in G.nodes(data=True) if d.get("kind") == "organisation"
             and (not only_mso or d.get("org_type") in MSO_TYPES)]
     rows.sort(key=lambda r: ((r[1].get("name") or "").casefold(), r[0]))
-    return {n: org_label(n, d) for n, d in rows}
+    options = {n: org_label(n, d) for n, d in rows}
+    settle()
+    return options
 
 
 def org_options() -> dict[str, str]:
-    """Organisation id -> select-box label, sorted by name (cached per data version)."""
+    """Organisation id -> select-box label, sorted by name (cached per data version; do not modify)."""
     return _org_options(data_version(), False)
 
 
@@ -194,7 +248,7 @@ def mso_options() -> dict[str, str]:
     return _org_options(data_version(), True)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _event_options(version: str) -> dict[str, str]:
     G = graph()
     rows = [(n, d) for n, d in G.nodes(data=True) if d.get("kind") == "event"]
@@ -204,8 +258,79 @@ def _event_options(version: str) -> dict[str, str]:
 
 
 def event_options() -> dict[str, str]:
-    """Event id -> select-box label, newest first."""
+    """Event id -> select-box label, newest first (do not modify)."""
     return _event_options(data_version())
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _folded(version: str, options_id: int, _options: Mapping[str, str]) -> list[tuple[str, str]]:
+    folded = [(key, fold(text)) for key, text in _options.items()]
+    settle()
+    return folded
+
+
+def search_options(options: Mapping[str, str], query: str, *, keep: Iterable[str] = (), limit: int = SEARCH_HITS,
+                   folded: Sequence[tuple[str, str]] | None = None) -> tuple[dict[str, str], int]:
+    """Choices whose label contains every word of ``query`` (case and umlauts ignored), for a search field.
+
+    Labels starting with the query come first, otherwise the order of ``options`` is kept; at most
+    ``limit`` hits. The choices in ``keep`` (what is already selected) are always included, first.
+    Returns (choices, number of all hits).
+    """
+    words = fold(query).split()
+    chosen = {k: options[k] for k in keep if k in options}
+    if not words:
+        return chosen, 0
+    pairs = folded if folded is not None else [(k, fold(v)) for k, v in options.items()]
+    phrase = " ".join(words)
+    found = [(not text.startswith(phrase), k) for k, text in pairs if all(w in text for w in words)]
+    hits = [k for _, k in sorted(found, key=lambda h: h[0])]  # stable: keeps the order of ``options``
+    for k in hits[:limit]:
+        chosen.setdefault(k, options[k])
+    return chosen, len(hits)
+
+
+def _search_field(container, label: str, options: Mapping[str, str], key: str, selected: list[str],
+                  help: str | None) -> dict[str, str]:
+    query = container.text_input(f"{label} – Suche", key=f"{key}__query", help=help,
+                                 placeholder="Namen oder Ort eintippen und Enter drücken")
+    folded = _folded(data_version(), id(options), options)
+    shown, total = search_options(options, query, keep=selected, folded=folded)
+    if query.strip():
+        if total == 0:
+            container.caption(f"Keine Organisation enthält „{md(query.strip())}“.")
+        elif total > SEARCH_HITS:
+            container.caption(f"{number(total)} Treffer, die ersten {SEARCH_HITS} stehen zur Auswahl – "
+                              "genauer suchen grenzt ein.")
+        else:
+            container.caption(f"{number(total)} Treffer.")
+    return shown
+
+
+def pick_one(container, label: str, options: Mapping[str, str], *, key: str, placeholder: str = "Namen eintippen …",
+             help: str | None = None) -> str | None:
+    """A select box over ``options`` (id -> label); with more than :data:`MAX_OPTIONS` a search field first."""
+    if len(options) <= max_options():
+        return container.selectbox(label, list(options), index=None, format_func=options.get,
+                                   placeholder=placeholder, key=key, help=help)
+    current = st.session_state.get(key)
+    shown = _search_field(container, label, options, key, [current] if current in options else [], help)
+    return container.selectbox(label, list(shown), index=None, format_func=shown.get, key=key,
+                               placeholder="aus den Treffern wählen …" if len(shown) else "erst oben suchen",
+                               label_visibility="collapsed")
+
+
+def pick_many(container, label: str, options: Mapping[str, str], *, key: str, placeholder: str = "Namen eintippen …",
+              help: str | None = None) -> list[str]:
+    """A multiselect over ``options``; with more than :data:`MAX_OPTIONS` a search field adds hits to the list."""
+    if len(options) <= max_options():
+        return container.multiselect(label, list(options), format_func=options.get, placeholder=placeholder,
+                                     key=key, help=help)
+    current = [k for k in st.session_state.get(key) or () if k in options]
+    shown = _search_field(container, label, options, key, current, help)
+    return container.multiselect(label, list(shown), format_func=shown.get, key=key,
+                                 placeholder="aus den Treffern wählen …" if len(shown) > len(current)
+                                 else "erst oben suchen", label_visibility="collapsed")
 
 
 def number(value: int | float) -> str:

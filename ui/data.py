@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import tempfile
 import zipfile
@@ -47,11 +48,6 @@ def export_bytes(G, fmt: str, include_personal: bool) -> bytes:
         if fmt == "graphml":
             return export_graphml(G, folder / "export.graphml", include_personal=include_personal).read_bytes()
     raise ValueError(f"Unbekanntes Exportformat „{fmt}“ – erlaubt: csv, json, graphml.")
-
-
-@st.cache_data(show_spinner="Erstelle den Export …", max_entries=6)
-def _export(version: str, fmt: str, include_personal: bool) -> bytes:
-    return export_bytes(common.graph(), fmt, include_personal)
 
 
 def _validate(files: list[tuple[str, bytes]]):
@@ -147,9 +143,10 @@ def _export_section() -> None:
     if personal:
         c2.warning("Der Export enthält personenbezogene Daten. Bitte nur berechtigten Personen weitergeben.")
     _label, file_name, mime = EXPORT_FORMATS[fmt]
-    data = _export(common.data_version(), fmt, personal)
-    st.download_button(f"{EXPORT_FORMATS[fmt][0]} herunterladen", data, file_name=file_name, mime=mime,
-                       key="export_download", type="primary")
+    # Built when the button is clicked (on its own thread), not on every visit of the page: at 100,000
+    # organisations an export takes some seconds.
+    st.download_button(f"{EXPORT_FORMATS[fmt][0]} herunterladen", functools.partial(export_bytes, G, fmt, personal),
+                       file_name=file_name, mime=mime, key="export_download", type="primary")
 
 
 def _body() -> None:

@@ -31,8 +31,10 @@ def _isolated(version: str, today: str, event_years: int, district: str | None, 
               regierungsbezirk: str | None) -> list[dict[str, Any]]:
     from graph.isolation import isolated_organisations
 
-    return isolated_organisations(common.graph(), today=dt.date.fromisoformat(today), event_years=event_years,
+    rows = isolated_organisations(common.graph(), today=dt.date.fromisoformat(today), event_years=event_years,
                                   district=district, org_type=org_type, regierungsbezirk=regierungsbezirk)
+    common.settle()
+    return rows
 
 
 def result_rows(rows: list[dict[str, Any]], district_names: dict[str, str]) -> list[dict[str, Any]]:
@@ -57,7 +59,9 @@ def _table_and_csv(version: str, key: tuple, _rows: list[dict[str, Any]],
                    _names: dict[str, str]) -> tuple[list[dict[str, Any]], bytes]:
     """Table rows and CSV bytes, built once per data version and filter choice (``key``)."""
     table = result_rows(_rows, _names)
-    return table, common.csv_bytes(table)
+    csv = common.csv_bytes(table)
+    common.settle()
+    return table, csv
 
 
 def _body() -> None:

@@ -57,8 +57,8 @@ def _plan_tab() -> None:
                             placeholder="alle", key="meet_district")
     topic = c5.selectbox("Thema (Handlungsfeld)", list(SECTORS), index=None, format_func=lambda k: label("sector", k),
                          placeholder="alle Themen", key="meet_topic")
-    organisers = st.multiselect("Veranstaltende Organisationen (sind gesetzt und leiten je einen Tisch)",
-                                list(options), format_func=options.get, placeholder="optional", key="meet_hosts")
+    organisers = common.pick_many(st, "Veranstaltende Organisationen (sind gesetzt und leiten je einen Tisch)",
+                                  options, placeholder="optional", key="meet_hosts")
     today = common.today()
     plan = _plan(common.data_version(), int(capacity), today.isoformat(), district, bezirk, topic, int(tables),
                  tuple(organisers))
@@ -135,8 +135,8 @@ def _attendance_tab() -> None:
     options = common.org_options()
     st.button("Eingeladene aus der Planung übernehmen", on_click=_take_invitees, key="att_take",
               disabled=not st.session_state.get("meet_last_invitees"))
-    org_ids = st.multiselect("Teilnehmende Organisationen", list(options), format_func=options.get,
-                             placeholder="Namen eintippen …", key="att_orgs")
+    org_ids = common.pick_many(st, "Teilnehmende Organisationen", options, placeholder="Namen eintippen …",
+                               key="att_orgs")
     ready = bool(event_id and org_ids)
     if st.button("Teilnahme speichern", type="primary", disabled=not ready, key="att_save"):
         from graph.meeting import attendance_relations

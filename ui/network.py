@@ -221,8 +221,8 @@ def _body() -> None:
 
     options = common.org_options()
     top_left, top_mid, top_right = st.columns([3, 1.4, 1])
-    selected = top_left.selectbox("Organisation suchen (Namen eintippen)", list(options), index=None,
-                                  format_func=options.get, placeholder="Name eintippen …", key="net_selected")
+    selected = common.pick_one(top_left, "Organisation suchen (Namen eintippen)", options, key="net_selected",
+                               placeholder="Name eintippen …")
     ego = top_mid.toggle("Nur Umfeld (Ego-Netzwerk)", value=False, key="net_ego",
                          disabled=selected is None, help="Zeigt die gewählte Organisation und alle, die über "
                          "höchstens so viele Schritte mit ihr verbunden sind (Veranstaltungen zählen als Schritt).")

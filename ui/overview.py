@@ -61,13 +61,18 @@ def _figures(version: str) -> dict[str, Any]:
 
 
 @st.cache_data(show_spinner="Suche isolierte Organisationen …", max_entries=4)
-def _isolated_msos(version: str, today: str) -> list[dict[str, Any]]:
+def _isolated_counts(version: str, today: str) -> dict[str, int]:
+    """MSOs per isolation reason (only the counts are kept: the rows are the isolation page's business)."""
     import datetime as dt
 
     from graph.isolation import isolated_organisations
 
     rows = isolated_organisations(common.graph(), today=dt.date.fromisoformat(today))
-    return [r for r in rows if r.get("org_type") in MSO_TYPES]
+    counts: Counter[str] = Counter()
+    for r in rows:
+        if r.get("org_type") in MSO_TYPES:
+            counts.update({x["code"] for x in r["reasons"]})
+    return dict(counts)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -131,9 +136,9 @@ def _body() -> None:
         st.caption("Speicherort: " + common.md(describe_backend(common.settings())))
         return
 
-    isolated = _isolated_msos(common.data_version(), common.today().isoformat())
-    no_ties = sum(1 for r in isolated if any(x["code"] == "no_ties" for x in r["reasons"]))
-    gap = sum(1 for r in isolated if any(x["code"] == "no_regular_service_tie" for x in r["reasons"]))
+    isolated = _isolated_counts(common.data_version(), common.today().isoformat())
+    no_ties = isolated.get("no_ties", 0)
+    gap = isolated.get("no_regular_service_tie", 0)
     cols = st.columns([1, 1, 1, 1, 1.35, 1.35])
     cols[0].metric("Organisationen", common.number(figures["organisations"]))
     cols[1].metric("davon MSO", common.number(figures["mso"]))

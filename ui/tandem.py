@@ -18,7 +18,9 @@ __all__ = ["render", "proposal_rows"]
 def _index(version: str):
     from graph.partners import PartnerIndex
 
-    return PartnerIndex(common.graph())
+    index = PartnerIndex(common.graph())
+    common.settle()
+    return index
 
 
 @st.cache_data(show_spinner="Suche Tandempartner …", max_entries=32)
@@ -69,8 +71,8 @@ def _partners_tab() -> None:
         st.info("Es sind keine MSO im Datenbestand.")
         return
     c1, c2, c3, c4 = st.columns([3, 1, 1, 1.6])
-    org_id = c1.selectbox("MSO auswählen (Namen eintippen)", list(options), index=None, format_func=options.get,
-                          placeholder="Name eintippen …", key="tandem_mso")
+    org_id = common.pick_one(c1, "MSO auswählen (Namen eintippen)", options, key="tandem_mso",
+                             placeholder="Name eintippen …")
     top = c2.number_input("Vorschläge", 3, 50, 10, key="tandem_top")
     max_km = c3.number_input("Höchstens km (0 = egal)", 0, 300, 0, step=5, key="tandem_km")
     sector = c4.selectbox("Nur Handlungsfeld", list(SECTORS), index=None, format_func=lambda k: label("sector", k),
