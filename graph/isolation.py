@@ -52,7 +52,34 @@ def _format_date(date: dt.date) -> str:
     return f"{date.day:02d}.{date.month:02d}.{date.year}"
 
 
-def _small_groups(ties: TieData, limit: int) -> dict[str, list[str]]:
+class _DirectTies:
+    """Direct ties of organisations, read from the graph only where an answer needs them.
+
+    Most questions stop at the first tie found ("has it any?", "is it in the big group?"); building
+    the full set of neighbours for every one of 100,000 organisations cost most of the analysis.
+    """
+
+    def __init__(self, G: nx.MultiDiGraph, orgs: dict[str, dict[str, Any]]) -> None:
+        self._succ, self._pred, self._orgs = G._succ, G._pred, orgs
+
+    def each(self, org: str):
+        """Other organisations tied to ``org`` in either direction (one may come twice)."""
+        orgs = self._orgs
+        for other in self._succ[org]:
+            if other in orgs and other != org:
+                yield other
+        for other in self._pred[org]:
+            if other in orgs and other != org:
+                yield other
+
+    def any(self, org: str) -> bool:
+        return next(self.each(org), None) is not None
+
+    def all(self, org: str) -> set[str]:
+        return set(self.each(org))
+
+
+def _small_groups(ties: TieData, direct: _DirectTies, limit: int) -> dict[str, list[str]]:
     """Members (sorted) of every group of at most ``limit`` organisations, for each of its members.
 
     A group is a connected part of the network of direct ties and events (an event joins all its
@@ -62,7 +89,7 @@ def _small_groups(ties: TieData, limit: int) -> dict[str, list[str]]:
     """
     small: dict[str, list[str]] = {}
     big: set[str] = set()
-    neighbours, events_of, attendees = ties.neighbours, ties.events_of, ties.attendees
+    events_of, attendees = ties.events_of, ties.attendees
     for start in ties.orgs:
         if start in small or start in big:
             continue
@@ -72,7 +99,7 @@ def _small_groups(ties: TieData, limit: int) -> dict[str, list[str]]:
         overflow = False
         while stack and not overflow:
             org = stack.pop()
-            reachable = [neighbours[org]]
+            reachable = [direct.each(org)]
             for event in events_of[org]:
                 if event not in seen_events:
                     seen_events.add(event)
@@ -157,7 +184,8 @@ def _isolated(G, today, event_years, district, regierungsbezirk, org_type, small
     rb_key = normalise_term(regierungsbezirk) if regierungsbezirk else None
     start = window_start(today, event_years)
     heading = f"Keine Teilnahme an einer Veranstaltung in den letzten {event_years} Jahren (seit {_format_date(start)})"
-    ties = collect_ties(G)
+    ties = collect_ties(G, neighbours=False)
+    direct = _DirectTies(G, ties.orgs)
     orgs = ties.orgs
     has_events = bool(ties.event_dates)
     recent = {e for e, d in ties.event_dates.items() if in_window(d, today, event_years)}
@@ -169,7 +197,7 @@ def _isolated(G, today, event_years, district, regierungsbezirk, org_type, small
     # Per recent event: its attendees from outside the migration field (they close the gap).
     outside_at = {e: [a for a in members if a in outside] for e, members in ties.attendees.items() if e in recent}
     type_labels = {key: label("org_type", key) for key in {d.get("org_type") or "" for d in orgs.values()}}
-    small = _small_groups(ties, limit)
+    small = _small_groups(ties, direct, limit)
     rank = _name_ranks(orgs)
 
     rows = []
@@ -181,21 +209,21 @@ def _isolated(G, today, event_years, district, regierungsbezirk, org_type, small
         if rb_key and normalise_term(data.get("regierungsbezirk") or "") != rb_key:
             continue
         reasons = []
-        direct = ties.neighbours[org]
         attended = ties.events_of[org]
-        if not direct and not attended:
+        tied = direct.any(org)
+        if not tied and not attended:
             reasons.append({"code": "no_ties", "text": "Keine Verbindung zu einer anderen Organisation und keine "
                                                         "Teilnahme an einer Veranstaltung erfasst."})
         kind = data.get("org_type")
-        if kind in MSO_TYPES and direct.isdisjoint(outside):
-            reason = _regular_service_reason(ties, rank, org, recent, outside_at, event_years)
+        if kind in MSO_TYPES and not any(other in outside for other in direct.each(org)):
+            reason = _regular_service_reason(ties, direct.all(org), rank, org, recent, outside_at, event_years)
             if reason:
                 reasons.append(reason)
         if (has_events and recent.isdisjoint(attended)
                 and (statewide_event or data.get("district") in event_districts)):
             reasons.append(_event_reason(G, ties, attended, start, heading))
         group = small.get(org)
-        if group is not None and (direct or attended):
+        if group is not None and (tied or attended):
             others = [m for m in group if m != org]
             if others:
                 text = (f"Gehört zu einer abgetrennten Gruppe von {len(group)} Organisationen ohne "
@@ -216,11 +244,10 @@ def _isolated(G, today, event_years, district, regierungsbezirk, org_type, small
     return rows
 
 
-def _regular_service_reason(ties: TieData, rank: dict[str, int], org: str, recent: set[str],
+def _regular_service_reason(ties: TieData, direct: set[str], rank: dict[str, int], org: str, recent: set[str],
                             outside_at: dict[str, list[str]], event_years: int) -> dict[str, str] | None:
     """Reason for an MSO without direct ties outside the migration field, unless an event closes the gap."""
     orgs = ties.orgs
-    direct = ties.neighbours[org]
     mine = [e for e in ties.events_of[org] if e in recent]
     if any(outside_at.get(e) for e in mine):
         return None

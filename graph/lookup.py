@@ -49,7 +49,10 @@ def name_key(name: str | None, node_id: str) -> tuple[str, str]:
     Cheaper than :func:`graph.vocabulary.normalise_term` (no regex, no Unicode decomposition), which
     matters when 100,000 rows are sorted.
     """
-    return ((name or "").casefold().translate(_FOLD), node_id)
+    folded = (name or "").casefold()
+    if "ä" in folded or "ö" in folded or "ü" in folded:  # translate() is slow; most names need none
+        folded = folded.translate(_FOLD)
+    return (folded, node_id)
 
 
 def get_organisation(G: nx.MultiDiGraph, org_id: str) -> dict[str, Any]:

@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from graph.errors import NotFound
 from graph.isolation import isolated_organisations
@@ -140,3 +142,43 @@ def test_no_recent_event_only_where_events_took_place():
               events=[event("e-bi", "2024-05-01", city="Bielefeld"), statewide])
     assert codes(isolated_organisations(G, today=TODAY)) == [("bi-2", ["no_recent_event"]),
                                                             ("k-1", ["no_recent_event"])]
+
+
+# --- the bounded group walk agrees with networkx' connected components -------------------------------------
+def _expected_small(n_orgs, pairs, attendance, limit):
+    """Reference: organisations with a tie in a group of at most ``limit`` that is not the largest group."""
+    import networkx as nx
+
+    ids = [f"o{i:02d}" for i in range(n_orgs)]
+    H = nx.Graph()
+    H.add_nodes_from(ids)
+    H.add_edges_from((ids[a], ids[b]) for a, b in pairs if a != b)
+    for number, members in enumerate(attendance):
+        H.add_edges_from((f"e{number}", ids[m]) for m in members)
+    groups = [sorted(n for n in part if n.startswith("o")) for part in nx.connected_components(H)]
+    groups = [g for g in groups if g]
+    largest = min(groups, key=lambda g: (-len(g), g[0]))
+    return {o: len(g) for g in groups if g is not largest and len(g) <= limit for o in g if H.degree(o) > 0}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 18).flatmap(lambda n: st.tuples(
+    st.just(n),
+    st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=14),
+    st.lists(st.lists(st.integers(0, n - 1), min_size=1, max_size=5, unique=True), max_size=3),
+    st.integers(1, 6))))
+def test_small_groups_match_connected_components(case):
+    n_orgs, pairs, attendance, limit = case
+    ids = [f"o{i:02d}" for i in range(n_orgs)]
+    G = build(orgs=[org(i) for i in ids],
+              relations=[rel(ids[a], ids[b]) for a, b in pairs if a != b]
+              + [rel(ids[m], f"e{k}", "attended_event") for k, members in enumerate(attendance) for m in members],
+              events=[event(f"e{k}", "2025-01-01") for k in range(len(attendance))])
+    rows = isolated_organisations(G, today=TODAY, small_component_max=limit)
+    found = {}
+    for r in rows:
+        for reason in r["reasons"]:
+            if reason["code"] == "small_component":
+                text = reason["text"]
+                found[r["id"]] = int(text.split("Gruppe von ")[1].split()[0]) if "Gruppe von" in text else 1
+    assert found == _expected_small(n_orgs, pairs, attendance, limit)
