@@ -185,3 +185,36 @@ def test_tandem_search_shows_ranked_partners_on_a_map(page, app_url):
     assert page.get_by_test_id("stDataFrame").count() >= 1
     assert exception_count(page) == 0
     page.screenshot(path=str(SCREENSHOTS / "04b-tandem-vorschlaege.png"), full_page=True)
+
+
+def _download(page, label: str):
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name=label).click()
+    return info.value
+
+
+def test_downloads_are_built_when_clicked(page, app_url, tmp_path):
+    """Network tables and the full export are made on click (not on every run) and arrive complete."""
+    import csv
+    import zipfile
+
+    _open(page, f"{app_url}/netzwerk")
+    network_frame(page)
+    nodes = _download(page, "Knoten als CSV")
+    assert nodes.suggested_filename == "msonet-knoten.csv"
+    path = tmp_path / "knoten.csv"
+    nodes.save_as(path)
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    assert len(rows) == 14
+    edges = _download(page, "Verbindungen als CSV")
+    edges.save_as(tmp_path / "kanten.csv")
+    assert len((tmp_path / "kanten.csv").read_text(encoding="utf-8-sig").strip().splitlines()) == 1 + 13
+
+    _open(page, f"{app_url}/daten")
+    page.get_by_role("heading", name="Daten", exact=True).wait_for()
+    export = _download(page, "CSV-Dateien (ZIP, für Excel) herunterladen")
+    export.save_as(tmp_path / "export.zip")
+    with zipfile.ZipFile(tmp_path / "export.zip") as archive:
+        assert sorted(archive.namelist()) == ["events.csv", "funding.csv", "organisations.csv", "relations.csv"]
+        assert b"erika@example.org" not in archive.read("organisations.csv")
+    assert exception_count(page) == 0

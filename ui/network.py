@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from typing import Any
 
@@ -12,7 +13,7 @@ from graph.render import AGGREGATE_THRESHOLD, build_network, district_members, e
 from graph.vocabulary import FUNDING_KINDS, ORG_TYPES, RELATION_TYPES, SECTORS, label
 from ui import common
 
-__all__ = ["render", "facets", "details"]
+__all__ = ["render", "facets", "details", "table_csv"]
 
 GRAPH_HEIGHT = 640
 
@@ -54,24 +55,34 @@ def _facets(version: str) -> dict[str, Any]:
     return facets(common.graph())
 
 
-@st.cache_data(show_spinner="Zeichne das Netzwerk …", max_entries=16)
-def _draw(version: str, filters: tuple, selected: str | None, ego: bool, hops: int,
-          open_district: str | None) -> dict[str, Any]:
-    G = common.graph()
-    names = common.district_names()
+def _view(G, filters: tuple, selected: str | None, ego: bool, hops: int, open_district: str | None):
+    """(view, total nodes before a district is opened) for these choices."""
     view = filter_view(G, **dict(filters))
     if selected and ego:
         view = ego_view(view, G, selected, hops)
     total = view.number_of_nodes()
-    per_district = Counter(d.get("district") or "?" for _, d in view.nodes(data=True))
     if open_district and total > AGGREGATE_THRESHOLD:
         view = district_members(view, open_district)
-    drawn = build_network(view, selected=selected, district_names=names)
+    return view, total
+
+
+def table_csv(G, names: dict[str, str], which: str, filters: tuple, selected: str | None, ego: bool, hops: int,
+              open_district: str | None) -> bytes:
+    """CSV of the nodes (``which="nodes"``) or ties of the view (pure; runs when a download is clicked)."""
+    view, _total = _view(G, filters, selected, ego, hops, open_district)
     node_rows, edge_rows = view_tables(view, names)
+    return common.csv_bytes(node_rows if which == "nodes" else edge_rows)
+
+
+@st.cache_data(show_spinner="Zeichne das Netzwerk …", max_entries=16)
+def _draw(version: str, filters: tuple, selected: str | None, ego: bool, hops: int,
+          open_district: str | None) -> dict[str, Any]:
+    view, total = _view(common.graph(), filters, selected, ego, hops, open_district)
+    per_district = Counter(d.get("district") or "?" for _, d in view.nodes(data=True)) if not open_district else {}
+    drawn = build_network(view, selected=selected, district_names=common.district_names())
     return {"html": drawn.html, "nodes": drawn.nodes, "edges": drawn.edges, "aggregated": drawn.aggregated,
             "physics": drawn.physics, "total": total, "view_nodes": view.number_of_nodes(),
-            "view_edges": view.number_of_edges(), "per_district": dict(per_district),
-            "nodes_csv": common.csv_bytes(node_rows), "edges_csv": common.csv_bytes(edge_rows)}
+            "view_edges": view.number_of_edges(), "per_district": dict(per_district)}
 
 
 def _sidebar_filters(f: dict[str, Any]) -> tuple:
@@ -256,9 +267,12 @@ def _body() -> None:
         c1, c2, c3 = st.columns(3)
         c1.download_button("Ansicht als HTML herunterladen", result["html"].encode("utf-8"),
                            file_name="msonet-netzwerk.html", mime="text/html", key="dl_html")
-        c2.download_button("Knoten als CSV", result["nodes_csv"],
+        # The tables are built when a button is clicked: for a view of the whole network they are a million
+        # rows, which took longer than drawing the page.
+        choice = (filters, selected, bool(selected and ego), hops, open_district)
+        c2.download_button("Knoten als CSV", functools.partial(table_csv, G, names, "nodes", *choice),
                            file_name="msonet-knoten.csv", mime="text/csv", key="dl_nodes")
-        c3.download_button("Verbindungen als CSV", result["edges_csv"],
+        c3.download_button("Verbindungen als CSV", functools.partial(table_csv, G, names, "edges", *choice),
                            file_name="msonet-verbindungen.csv", mime="text/csv", key="dl_edges")
     if right is not None and selected:
         with right:
