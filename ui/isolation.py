@@ -55,13 +55,25 @@ def result_rows(rows: list[dict[str, Any]], district_names: dict[str, str]) -> l
 
 
 @st.cache_resource(max_entries=16)
-def _table_and_csv(version: str, key: tuple, _rows: list[dict[str, Any]],
-                   _names: dict[str, str]) -> tuple[list[dict[str, Any]], bytes]:
-    """Table rows and CSV bytes, built once per data version and filter choice (``key``)."""
+def _page_data(version: str, key: tuple, _rows: list[dict[str, Any]], _names: dict[str, str]) -> dict[str, Any]:
+    """Counts, table rows, CSV bytes and map points, built once per data version and filter choice (``key``).
+
+    With 100,000 organisations even counting the reasons of 90,000 rows on every run cost a noticeable
+    part of a second.
+    """
+    counts = {code: 0 for code in REASONS}
+    for r in _rows:
+        for code in {x["code"] for x in r["reasons"]}:
+            counts[code] = counts.get(code, 0) + 1
     table = result_rows(_rows, _names)
-    csv = common.csv_bytes(table)
+    placed = [r for r in _rows if isinstance(r.get("lat"), int | float) and isinstance(r.get("lon"), int | float)]
+    points = placed[:SHOWN_POINTS]
+    extra = {r["id"]: [REASONS.get(x["code"], x["code"]) for x in r["reasons"]] for r in points}
+    shown = pd.DataFrame(table[:SHOWN_ROWS]).drop(columns=["id"], errors="ignore")
+    data = {"counts": counts, "table": table, "shown": shown,
+            "csv": common.csv_bytes(table), "points": points, "extra": extra, "placed": len(placed)}
     common.settle()
-    return table, csv
+    return data
 
 
 def _body() -> None:
@@ -90,7 +102,9 @@ def _body() -> None:
     if chosen:
         rows = [r for r in rows if any(x["code"] in chosen for x in r["reasons"])]
 
-    counts = {code: sum(1 for r in rows if any(x["code"] == code for x in r["reasons"])) for code in REASONS}
+    page = _page_data(common.data_version(), (today.isoformat(), int(years), district, org_type, bezirk,
+                                              tuple(chosen)), rows, names)
+    counts = page["counts"]
     cols = st.columns(5)
     cols[0].metric("Gefunden", len(rows))
     for col, code in zip(cols[1:], REASONS, strict=True):
@@ -99,29 +113,24 @@ def _body() -> None:
         st.success("Keine isolierten Organisationen für diese Auswahl.")
         return
 
-    table, csv = _table_and_csv(common.data_version(), (today.isoformat(), int(years), district, org_type,
-                                                        bezirk, tuple(chosen)), rows, names)
-    shown = table[:SHOWN_ROWS]
+    table, shown = page["table"], page["shown"]
     left, right = st.columns([1.25, 1])
     with left:
         if len(table) > len(shown):
-            st.caption(f"Die Tabelle zeigt die ersten {len(shown):,} von {len(table):,} Einträgen; die CSV-Datei "
-                       "enthält alle. Mit den Filtern oben lässt sich die Liste eingrenzen.".replace(",", "."))
-        st.dataframe(pd.DataFrame(shown).drop(columns=["id"]), hide_index=True, width="stretch",
-                     height=common.table_height(len(shown)),
+            st.caption(f"Die Tabelle zeigt die ersten {common.number(len(shown))} von {common.number(len(table))} "
+                       "Einträgen; die CSV-Datei enthält alle. Mit den Filtern oben lässt sich die Liste eingrenzen.")
+        st.dataframe(shown, hide_index=True, width="stretch", height=common.table_height(len(shown)),
                      column_config={"Erläuterung": st.column_config.TextColumn(width="large")})
-        st.download_button("Liste als CSV herunterladen", csv,
+        st.download_button("Liste als CSV herunterladen", page["csv"],
                            file_name="msonet-isolierte-organisationen.csv", mime="text/csv", key="iso_csv")
     with right:
-        placed = [r for r in rows if isinstance(r.get("lat"), int | float) and isinstance(r.get("lon"), int | float)]
-        points = placed[:SHOWN_POINTS]
-        extra = {r["id"]: [REASONS.get(x["code"], x["code"]) for x in r["reasons"]] for r in points}
-        fig = points_figure(points, geojson=common.district_geojson(), extra=extra, height=520)
+        points = page["points"]
+        fig = points_figure(points, geojson=common.district_geojson(), extra=page["extra"], height=520)
         st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="iso_map")
-        missing = len(rows) - len(placed)
+        missing = len(rows) - page["placed"]
         if missing:
             st.caption(f"{missing} Organisationen ohne Ortsangabe sind nicht auf der Karte.")
-        if len(placed) > len(points):
+        if page["placed"] > len(points):
             st.caption(f"Die Karte zeigt die ersten {len(points)} Einträge der Liste; Filter grenzen weiter ein.")
 
 
