@@ -7,6 +7,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,11 @@ __all__ = [
     "NetworkView",
     "filter_view",
     "ego_view",
+    "select_view",
+    "view_from_selection",
+    "ego_selection",
+    "district_selection",
+    "aggregate_selection",
     "layout_positions",
     "aggregate_by_district",
     "district_members",
@@ -155,13 +161,42 @@ def filter_view(
     -------
     A new ``MultiDiGraph`` with copies of the kept nodes and ties.
     """
+    nodes, ties = select_view(
+        G, org_types=org_types, sectors=sectors, cities=cities, districts=districts,
+        regierungsbezirke=regierungsbezirke, relation_types=relation_types, year_from=year_from, year_to=year_to,
+        include_events=include_events, name_contains=name_contains, only_connected=only_connected)
+    return view_from_selection(G, nodes, ties)
+
+
+#: One tie of a selection: (source, target, key, attribute dict of the store graph).
+Tie = tuple[str, str, Any, dict[str, Any]]
+
+
+def select_view(G: nx.MultiDiGraph, **filters: Any) -> tuple[list[str], list[Tie]]:
+    """The nodes and ties :func:`filter_view` keeps, without building a graph.
+
+    Takes the same keyword filters. Returns the node ids in the order of the view (organisations sorted,
+    then events as they are first reached) and the ties as ``(u, v, key, data)`` with the store graph's own
+    attribute dicts (do not change them). Building a graph of a million ties takes seconds; the district
+    summary of a large view and the ego network only need these lists.
+    """
+    with gc_paused():
+        return _select(G, **filters)
+
+
+def view_from_selection(G: nx.MultiDiGraph, nodes: Iterable[str], ties: Iterable[Tie]) -> nx.MultiDiGraph:
+    """A new ``MultiDiGraph`` with copies of the selected nodes and ties of ``G``."""
+    node_data = G._node
     with gc_paused():  # a million new tie dicts: collections in between only walk them again
-        return _filter_view(G, org_types, sectors, cities, districts, regierungsbezirke, relation_types, year_from,
-                            year_to, include_events, name_contains, only_connected)
+        view = nx.MultiDiGraph()
+        view.add_nodes_from((n, node_data[n]) for n in nodes)
+        view.add_edges_from(ties)
+    return view
 
 
-def _filter_view(G, org_types, sectors, cities, districts, regierungsbezirke, relation_types, year_from, year_to,
-                 include_events, name_contains, only_connected) -> nx.MultiDiGraph:
+def _select(G, *, org_types=None, sectors=None, cities=None, districts=None, regierungsbezirke=None,
+            relation_types=None, year_from=None, year_to=None, include_events=True, name_contains=None,
+            only_connected=False) -> tuple[list[str], list[Tie]]:
     org_types_, sectors_ = _as_set(org_types), _as_set(sectors)
     cities_ = {c.casefold() for c in _as_set(cities) or ()} or None
     districts_, bezirke_ = _as_set(districts), _as_set(regierungsbezirke)
@@ -196,17 +231,15 @@ def _filter_view(G, org_types, sectors, cities, districts, regierungsbezirke, re
         since = _year(d.get("since"))
         return since is None or year_to is None or since <= year_to
 
-    # The private adjacency dicts and one add_edges_from: the public views and add_edge per tie took
-    # seconds on a million ties (same order of nodes and ties as before).
+    # The private adjacency dicts: the public views took seconds on a million ties. Sources are walked in
+    # sorted order, so the ties come in the order a graph of the view lists them.
     node_data, succ = G._node, G._succ
-    view = nx.MultiDiGraph()
-    view.add_nodes_from((n, node_data[n]) for n in sorted(keep_orgs))
-    edges = []
+    nodes = sorted(keep_orgs)
+    events: dict[str, None] = {}
+    ties: list[Tie] = []
     event_ok: dict[str, bool] = {}
-    for u, targets in succ.items():
-        if u not in keep_orgs:
-            continue
-        for v, keyed in targets.items():
+    for u in nodes:
+        for v, keyed in succ[u].items():
             if v not in keep_orgs:
                 ok = event_ok.get(v)
                 if ok is None:
@@ -218,13 +251,53 @@ def _filter_view(G, org_types, sectors, cities, districts, regierungsbezirke, re
                 rel = d.get("type")
                 if rel == "funded_by" or (relations_ and rel not in relations_) or not tie_in_span(d):
                     continue
-                if v not in keep_orgs and v not in view:
-                    view.add_node(v, **node_data[v])
-                edges.append((u, v, k, d))
-    view.add_edges_from(edges)
+                if v not in keep_orgs:
+                    events[v] = None
+                ties.append((u, v, k, d))
+    nodes.extend(events)
     if only_connected:
-        view.remove_nodes_from([n for n in list(view) if view.degree(n) == 0])
-    return view
+        tied = {u for u, _, _, _ in ties} | {v for _, v, _, _ in ties}
+        nodes = [n for n in nodes if n in tied]
+    return nodes, ties
+
+
+def ego_selection(G: nx.MultiDiGraph, nodes: list[str], ties: list[Tie], center: str,
+                  hops: int = 1) -> tuple[list[str], list[Tie]]:
+    """:func:`ego_view` on a selection from :func:`select_view` (same nodes and ties, no graph copies)."""
+    if center not in G:
+        return [], []
+    if center not in set(nodes):
+        inside = set(nodes)
+        nodes = [*nodes, center]
+        ties = list(ties)
+        for v, keyed in G._succ[center].items():
+            if v in inside or v == center:
+                ties.extend((center, v, k, d) for k, d in keyed.items() if d.get("type") != "funded_by")
+        for u, keyed in G._pred[center].items():
+            if u in inside:
+                ties.extend((u, center, k, d) for k, d in keyed.items() if d.get("type") != "funded_by")
+    neighbours: dict[str, set[str]] = defaultdict(set)
+    for u, v, _, _ in ties:
+        neighbours[u].add(v)
+        neighbours[v].add(u)
+    reach, frontier = {center}, [center]
+    for _ in range(max(0, hops)):
+        reached = []
+        for n in frontier:
+            for m in neighbours.get(n, ()):
+                if m not in reach:
+                    reach.add(m)
+                    reached.append(m)
+        frontier = reached
+    return [n for n in nodes if n in reach], [t for t in ties if t[0] in reach and t[1] in reach]
+
+
+def district_selection(G: nx.MultiDiGraph, nodes: list[str], ties: list[Tie],
+                       district: str) -> tuple[list[str], list[Tie]]:
+    """:func:`district_members` on a selection from :func:`select_view`."""
+    node_data = G._node
+    keep = {n for n in nodes if (node_data[n].get("district") or "?") == district}
+    return [n for n in nodes if n in keep], [t for t in ties if t[0] in keep and t[1] in keep]
 
 
 def ego_view(view: nx.MultiDiGraph, G: nx.MultiDiGraph, center: str, hops: int = 1) -> nx.MultiDiGraph:
@@ -344,42 +417,64 @@ def aggregate_by_district(G: nx.MultiDiGraph, district_names: Mapping[str, str] 
     and ``lon`` (mean of the members' points). An edge carries ``weight`` = number of ties between
     organisations (or an organisation and an event) located in the two districts.
     """
+    return _aggregate(G._node, G.nodes, list(G.edges(keys=True, data=True)), district_names)
+
+
+def aggregate_selection(G: nx.MultiDiGraph, nodes: Iterable[str], ties: Iterable[Tie],
+                        district_names: Mapping[str, str] | None = None) -> nx.Graph:
+    """:func:`aggregate_by_district` of a selection from :func:`select_view`, without building the view."""
+    return _aggregate(G._node, nodes, ties, district_names)
+
+
+def _aggregate(node_data: Mapping[str, Mapping[str, Any]], nodes: Iterable[str], ties: Iterable[Tie],
+               district_names: Mapping[str, str] | None) -> nx.Graph:
     names = district_names or {}
     members: dict[str, list[str]] = defaultdict(list)
-    for node, d in G.nodes(data=True):
+    for node in nodes:
+        d = node_data[node]
         if d.get("kind") in ("organisation", "event"):
             members[d.get("district") or "?"].append(node)
     A = nx.Graph()
     for key in sorted(members):
-        nodes = members[key]
-        orgs = [G.nodes[n] for n in nodes if G.nodes[n].get("kind") == "organisation"]
-        lats = [d["lat"] for d in (G.nodes[n] for n in nodes) if isinstance(d.get("lat"), int | float)]
-        lons = [d["lon"] for d in (G.nodes[n] for n in nodes) if isinstance(d.get("lon"), int | float)]
+        group = [node_data[n] for n in members[key]]
+        orgs = [d for d in group if d.get("kind") == "organisation"]
+        lats = [d["lat"] for d in group if isinstance(d.get("lat"), int | float)]
+        lons = [d["lon"] for d in group if isinstance(d.get("lon"), int | float)]
         A.add_node(
             f"district:{key}",
             kind="district",
             district=key,
             name=names.get(key) or (key if key != "?" else "landesweit / ohne Kreis"),
             count=len(orgs),
-            events=len(nodes) - len(orgs),
+            events=len(group) - len(orgs),
             mso_count=sum(1 for d in orgs if d.get("org_type") in MSO_TYPES),
             inner_ties=0,
             lat=sum(lats) / len(lats) if lats else None,
             lon=sum(lons) / len(lons) if lons else None,
         )
-    for u, v, d in G.edges(data=True):
-        if d.get("type") == "funded_by" or u not in G or v not in G:
-            continue
-        a = "district:" + (G.nodes[u].get("district") or "?")
-        b = "district:" + (G.nodes[v].get("district") or "?")
-        if a not in A or b not in A:
+    # Count the (district, district) pairs of all ties in one go, then add the lines in the order their
+    # pair was first seen, oriented as first seen: the same graph as adding tie by tie, in a fraction of
+    # the time for a million ties.
+    present = set(A)
+    district_of = {n: key for n, d in node_data.items()
+                   if (key := "district:" + (d.get("district") or "?")) in present}
+    kept = [tie for tie in ties if tie[3].get("type") != "funded_by"]
+    sources = map(district_of.get, map(itemgetter(0), kept))
+    targets = map(district_of.get, map(itemgetter(1), kept))
+    seen = Counter(zip(sources, targets, strict=True))
+    pairs: dict[tuple[str, str], list] = {}
+    for (a, b), count in seen.items():
+        if a is None or b is None:
             continue
         if a == b:
-            A.nodes[a]["inner_ties"] += 1
-        elif A.has_edge(a, b):
-            A.edges[a, b]["weight"] += 1
+            A.nodes[a]["inner_ties"] += count
+            continue
+        entry = pairs.get((a, b) if a <= b else (b, a))
+        if entry is None:
+            pairs[(a, b) if a <= b else (b, a)] = [a, b, count]
         else:
-            A.add_edge(a, b, weight=1)
+            entry[2] += count
+    A.add_edges_from((a, b, {"weight": w}) for a, b, w in pairs.values())
     return A
 
 

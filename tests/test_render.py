@@ -12,12 +12,16 @@ from _uidata import XSS_NAME, small_batch
 from graph.render import (
     AGGREGATE_THRESHOLD,
     aggregate_by_district,
+    aggregate_selection,
     build_network,
     district_members,
+    district_selection,
+    ego_selection,
     ego_view,
     filter_view,
     layout_positions,
     node_tooltip,
+    select_view,
     view_tables,
 )
 from graph.store import EmbeddedStore
@@ -218,3 +222,107 @@ def test_view_tables_leave_out_personal_data(G):
     assert not any("erika" in str(v).casefold() for row in nodes for v in row.values())
     assert len(edges) == 13
     assert {"von", "Beziehung", "zu", "seit"} <= set(edges[0])
+
+
+# -- selections (no graph copy) give the same views as the graph-based functions -----------------------------
+@pytest.fixture(scope="module")
+def demo_graph() -> nx.MultiDiGraph:
+    from loaders.demo import build_demo_batch
+
+    store = EmbeddedStore(None)
+    store.upsert(build_demo_batch())
+    return store.to_networkx()
+
+
+SELECTION_FILTERS = [
+    {},
+    {"include_events": False},
+    {"org_types": ["mso", "mso_umbrella"], "only_connected": True},
+    {"sectors": ["education"], "year_from": 2020, "year_to": 2023},
+    {"regierungsbezirke": ["Köln"], "relation_types": ["cooperates_with", "attended"]},
+    {"name_contains": "verein", "only_connected": True},
+]
+
+
+def _reference_view(G, *, org_types=(), sectors=(), regierungsbezirke=(), relation_types=(), year_from=None,
+                    year_to=None, include_events=True, name_contains=None, only_connected=False):
+    """The documented filter rules, written out plainly over networkx's public API (nodes, tie keys)."""
+    def year(value):
+        head = str(value or "")[:4]
+        return int(head) if head.isdigit() else None
+
+    orgs = {n for n, d in G.nodes(data=True) if d.get("kind") == "organisation"
+            and (not org_types or d.get("org_type") in org_types)
+            and (not sectors or set(sectors) & set(d.get("sectors") or ()))
+            and (not regierungsbezirke or d.get("regierungsbezirk") in regierungsbezirke)
+            and (not name_contains or name_contains.casefold() in (d.get("name") or "").casefold())}
+    ties = set()
+    for u, v, k, d in G.edges(keys=True, data=True):
+        if u not in orgs or d.get("type") == "funded_by" or (relation_types and d.get("type") not in relation_types):
+            continue
+        if year(d.get("since")) is not None and year_to is not None and year(d.get("since")) > year_to:
+            continue
+        if v not in orgs:
+            when = year(G.nodes[v].get("date"))
+            in_span = (year_from is None and year_to is None) if when is None else (
+                (year_from is None or when >= year_from) and (year_to is None or when <= year_to))
+            if not (include_events and G.nodes[v].get("kind") == "event" and in_span):
+                continue
+        ties.add((u, v, k))
+    nodes = orgs | {v for _, v, _ in ties}
+    if only_connected:
+        nodes = {u for u, _, _ in ties} | {v for _, v, _ in ties}
+    return nodes, ties
+
+
+@pytest.mark.parametrize("filters", SELECTION_FILTERS)
+def test_selection_follows_the_filter_rules_and_builds_the_view(demo_graph, filters):
+    nodes, ties = select_view(demo_graph, **filters)
+    ref_nodes, ref_ties = _reference_view(demo_graph, **filters)
+    assert len(nodes) == len(set(nodes)) and set(nodes) == ref_nodes
+    assert {(u, v, k) for u, v, k, _ in ties} == ref_ties and len(ties) == len(ref_ties)
+    orgs = [n for n in nodes if demo_graph.nodes[n].get("kind") == "organisation"]
+    assert orgs == sorted(orgs) and nodes[:len(orgs)] == orgs  # organisations first, sorted
+    view = filter_view(demo_graph, **filters)
+    assert list(view) == nodes
+    assert [(u, v, k) for u, v, k in view.edges(keys=True)] == [(u, v, k) for u, v, k, _ in ties]
+
+
+@pytest.mark.parametrize("filters", SELECTION_FILTERS)
+def test_district_summary_of_a_selection_equals_the_summary_of_the_view(demo_graph, filters):
+    nodes, ties = select_view(demo_graph, **filters)
+    fast = aggregate_selection(demo_graph, nodes, ties, {"05315": "Köln"})
+    slow = aggregate_by_district(filter_view(demo_graph, **filters), {"05315": "Köln"})
+    assert list(fast.nodes(data=True)) == list(slow.nodes(data=True))
+    assert list(fast.edges(data=True)) == list(slow.edges(data=True))
+    assert sum(d["weight"] for _, _, d in fast.edges(data=True)) + sum(
+        d["inner_ties"] for _, d in fast.nodes(data=True)) == len(ties)
+
+
+def test_ego_and_district_selections_equal_the_graph_functions(demo_graph):
+    orgs = sorted(n for n, d in demo_graph.nodes(data=True) if d.get("kind") == "organisation")
+    busiest = max(orgs, key=demo_graph.degree)
+    checked = 0
+    for filters in ({}, {"org_types": ["regular_service"], "include_events": False}):
+        nodes, ties = select_view(demo_graph, **filters)
+        view = filter_view(demo_graph, **filters)
+        inside = set(nodes)
+        # organisations the filter removed but with ties into the view (outgoing / incoming)
+        out_tied = next((n for n in orgs if n not in inside and any(
+            demo_graph.edges[n, m, k].get("type") != "funded_by" for m in demo_graph.successors(n) if m in inside
+            for k in demo_graph[n][m])), orgs[1])
+        in_tied = next((n for n in orgs if n not in inside and any(m in inside for m in demo_graph.predecessors(n))),
+                       orgs[2])
+        for center in (busiest, orgs[0], orgs[len(orgs) // 2], out_tied, in_tied, "gibt-es-nicht"):
+            for hops in (1, 2):
+                sel_nodes, sel_ties = ego_selection(demo_graph, nodes, ties, center, hops)
+                ego = ego_view(view, demo_graph, center, hops)
+                assert set(sel_nodes) == set(ego)
+                assert sorted((u, v, k) for u, v, k, _ in sel_ties) == sorted(ego.edges(keys=True))
+                checked += 1
+        district = demo_graph.nodes[busiest].get("district") or "?"
+        sel_nodes, sel_ties = district_selection(demo_graph, nodes, ties, district)
+        members = district_members(view, district)
+        assert sel_nodes and set(sel_nodes) == set(members)
+        assert sorted((u, v, k) for u, v, k, _ in sel_ties) == sorted(members.edges(keys=True))
+    assert checked == 24

@@ -9,7 +9,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from graph.render import AGGREGATE_THRESHOLD, build_network, district_members, ego_view, filter_view, view_tables
+from graph.render import (
+    AGGREGATE_THRESHOLD,
+    aggregate_selection,
+    build_network,
+    district_selection,
+    ego_selection,
+    select_view,
+    view_from_selection,
+    view_tables,
+)
 from graph.vocabulary import FUNDING_KINDS, ORG_TYPES, RELATION_TYPES, SECTORS, label
 from ui import common
 
@@ -55,34 +64,42 @@ def _facets(version: str) -> dict[str, Any]:
     return facets(common.graph())
 
 
-def _view(G, filters: tuple, selected: str | None, ego: bool, hops: int, open_district: str | None):
-    """(view, total nodes before a district is opened) for these choices."""
-    view = filter_view(G, **dict(filters))
+def _selection(G, filters: tuple, selected: str | None, ego: bool, hops: int, open_district: str | None):
+    """(nodes, ties, total nodes before a district is opened) for these choices.
+
+    Works on lists of the store graph's nodes and ties: the whole network at 100,000 organisations is a
+    million ties, and copying them into a graph took longer than everything else on the page.
+    """
+    nodes, ties = select_view(G, **dict(filters))
     if selected and ego:
-        view = ego_view(view, G, selected, hops)
-    total = view.number_of_nodes()
+        nodes, ties = ego_selection(G, nodes, ties, selected, hops)
+    total = len(nodes)
     if open_district and total > AGGREGATE_THRESHOLD:
-        view = district_members(view, open_district)
-    return view, total
+        nodes, ties = district_selection(G, nodes, ties, open_district)
+    return nodes, ties, total
 
 
 def table_csv(G, names: dict[str, str], which: str, filters: tuple, selected: str | None, ego: bool, hops: int,
               open_district: str | None) -> bytes:
     """CSV of the nodes (``which="nodes"``) or ties of the view (pure; runs when a download is clicked)."""
-    view, _total = _view(G, filters, selected, ego, hops, open_district)
-    node_rows, edge_rows = view_tables(view, names)
+    nodes, ties, _total = _selection(G, filters, selected, ego, hops, open_district)
+    node_rows, edge_rows = view_tables(view_from_selection(G, nodes, ties), names)
     return common.csv_bytes(node_rows if which == "nodes" else edge_rows)
 
 
 @st.cache_data(show_spinner="Zeichne das Netzwerk …", max_entries=16)
 def _draw(version: str, filters: tuple, selected: str | None, ego: bool, hops: int,
           open_district: str | None) -> dict[str, Any]:
-    view, total = _view(common.graph(), filters, selected, ego, hops, open_district)
-    per_district = Counter(d.get("district") or "?" for _, d in view.nodes(data=True)) if not open_district else {}
-    drawn = build_network(view, selected=selected, district_names=common.district_names())
+    G, names = common.graph(), common.district_names()
+    nodes, ties, total = _selection(G, filters, selected, ego, hops, open_district)
+    per_district = Counter(G.nodes[n].get("district") or "?" for n in nodes) if not open_district else {}
+    if len(nodes) > AGGREGATE_THRESHOLD:  # one node per district, counted straight from the lists
+        drawn = build_network(aggregate_selection(G, nodes, ties, names), selected=selected, district_names=names)
+    else:
+        drawn = build_network(view_from_selection(G, nodes, ties), selected=selected, district_names=names)
     return {"html": drawn.html, "nodes": drawn.nodes, "edges": drawn.edges, "aggregated": drawn.aggregated,
-            "physics": drawn.physics, "total": total, "view_nodes": view.number_of_nodes(),
-            "view_edges": view.number_of_edges(), "per_district": dict(per_district)}
+            "physics": drawn.physics, "total": total, "view_nodes": len(nodes), "view_edges": len(ties),
+            "per_district": dict(per_district)}
 
 
 def _sidebar_filters(f: dict[str, Any]) -> tuple:
