@@ -129,3 +129,14 @@ def test_pair_value():
     assert pair_value(mso, reg, tied=False) == 4
     assert pair_value(mso, {"org_type": "mso", "sectors": []}, tied=False) == 3
     assert pair_value(mso, reg, tied=True) == 0
+
+
+def test_regierungsbezirk_filter_ignores_spelling_and_reasons_name_the_contacts(G):
+    plan = plan_meeting(G, 20, today=TODAY, regierungsbezirk="  KÖLN ")
+    invited = {r["id"] for r in plan["invitees"]}
+    assert {"bonn-mso", "mso-iso", "reg-linked", "awo"} <= invited  # Bonn and Köln: both Regierungsbezirk Köln
+    reasons = {r["id"]: r["reasons"] for r in plan["invitees"]}
+    assert reasons["reg-linked"][0] == "Hat erste Kontakte zum Migrationsbereich (MSO-PLAIN)."
+    assert reasons["reg-new"][0].startswith("Bisher ohne Verbindung zum Migrationsbereich")
+    elsewhere = plan_meeting(G, 20, today=TODAY, regierungsbezirk="Detmold")
+    assert elsewhere["invitees"] == [] and elsewhere["notes"]
