@@ -100,3 +100,46 @@ def test_find_and_neighbourhood(tmp_path):
     assert [r["id"] for r in store.find_organisations(name_contains="verein")] == ["a"]
     assert set(store.neighbourhood("b", hops=1)) == {"a", "b"}
     assert set(store.neighbourhood("b", hops=2)) == {"a", "b", "prog-mso-foerderung-nrw"}
+
+
+def _reference_graph(nodes, edges):
+    import networkx as nx
+
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from((n["id"], dict(n)) for n in nodes)
+    graph.add_edges_from((u, v, k, dict(d)) for u, v, k, d in edges)
+    return graph
+
+
+def _structure(graph):
+    return (list(graph.nodes(data=True)),
+            [(u, list(nbrs.items())) for u, nbrs in graph._succ.items()],
+            [(v, list(nbrs.items())) for v, nbrs in graph._pred.items()])
+
+
+def test_graph_from_lists_builds_what_networkx_builds(tmp_path):
+    import copy
+    import json
+
+    from graph.store import graph_from_lists
+    from loaders.demo import build_demo_batch
+
+    store = EmbeddedStore(tmp_path)
+    store.upsert(build_demo_batch())
+    data = json.loads((tmp_path / STORE_FILE).read_text(encoding="utf-8"))
+    assert len(data["edges"]) > 10_000
+    # a tie whose end is missing from the node list, and one key given twice (later values win)
+    u, v, k, d = data["edges"][0]
+    edges = [*data["edges"], ["nur-in-kante", v, "x", {"type": "cooperates_with"}], [u, v, k, {"note": "zweimal"}]]
+
+    fast = graph_from_lists(copy.deepcopy(data["nodes"]), copy.deepcopy(edges))
+    slow = _reference_graph(data["nodes"], edges)
+    assert _structure(fast) == _structure(slow)
+    assert fast.edges[u, v, k]["note"] == "zweimal" and fast.nodes["nur-in-kante"] == {}
+    # one key dict per pair, shared by both directions, as add_edge makes it: changes show on both sides
+    assert all(fast._pred[b][a] is keyed for a, nbrs in fast._succ.items() for b, keyed in nbrs.items())
+    fast.remove_edge(u, v, k)
+    slow.remove_edge(u, v, k)
+    assert _structure(fast) == _structure(slow)
+    assert fast.copy().number_of_edges() == slow.number_of_edges()
+    assert EmbeddedStore(tmp_path).to_networkx().number_of_edges() == len(data["edges"])
