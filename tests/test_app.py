@@ -183,6 +183,26 @@ def test_network_ego_view_and_details_panel(home):
     assert list(funding["Förderart"]) == ["Einzelprojektförderung"]
 
 
+def test_network_large_views_are_drawn_by_district_and_open_one_district(home, monkeypatch):
+    monkeypatch.setenv("MSONET_MAX_NODES", "5")  # the 14 nodes of the test data count as "large"
+    at = open_page("ui/network.py")
+    assert_clean(at)
+    assert any("zu viele, um sie einzeln zu zeichnen (Grenze 5)" in i.value for i in at.info)
+    html = network_html(at)
+    assert "district:05911" in html and "org-ronahi" not in html
+    choices = at.selectbox(key="net_open_district")
+    assert choices.options == ["Köln (7 Knoten)", "Bielefeld (4 Knoten)", "Bochum (3 Knoten)"]
+    choices.set_value("05911")
+    at.run()
+    assert_clean(at)
+    assert not at.info and not at.warning and _node_count(at) == 3  # Bochum: drawn node by node
+    assert "org-ronahi" in network_html(at)
+    at.selectbox(key="net_open_district").set_value("05315")  # Köln: still more than five
+    at.run()
+    assert_clean(at)
+    assert any(w.value.startswith("Köln allein hat") and "mehr als 5" in w.value for w in at.warning)
+
+
 def test_network_downloads(home):
     at = open_page("ui/network.py")
     labels = [b.label for b in at.get("download_button")]

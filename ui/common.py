@@ -211,10 +211,28 @@ MAX_OPTIONS = 5000
 
 def max_options() -> int:
     """:data:`MAX_OPTIONS`, or ``MSONET_MAX_OPTIONS`` from the environment."""
+    return _env_count("MSONET_MAX_OPTIONS", MAX_OPTIONS)
+
+
+def max_nodes() -> int:
+    """Largest network view drawn node by node (``MSONET_MAX_NODES``; default ``AGGREGATE_THRESHOLD``).
+
+    Larger views are drawn as one node per district.
+    """
+    from graph.render import AGGREGATE_THRESHOLD
+
+    return _env_count("MSONET_MAX_NODES", AGGREGATE_THRESHOLD)
+
+
+def _env_count(name: str, default: int) -> int:
+    """A positive whole number from the environment; ``default`` when unset or not such a number."""
     try:
-        return int(os.environ.get("MSONET_MAX_OPTIONS") or MAX_OPTIONS)
+        value = int(os.environ.get(name) or default)
     except ValueError:
-        return MAX_OPTIONS
+        return default
+    return value if value > 0 else default
+
+
 #: Hits listed for one search.
 SEARCH_HITS = 100
 

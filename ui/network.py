@@ -10,7 +10,6 @@ import pandas as pd
 import streamlit as st
 
 from graph.render import (
-    AGGREGATE_THRESHOLD,
     aggregate_selection,
     build_network,
     district_selection,
@@ -64,7 +63,8 @@ def _facets(version: str) -> dict[str, Any]:
     return facets(common.graph())
 
 
-def _selection(G, filters: tuple, selected: str | None, ego: bool, hops: int, open_district: str | None):
+def _selection(G, filters: tuple, selected: str | None, ego: bool, hops: int, open_district: str | None,
+               limit: int):
     """(nodes, ties, total nodes before a district is opened) for these choices.
 
     Works on lists of the store graph's nodes and ties: the whole network at 100,000 organisations is a
@@ -74,29 +74,30 @@ def _selection(G, filters: tuple, selected: str | None, ego: bool, hops: int, op
     if selected and ego:
         nodes, ties = ego_selection(G, nodes, ties, selected, hops)
     total = len(nodes)
-    if open_district and total > AGGREGATE_THRESHOLD:
+    if open_district and total > limit:
         nodes, ties = district_selection(G, nodes, ties, open_district)
     return nodes, ties, total
 
 
 def table_csv(G, names: dict[str, str], which: str, filters: tuple, selected: str | None, ego: bool, hops: int,
-              open_district: str | None) -> bytes:
+              open_district: str | None, limit: int) -> bytes:
     """CSV of the nodes (``which="nodes"``) or ties of the view (pure; runs when a download is clicked)."""
-    nodes, ties, _total = _selection(G, filters, selected, ego, hops, open_district)
+    nodes, ties, _total = _selection(G, filters, selected, ego, hops, open_district, limit)
     node_rows, edge_rows = view_tables(view_from_selection(G, nodes, ties), names)
     return common.csv_bytes(node_rows if which == "nodes" else edge_rows)
 
 
 @st.cache_data(show_spinner="Zeichne das Netzwerk …", max_entries=16)
 def _draw(version: str, filters: tuple, selected: str | None, ego: bool, hops: int,
-          open_district: str | None) -> dict[str, Any]:
+          open_district: str | None, limit: int) -> dict[str, Any]:
     G, names = common.graph(), common.district_names()
-    nodes, ties, total = _selection(G, filters, selected, ego, hops, open_district)
+    nodes, ties, total = _selection(G, filters, selected, ego, hops, open_district, limit)
     per_district = Counter(G.nodes[n].get("district") or "?" for n in nodes) if not open_district else {}
-    if len(nodes) > AGGREGATE_THRESHOLD:  # one node per district, counted straight from the lists
+    if len(nodes) > limit:  # one node per district, counted straight from the lists
         drawn = build_network(aggregate_selection(G, nodes, ties, names), selected=selected, district_names=names)
     else:
-        drawn = build_network(view_from_selection(G, nodes, ties), selected=selected, district_names=names)
+        drawn = build_network(view_from_selection(G, nodes, ties), selected=selected, district_names=names,
+                              aggregate_threshold=limit)
     return {"html": drawn.html, "nodes": drawn.nodes, "edges": drawn.edges, "aggregated": drawn.aggregated,
             "physics": drawn.physics, "total": total, "view_nodes": len(nodes), "view_edges": len(ties),
             "per_district": dict(per_district)}
@@ -256,20 +257,30 @@ def _body() -> None:
                          "höchstens so viele Schritte mit ihr verbunden sind (Veranstaltungen zählen als Schritt).")
     hops = top_right.slider("Schritte", 1, 3, 1, key="net_hops", disabled=not (selected and ego))
 
-    result = _draw(version, filters, selected, bool(selected and ego), hops, None)
+    limit = common.max_nodes()
+    result = _draw(version, filters, selected, bool(selected and ego), hops, None, limit)
     open_district = None
     if result["aggregated"]:
         per_district = result["per_district"]
         keys = sorted(per_district, key=lambda k: (-per_district[k], names.get(k, k)))
+
+        def district_label(k: str) -> str:
+            return names.get(k, "ohne Kreis" if k == "?" else k)
+
         open_district = st.selectbox(
             "Kreis öffnen", keys, index=None, placeholder="Zusammenfassung nach Kreisen anzeigen",
-            format_func=lambda k: f"{names.get(k, 'ohne Kreis' if k == '?' else k)} ({per_district[k]} Knoten)",
+            format_func=lambda k: f"{district_label(k)} ({common.number(per_district[k])} Knoten)",
             key="net_open_district")
         if open_district:
-            result = _draw(version, filters, selected, bool(selected and ego), hops, open_district)
-        if result["aggregated"]:
+            result = _draw(version, filters, selected, bool(selected and ego), hops, open_district, limit)
+        if result["aggregated"] and open_district:
+            st.warning(f"{district_label(open_district)} allein hat {common.number(result['view_nodes'])} "
+                       f"Organisationen und Veranstaltungen – mehr als {common.number(limit)}, die einzeln "
+                       "gezeichnet werden. Bitte links mit Filtern eingrenzen, z.B. nach Organisationstyp, "
+                       "Handlungsfeld, Ort oder „Name enthält“.")
+        elif result["aggregated"]:
             st.info(f"Die Ansicht enthält {common.number(result['total'])} Organisationen und Veranstaltungen – zu "
-                    f"viele, um sie einzeln zu zeichnen (Grenze {common.number(AGGREGATE_THRESHOLD)}). Jeder Kreis "
+                    f"viele, um sie einzeln zu zeichnen (Grenze {common.number(limit)}). Jeder Kreis "
                     "ist ein Knoten an seinem Ort auf der Karte (Größe = Zahl der Organisationen, Linien = "
                     "Verbindungen zwischen Kreisen). Wählen Sie oben einen Kreis zum Öffnen oder grenzen Sie links "
                     "mit Filtern ein.")
@@ -286,7 +297,7 @@ def _body() -> None:
                            file_name="msonet-netzwerk.html", mime="text/html", key="dl_html")
         # The tables are built when a button is clicked: for a view of the whole network they are a million
         # rows, which took longer than drawing the page.
-        choice = (filters, selected, bool(selected and ego), hops, open_district)
+        choice = (filters, selected, bool(selected and ego), hops, open_district, limit)
         c2.download_button("Knoten als CSV", functools.partial(table_csv, G, names, "nodes", *choice),
                            file_name="msonet-knoten.csv", mime="text/csv", key="dl_nodes")
         c3.download_button("Verbindungen als CSV", functools.partial(table_csv, G, names, "edges", *choice),
