@@ -169,7 +169,8 @@ def _body() -> None:
         st.plotly_chart(_bar_figure(figures["by_bezirk"]), width="stretch", config={"displayModeBar": False},
                         key="ov_bezirke")
         st.subheader("Kreise mit den meisten Organisationen")
-        st.dataframe(_bar(figures["by_district"], "Kreis", top=10), width="stretch", height=220)
+        top_districts = _bar(figures["by_district"], "Kreis", top=10)
+        st.dataframe(top_districts, width="stretch", height=common.table_height(len(top_districts), 220))
 
     st.subheader("Förderung von MSO: Regel- oder Projektförderung")
     mix = _funding(common.data_version())
