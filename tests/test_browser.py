@@ -194,7 +194,7 @@ def _download(page, label: str):
 
 
 def test_downloads_are_built_when_clicked(page, app_url, tmp_path):
-    """Network tables and the full export are made on click (not on every run) and arrive complete."""
+    """Network tables, the isolation list and the full export are made on click and arrive complete."""
     import csv
     import zipfile
 
@@ -209,6 +209,16 @@ def test_downloads_are_built_when_clicked(page, app_url, tmp_path):
     edges = _download(page, "Verbindungen als CSV")
     edges.save_as(tmp_path / "kanten.csv")
     assert len((tmp_path / "kanten.csv").read_text(encoding="utf-8-sig").strip().splitlines()) == 1 + 13
+
+    _open(page, f"{app_url}/isoliert")
+    page.get_by_role("heading", name="Isolierte Organisationen", exact=True).wait_for()
+    found_metric = page.locator('[data-testid="stMetric"]').filter(has_text="Gefunden")
+    found = int(found_metric.locator('[data-testid="stMetricValue"]').inner_text().replace(".", ""))
+    listed = _download(page, "Liste als CSV herunterladen")
+    listed.save_as(tmp_path / "isoliert.csv")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "isoliert.csv").read_text(encoding="utf-8-sig")),
+                               delimiter=";"))
+    assert found > 0 and len(rows) == found and {"Name", "Gründe", "Erläuterung"} <= set(rows[0])
 
     _open(page, f"{app_url}/daten")
     page.get_by_role("heading", name="Daten", exact=True).wait_for()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from typing import Any
 
@@ -56,7 +57,7 @@ def result_rows(rows: list[dict[str, Any]], district_names: dict[str, str]) -> l
 
 @st.cache_resource(max_entries=16)
 def _page_data(version: str, key: tuple, _rows: list[dict[str, Any]], _names: dict[str, str]) -> dict[str, Any]:
-    """Counts, table rows, CSV bytes and map points, built once per data version and filter choice (``key``).
+    """Counts, table rows and map points, built once per data version and filter choice (``key``).
 
     With 100,000 organisations even counting the reasons of 90,000 rows on every run cost a noticeable
     part of a second.
@@ -70,8 +71,10 @@ def _page_data(version: str, key: tuple, _rows: list[dict[str, Any]], _names: di
     points = placed[:SHOWN_POINTS]
     extra = {r["id"]: [REASONS.get(x["code"], x["code"]) for x in r["reasons"]] for r in points}
     shown = pd.DataFrame(table[:SHOWN_ROWS]).drop(columns=["id"], errors="ignore")
-    data = {"counts": counts, "table": table, "shown": shown,
-            "csv": common.csv_bytes(table), "points": points, "extra": extra, "placed": len(placed)}
+    # No CSV bytes here: for 90,000 rows they are 30 MB per filter choice and a second to build; the
+    # download button builds them when clicked.
+    data = {"counts": counts, "table": table, "shown": shown, "points": points, "extra": extra,
+            "placed": len(placed)}
     common.settle()
     return data
 
@@ -121,7 +124,7 @@ def _body() -> None:
                        "Einträgen; die CSV-Datei enthält alle. Mit den Filtern oben lässt sich die Liste eingrenzen.")
         st.dataframe(shown, hide_index=True, width="stretch", height=common.table_height(len(shown)),
                      column_config={"Erläuterung": st.column_config.TextColumn(width="large")})
-        st.download_button("Liste als CSV herunterladen", page["csv"],
+        st.download_button("Liste als CSV herunterladen", functools.partial(common.csv_bytes, page["table"]),
                            file_name="msonet-isolierte-organisationen.csv", mime="text/csv", key="iso_csv")
     with right:
         points = page["points"]
