@@ -57,7 +57,7 @@ def result_rows(rows: list[dict[str, Any]], district_names: dict[str, str]) -> l
 
 @st.cache_resource(max_entries=16)
 def _page_data(version: str, key: tuple, _rows: list[dict[str, Any]], _names: dict[str, str]) -> dict[str, Any]:
-    """Counts, table rows and map points, built once per data version and filter choice (``key``).
+    """Counts, the shown table and map points, built once per data version and filter choice (``key``).
 
     With 100,000 organisations even counting the reasons of 90,000 rows on every run cost a noticeable
     part of a second.
@@ -66,17 +66,19 @@ def _page_data(version: str, key: tuple, _rows: list[dict[str, Any]], _names: di
     for r in _rows:
         for code in {x["code"] for x in r["reasons"]}:
             counts[code] = counts.get(code, 0) + 1
-    table = result_rows(_rows, _names)
     placed = [r for r in _rows if isinstance(r.get("lat"), int | float) and isinstance(r.get("lon"), int | float)]
     points = placed[:SHOWN_POINTS]
     extra = {r["id"]: [REASONS.get(x["code"], x["code"]) for x in r["reasons"]] for r in points}
-    shown = pd.DataFrame(table[:SHOWN_ROWS]).drop(columns=["id"], errors="ignore")
-    # No CSV bytes here: for 90,000 rows they are 30 MB per filter choice and a second to build; the
-    # download button builds them when clicked.
-    data = {"counts": counts, "table": table, "shown": shown, "points": points, "extra": extra,
-            "placed": len(placed)}
+    shown = pd.DataFrame(result_rows(_rows[:SHOWN_ROWS], _names)).drop(columns=["id"], errors="ignore")
+    # Table rows only for what is shown. The CSV of all rows (30 MB and almost two seconds for 90,000
+    # rows, per filter choice) is built when the download button is clicked.
+    data = {"counts": counts, "shown": shown, "points": points, "extra": extra, "placed": len(placed)}
     common.settle()
     return data
+
+
+def _csv(rows: list[dict[str, Any]], district_names: dict[str, str]) -> bytes:
+    return common.csv_bytes(result_rows(rows, district_names))
 
 
 def _body() -> None:
@@ -116,15 +118,15 @@ def _body() -> None:
         st.success("Keine isolierten Organisationen für diese Auswahl.")
         return
 
-    table, shown = page["table"], page["shown"]
+    shown = page["shown"]
     left, right = st.columns([1.25, 1])
     with left:
-        if len(table) > len(shown):
-            st.caption(f"Die Tabelle zeigt die ersten {common.number(len(shown))} von {common.number(len(table))} "
+        if len(rows) > len(shown):
+            st.caption(f"Die Tabelle zeigt die ersten {common.number(len(shown))} von {common.number(len(rows))} "
                        "Einträgen; die CSV-Datei enthält alle. Mit den Filtern oben lässt sich die Liste eingrenzen.")
         st.dataframe(shown, hide_index=True, width="stretch", height=common.table_height(len(shown)),
                      column_config={"Erläuterung": st.column_config.TextColumn(width="large")})
-        st.download_button("Liste als CSV herunterladen", functools.partial(common.csv_bytes, page["table"]),
+        st.download_button("Liste als CSV herunterladen", functools.partial(_csv, rows, names),
                            file_name="msonet-isolierte-organisationen.csv", mime="text/csv", key="iso_csv")
     with right:
         points = page["points"]
