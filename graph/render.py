@@ -249,7 +249,8 @@ def _select(G, *, org_types=None, sectors=None, cities=None, districts=None, reg
                     continue
             for k, d in keyed.items():
                 rel = d.get("type")
-                if rel == "funded_by" or (relations_ and rel not in relations_) or not tie_in_span(d):
+                if rel == "funded_by" or (relations_ and rel not in relations_) or (
+                        year_to is not None and not tie_in_span(d)):
                     continue
                 if v not in keep_orgs:
                     events[v] = None

@@ -326,3 +326,19 @@ def test_ego_and_district_selections_equal_the_graph_functions(demo_graph):
         assert sel_nodes and set(sel_nodes) == set(members)
         assert sorted((u, v, k) for u, v, k, _ in sel_ties) == sorted(members.edges(keys=True))
     assert checked == 24
+
+
+def test_network_filter_values_match_the_data(demo_graph):
+    from graph.vocabulary import RELATION_TYPES
+    from ui.network import facets
+
+    found = facets(demo_graph)
+    ties = [d for _, _, d in demo_graph.edges(data=True) if d.get("type") != "funded_by"]
+    assert found["relations"] == [k for k in RELATION_TYPES if k in {d.get("type") for d in ties}]
+    years = [int(str(d["since"])[:4]) for d in ties if str(d.get("since") or "")[:4].isdigit()]
+    years += [int(str(d["date"])[:4]) for _, d in demo_graph.nodes(data=True)
+              if d.get("kind") == "event" and str(d.get("date") or "")[:4].isdigit()]
+    assert found["years"] == (min(years), max(years)) and min(years) < max(years)
+    orgs = [d for _, d in demo_graph.nodes(data=True) if d.get("kind") == "organisation"]
+    assert len(found["districts"]) == len({d["district"] for d in orgs if d.get("district")})
+    assert found["bezirke"] == sorted({d["regierungsbezirk"] for d in orgs if d.get("regierungsbezirk")})
