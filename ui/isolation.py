@@ -127,7 +127,8 @@ def _body() -> None:
         st.dataframe(shown, hide_index=True, width="stretch", height=common.table_height(len(shown)),
                      column_config={"Erläuterung": st.column_config.TextColumn(width="large")})
         st.download_button("Liste als CSV herunterladen", functools.partial(_csv, rows, names),
-                           file_name="msonet-isolierte-organisationen.csv", mime="text/csv", key="iso_csv")
+                           file_name="msonet-isolierte-organisationen.csv", mime="text/csv", key="iso_csv",
+                           on_click="ignore")
     with right:
         points = page["points"]
         fig = points_figure(points, geojson=common.district_geojson(), extra=page["extra"], height=520)

@@ -96,7 +96,8 @@ def _plan_tab() -> None:
                                 key="meet_email")
     rows = invitation_rows(common.graph(), plan, include_email=include_email)
     st.download_button("Einladungsliste als CSV herunterladen", common.csv_bytes(rows),
-                       file_name="msonet-einladungsliste.csv", mime="text/csv", key="meet_csv")
+                       file_name="msonet-einladungsliste.csv", mime="text/csv", key="meet_csv",
+                       on_click="ignore")
 
 
 def _take_invitees() -> None:

@@ -97,7 +97,8 @@ def _partners_tab() -> None:
     mso_name = common.graph().nodes[org_id].get("name") or org_id
     export = [{"MSO": mso_name, **row} for row in table]
     st.download_button("Vorschläge als CSV herunterladen", common.csv_bytes(export),
-                       file_name="msonet-tandem-vorschlaege.csv", mime="text/csv", key="tandem_csv")
+                       file_name="msonet-tandem-vorschlaege.csv", mime="text/csv", key="tandem_csv",
+                       on_click="ignore")
     G = common.graph()
     partners = point_rows([{**G.nodes[r["id"]], "id": r["id"]} for r in rows])
     mso = point_rows([{**G.nodes[org_id], "id": org_id}])
@@ -133,7 +134,8 @@ def _cohort_tab() -> None:
     if len(pairs) < count:
         st.info(f"Nur {len(pairs)} von {count} Tandems möglich.")
     st.download_button("Kohorte als CSV herunterladen", common.csv_bytes(rows),
-                       file_name="msonet-tandem-kohorte.csv", mime="text/csv", key="cohort_csv")
+                       file_name="msonet-tandem-kohorte.csv", mime="text/csv", key="cohort_csv",
+                       on_click="ignore")
 
 
 def _pair_row(i: int, p: dict[str, Any]) -> dict[str, Any]:
