@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
 import networkx as nx
@@ -28,6 +29,8 @@ _SAMPLES = 100
 _BROKER_SHARE = 0.05  # top 5 % by betweenness count as bridging actors
 _SCAN = 400  # candidates evaluated per seat (from the front of the tier)
 _MAX_SWAP_PASSES = 20
+#: The few Regierungsbezirk spellings of a region, normalised once each rather than once per organisation.
+_cached_term = lru_cache(maxsize=256)(normalise_term)
 
 
 def _half(org_type: str | None) -> str:
@@ -110,13 +113,12 @@ def plan_meeting(
     rb_key = normalise_term(regierungsbezirk) if regierungsbezirk else None
     nodes = G.nodes
     pool = []
-    rb_seen: dict[str, bool] = {}  # normalising the same few names 100,000 times took half a second
     for node, data in G.nodes(data=True):
         if data.get("kind") != "organisation" or node in hosts:
             continue
         if district and data.get("district") != district:
             continue
-        if rb_key and _differs_from(data.get("regierungsbezirk") or "", rb_key, rb_seen):
+        if rb_key and _cached_term(data.get("regierungsbezirk") or "") != rb_key:
             continue
         if topic_key and topic_key not in (data.get("sectors") or ()):
             continue
@@ -219,14 +221,6 @@ def _brokers(G, orgs: list[str], today: dt.date, event_years: int, notes: list[s
     ranked = sorted((kv for kv in values.items() if kv[1] > 0), key=lambda kv: (-kv[1], kv[0]))
     keep = max(1, int(len(H) * _BROKER_SHARE))
     return {org: (rank, len(H)) for rank, (org, _) in enumerate(ranked[:keep], start=1)}
-
-
-def _differs_from(value: str, key: str, seen: dict[str, bool]) -> bool:
-    """True when ``value`` does *not* normalise to ``key`` (memoised per distinct value)."""
-    differs = seen.get(value)
-    if differs is None:
-        differs = seen[value] = normalise_term(value) != key
-    return differs
 
 
 def _profile(G, ties, org: str, today: dt.date, event_years: int, brokers) -> dict[str, Any]:

@@ -264,11 +264,11 @@ def _select(G, *, org_types=None, sectors=None, cities=None, districts=None, reg
 
 def ego_selection(G: nx.MultiDiGraph, nodes: list[str], ties: list[Tie], center: str,
                   hops: int = 1) -> tuple[list[str], list[Tie]]:
-    """:func:`ego_view` on a selection from :func:`select_view` (same nodes and ties, no graph copies)."""
+    """:func:`ego_view` on a selection from :func:`select_view` (no graph copies)."""
     if center not in G:
         return [], []
-    if center not in set(nodes):
-        inside = set(nodes)
+    inside = set(nodes)
+    if center not in inside:
         nodes = [*nodes, center]
         ties = list(ties)
         for v, keyed in G._succ[center].items():
@@ -307,19 +307,8 @@ def ego_view(view: nx.MultiDiGraph, G: nx.MultiDiGraph, center: str, hops: int =
     The centre is taken from ``G`` when the filters removed it, together with its ties into the view, so
     that "who is around this organisation" still answers within the filtered population.
     """
-    if center not in G:
-        return nx.MultiDiGraph()
-    work = view.copy()
-    if center not in work:
-        work.add_node(center, **dict(G.nodes[center]))
-        for u, v, k, d in G.edges(center, keys=True, data=True):
-            if v in work and d.get("type") != "funded_by":
-                work.add_edge(u, v, k, **d)
-        for u, v, k, d in G.in_edges(center, keys=True, data=True):
-            if u in work and d.get("type") != "funded_by":
-                work.add_edge(u, v, k, **d)
-    reach = nx.single_source_shortest_path_length(work.to_undirected(as_view=True), center, cutoff=max(0, hops))
-    return work.subgraph(reach).copy()
+    nodes, ties = ego_selection(G, list(view), list(view.edges(keys=True, data=True)), center, hops)
+    return view_from_selection(G, nodes, ties)
 
 
 def _simple(G: nx.Graph) -> nx.Graph:
@@ -470,19 +459,19 @@ def _aggregate(node_data: Mapping[str, Mapping[str, Any]], nodes: Iterable[str],
         if a == b:
             A.nodes[a]["inner_ties"] += count
             continue
-        entry = pairs.get((a, b) if a <= b else (b, a))
-        if entry is None:
-            pairs[(a, b) if a <= b else (b, a)] = [a, b, count]
+        pair = (a, b) if a <= b else (b, a)
+        if pair in pairs:
+            pairs[pair][2] += count
         else:
-            entry[2] += count
+            pairs[pair] = [a, b, count]
     A.add_edges_from((a, b, {"weight": w}) for a, b, w in pairs.values())
     return A
 
 
 def district_members(view: nx.MultiDiGraph, district: str) -> nx.MultiDiGraph:
     """The nodes of one district in ``view`` (to open an aggregated district node)."""
-    keep = [n for n, d in view.nodes(data=True) if (d.get("district") or "?") == district]
-    return view.subgraph(keep).copy()
+    nodes, ties = district_selection(view, list(view), list(view.edges(keys=True, data=True)), district)
+    return view_from_selection(view, nodes, ties)
 
 
 def _sector_labels(keys: Iterable[str]) -> str:

@@ -299,7 +299,29 @@ def test_district_summary_of_a_selection_equals_the_summary_of_the_view(demo_gra
         d["inner_ties"] for _, d in fast.nodes(data=True)) == len(ties)
 
 
+def _reference_ego(view, G, center, hops):
+    """The ego network written out with networkx's own graph operations (copy, shortest paths, subgraph)."""
+    if center not in G:
+        return nx.MultiDiGraph()
+    work = view.copy()
+    if center not in work:
+        work.add_node(center, **dict(G.nodes[center]))
+        for u, v, k, d in G.edges(center, keys=True, data=True):
+            if v in work and d.get("type") != "funded_by":
+                work.add_edge(u, v, k, **d)
+        for u, v, k, d in G.in_edges(center, keys=True, data=True):
+            if u in work and d.get("type") != "funded_by":
+                work.add_edge(u, v, k, **d)
+    reach = nx.single_source_shortest_path_length(work.to_undirected(as_view=True), center, cutoff=max(0, hops))
+    return work.subgraph(reach).copy()
+
+
+def _reference_district(view, district):
+    return view.subgraph([n for n, d in view.nodes(data=True) if (d.get("district") or "?") == district]).copy()
+
+
 def test_ego_and_district_selections_equal_the_graph_functions(demo_graph):
+    """Selections, and the graph functions built on them, against networkx's own operations."""
     orgs = sorted(n for n, d in demo_graph.nodes(data=True) if d.get("kind") == "organisation")
     busiest = max(orgs, key=demo_graph.degree)
     checked = 0
@@ -316,15 +338,20 @@ def test_ego_and_district_selections_equal_the_graph_functions(demo_graph):
         for center in (busiest, orgs[0], orgs[len(orgs) // 2], out_tied, in_tied, "gibt-es-nicht"):
             for hops in (1, 2):
                 sel_nodes, sel_ties = ego_selection(demo_graph, nodes, ties, center, hops)
-                ego = ego_view(view, demo_graph, center, hops)
+                ego = _reference_ego(view, demo_graph, center, hops)
                 assert set(sel_nodes) == set(ego)
                 assert sorted((u, v, k) for u, v, k, _ in sel_ties) == sorted(ego.edges(keys=True))
+                graph_ego = ego_view(view, demo_graph, center, hops)
+                assert set(graph_ego) == set(ego) and sorted(graph_ego.edges(keys=True)) == sorted(ego.edges(keys=True))
                 checked += 1
         district = demo_graph.nodes[busiest].get("district") or "?"
         sel_nodes, sel_ties = district_selection(demo_graph, nodes, ties, district)
-        members = district_members(view, district)
+        members = _reference_district(view, district)
         assert sel_nodes and set(sel_nodes) == set(members)
         assert sorted((u, v, k) for u, v, k, _ in sel_ties) == sorted(members.edges(keys=True))
+        graph_members = district_members(view, district)
+        assert set(graph_members) == set(members)
+        assert sorted(graph_members.edges(keys=True)) == sorted(members.edges(keys=True))
     assert checked == 24
 
 
