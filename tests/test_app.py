@@ -382,6 +382,24 @@ def test_isolation_table_is_capped_but_csv_holds_every_row(home, monkeypatch):
     assert any(f"ersten 3 von {found}" in c.value for c in at.caption)
 
 
+def test_size_settings_that_are_not_positive_numbers_fall_back_to_the_defaults(home, monkeypatch):
+    from ui.common import env_count
+
+    for bad in ("abc", "0", "-5", "1.5"):
+        monkeypatch.setenv("MSONET_X", bad)
+        assert env_count("MSONET_X", 7) == 7
+    monkeypatch.setenv("MSONET_X", " 12 ")
+    assert env_count("MSONET_X", 7) == 12
+    monkeypatch.setenv("MSONET_MAX_TABLE_ROWS", "viele")
+    monkeypatch.setenv("MSONET_MAX_NODES", "0")
+    at = open_page("ui/isolation.py")
+    assert_clean(at)
+    assert len(at.dataframe[0].value) == int(at.metric[0].value)  # default 1000 rows: all of the few shown
+    at = open_page("ui/network.py")
+    assert_clean(at)
+    assert _node_count(at) == 14  # default limit: drawn node by node
+
+
 def test_search_options_match_words_umlauts_and_keep_the_selection():
     from ui.common import search_options
 

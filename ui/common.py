@@ -165,6 +165,18 @@ def neutralise(value: object) -> object:
     return neutralise_formula(value) if isinstance(value, str) else value
 
 
+def download_button(label: str, data: Any, *, file_name: str, mime: str, key: str, where: Any = None,
+                    **kwargs: Any) -> None:
+    """A download button that does not rerun the page when clicked.
+
+    ``data`` may be bytes or a function that builds them on click. A rerun after the click is of no use
+    to a download, and on a busy server it could drop a file built on click before the browser fetched
+    it: the click then brought nothing.
+    """
+    (where or st).download_button(label, data, file_name=file_name, mime=mime, key=key, on_click="ignore",
+                                  **kwargs)
+
+
 def csv_bytes(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> bytes:
     """CSV (UTF-8 with BOM so Excel shows umlauts, ``;`` separated as in German Excel), formulas neutralised."""
     columns = list(columns or (list(rows[0]) if rows else []))
@@ -211,7 +223,7 @@ MAX_OPTIONS = 5000
 
 def max_options() -> int:
     """:data:`MAX_OPTIONS`, or ``MSONET_MAX_OPTIONS`` from the environment."""
-    return _env_count("MSONET_MAX_OPTIONS", MAX_OPTIONS)
+    return env_count("MSONET_MAX_OPTIONS", MAX_OPTIONS)
 
 
 def max_nodes() -> int:
@@ -221,10 +233,10 @@ def max_nodes() -> int:
     """
     from graph.render import AGGREGATE_THRESHOLD
 
-    return _env_count("MSONET_MAX_NODES", AGGREGATE_THRESHOLD)
+    return env_count("MSONET_MAX_NODES", AGGREGATE_THRESHOLD)
 
 
-def _env_count(name: str, default: int) -> int:
+def env_count(name: str, default: int) -> int:
     """A positive whole number from the environment; ``default`` when unset or not such a number."""
     try:
         value = int(os.environ.get(name) or default)

@@ -109,9 +109,8 @@ def _body() -> None:
         st.caption(f"Kreise ohne KI in den Daten: {len(no_ki)}")
         st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", height=520,
                      column_config={"Wert": st.column_config.NumberColumn(SHORT[metric], format="%.1f", help=title)})
-        st.download_button("Tabelle als CSV herunterladen", common.csv_bytes(table),
-                           file_name="msonet-versorgung.csv", mime="text/csv", key="cov_csv",
-                           on_click="ignore")
+        common.download_button("Tabelle als CSV herunterladen", common.csv_bytes(table),
+                               file_name="msonet-versorgung.csv", mime="text/csv", key="cov_csv")
 
 
 def render() -> None:

@@ -99,9 +99,8 @@ def _upload_section() -> None:
                  "hochladen – oder nur die gültigen Zeilen laden.")
         st.dataframe(pd.DataFrame(problem_rows(result.problems)), hide_index=True, width="stretch",
                      column_config={"Was zu tun ist": st.column_config.TextColumn(width="large")})
-        st.download_button("Prüfbericht als CSV", common.csv_bytes(problem_rows(result.problems)),
-                           file_name="msonet-pruefbericht.csv", mime="text/csv", key="report_csv",
-                           on_click="ignore")
+        common.download_button("Prüfbericht als CSV", common.csv_bytes(problem_rows(result.problems)),
+                               file_name="msonet-pruefbericht.csv", mime="text/csv", key="report_csv")
     else:
         st.success("Prüfung ohne Probleme.")
     for warning in result.warnings:
@@ -143,12 +142,11 @@ def _export_section() -> None:
                            help="Nur ankreuzen, wenn die Weitergabe datenschutzrechtlich geklärt ist.")
     if personal:
         c2.warning("Der Export enthält personenbezogene Daten. Bitte nur berechtigten Personen weitergeben.")
-    _label, file_name, mime = EXPORT_FORMATS[fmt]
+    button_label, file_name, mime = EXPORT_FORMATS[fmt]
     # Built when the button is clicked (on its own thread), not on every visit of the page: at 100,000
     # organisations an export takes some seconds.
-    st.download_button(f"{EXPORT_FORMATS[fmt][0]} herunterladen", functools.partial(export_bytes, G, fmt, personal),
-                       file_name=file_name, mime=mime, key="export_download", type="primary",
-                       on_click="ignore")
+    common.download_button(f"{button_label} herunterladen", functools.partial(export_bytes, G, fmt, personal),
+                           file_name=file_name, mime=mime, key="export_download", type="primary")
 
 
 def _body() -> None:

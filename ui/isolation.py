@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 from typing import Any
 
 import pandas as pd
@@ -21,7 +20,7 @@ REASONS = REASON_CODES
 
 
 #: Rows drawn in the table and points on the map; the CSV download always holds every row.
-SHOWN_ROWS = int(os.environ.get("MSONET_MAX_TABLE_ROWS") or 1000)
+SHOWN_ROWS = common.env_count("MSONET_MAX_TABLE_ROWS", 1000)
 SHOWN_POINTS = 2000
 
 
@@ -126,9 +125,8 @@ def _body() -> None:
                        "Einträgen; die CSV-Datei enthält alle. Mit den Filtern oben lässt sich die Liste eingrenzen.")
         st.dataframe(shown, hide_index=True, width="stretch", height=common.table_height(len(shown)),
                      column_config={"Erläuterung": st.column_config.TextColumn(width="large")})
-        st.download_button("Liste als CSV herunterladen", functools.partial(_csv, rows, names),
-                           file_name="msonet-isolierte-organisationen.csv", mime="text/csv", key="iso_csv",
-                           on_click="ignore")
+        common.download_button("Liste als CSV herunterladen", functools.partial(_csv, rows, names),
+                               file_name="msonet-isolierte-organisationen.csv", mime="text/csv", key="iso_csv")
     with right:
         points = page["points"]
         fig = points_figure(points, geojson=common.district_geojson(), extra=page["extra"], height=520)

@@ -95,9 +95,8 @@ def _plan_tab() -> None:
     include_email = st.checkbox("E-Mail-Adressen in die Liste aufnehmen (personenbezogene Daten)", value=False,
                                 key="meet_email")
     rows = invitation_rows(common.graph(), plan, include_email=include_email)
-    st.download_button("Einladungsliste als CSV herunterladen", common.csv_bytes(rows),
-                       file_name="msonet-einladungsliste.csv", mime="text/csv", key="meet_csv",
-                       on_click="ignore")
+    common.download_button("Einladungsliste als CSV herunterladen", common.csv_bytes(rows),
+                           file_name="msonet-einladungsliste.csv", mime="text/csv", key="meet_csv")
 
 
 def _take_invitees() -> None:

@@ -296,18 +296,15 @@ def _body() -> None:
                    + " · Farbe = Typ, Größe = Zahl der Verbindungen · Mauszeiger auf einen Knoten zeigt Details")
         _show_html(result["html"], GRAPH_HEIGHT + 10)
         c1, c2, c3 = st.columns(3)
-        c1.download_button("Ansicht als HTML herunterladen", result["html"].encode("utf-8"),
-                           file_name="msonet-netzwerk.html", mime="text/html", key="dl_html",
-                           on_click="ignore")
+        common.download_button("Ansicht als HTML herunterladen", result["html"].encode("utf-8"),
+                               file_name="msonet-netzwerk.html", mime="text/html", key="dl_html", where=c1)
         # The tables are built when a button is clicked: for a view of the whole network they are a million
         # rows, which took longer than drawing the page.
         choice = (filters, selected, bool(selected and ego), hops, open_district, limit)
-        c2.download_button("Knoten als CSV", functools.partial(table_csv, G, names, "nodes", *choice),
-                           file_name="msonet-knoten.csv", mime="text/csv", key="dl_nodes",
-                           on_click="ignore")
-        c3.download_button("Verbindungen als CSV", functools.partial(table_csv, G, names, "edges", *choice),
-                           file_name="msonet-verbindungen.csv", mime="text/csv", key="dl_edges",
-                           on_click="ignore")
+        common.download_button("Knoten als CSV", functools.partial(table_csv, G, names, "nodes", *choice),
+                               file_name="msonet-knoten.csv", mime="text/csv", key="dl_nodes", where=c2)
+        common.download_button("Verbindungen als CSV", functools.partial(table_csv, G, names, "edges", *choice),
+                               file_name="msonet-verbindungen.csv", mime="text/csv", key="dl_edges", where=c3)
     if right is not None and selected:
         with right:
             _details_panel(G, selected)

@@ -96,9 +96,8 @@ def _partners_tab() -> None:
                  column_config={"Gründe": st.column_config.TextColumn(width="large")})
     mso_name = common.graph().nodes[org_id].get("name") or org_id
     export = [{"MSO": mso_name, **row} for row in table]
-    st.download_button("Vorschläge als CSV herunterladen", common.csv_bytes(export),
-                       file_name="msonet-tandem-vorschlaege.csv", mime="text/csv", key="tandem_csv",
-                       on_click="ignore")
+    common.download_button("Vorschläge als CSV herunterladen", common.csv_bytes(export),
+                           file_name="msonet-tandem-vorschlaege.csv", mime="text/csv", key="tandem_csv")
     G = common.graph()
     partners = point_rows([{**G.nodes[r["id"]], "id": r["id"]} for r in rows])
     mso = point_rows([{**G.nodes[org_id], "id": org_id}])
@@ -133,9 +132,8 @@ def _cohort_tab() -> None:
                  column_config={"Gründe": st.column_config.TextColumn(width="large")})
     if len(pairs) < count:
         st.info(f"Nur {len(pairs)} von {count} Tandems möglich.")
-    st.download_button("Kohorte als CSV herunterladen", common.csv_bytes(rows),
-                       file_name="msonet-tandem-kohorte.csv", mime="text/csv", key="cohort_csv",
-                       on_click="ignore")
+    common.download_button("Kohorte als CSV herunterladen", common.csv_bytes(rows),
+                           file_name="msonet-tandem-kohorte.csv", mime="text/csv", key="cohort_csv")
 
 
 def _pair_row(i: int, p: dict[str, Any]) -> dict[str, Any]:
