@@ -315,6 +315,7 @@ def test_data_upload_shows_report_before_loading(home):
     at.run()
     report = at.dataframe[-1].value
     assert list(report.columns) == ["Datei", "Zeile", "Spalte", "Wert", "Was zu tun ist"]
+    assert list(at.dataframe[0].value["Art"]) == ["Organisationen"]  # the kind of file, in German
     assert (report.iloc[0]["Datei"], report.iloc[0]["Zeile"], report.iloc[0]["Wert"]) == ("neu.csv", 3, "gibtsnicht")
     assert at.button(key="upload_load").disabled
     assert EmbeddedStore(home).counts()["organisations"] == 12  # nothing written yet
@@ -324,6 +325,13 @@ def test_data_upload_shows_report_before_loading(home):
     at.run()
     assert "Geladen: 1 Organisationen" in at.success[-1].value
     assert EmbeddedStore(home).counts()["organisations"] == 13
+
+
+def test_every_file_kind_has_a_german_name():
+    from loaders.files import KINDS
+    from ui.data import FILE_KINDS
+
+    assert set(FILE_KINDS) == set(KINDS)
 
 
 def test_data_export_leaves_out_personal_data_unless_asked(home):

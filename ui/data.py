@@ -18,6 +18,9 @@ __all__ = ["render", "problem_rows", "export_bytes"]
 
 KIND_LABELS = {"organisations": "Organisationen", "events": "Veranstaltungen", "relations": "Beziehungen",
                "fundings": "Förderungen"}
+#: German names of the file kinds the loaders recognise (``loaders.files.KINDS``).
+FILE_KINDS = {"organisations": "Organisationen", "events": "Veranstaltungen", "relations": "Beziehungen",
+              "attendance": "Teilnahmen", "funding": "Förderungen"}
 EXPORT_FORMATS = {
     "csv": ("CSV-Dateien (ZIP, für Excel)", "msonet-export.zip", "application/zip"),
     "json": ("JSON (eine Datei)", "msonet-export.json", "application/json"),
@@ -91,8 +94,9 @@ def _upload_section() -> None:
         col.metric(f"{text} (gültig)", counts.get(kind, 0))
     cols[4].metric("Zeilen mit Problemen", result.invalid_rows)
     if result.files:
-        st.dataframe(pd.DataFrame([{"Tabelle": f.name, "Art": f.kind, "Zeilen": f.rows, "gültige Datensätze": f.records,
-                                    "Zeilen mit Problemen": f.invalid_rows} for f in result.files]),
+        st.dataframe(pd.DataFrame([{"Tabelle": f.name, "Art": FILE_KINDS.get(f.kind, f.kind), "Zeilen": f.rows,
+                                    "gültige Datensätze": f.records, "Zeilen mit Problemen": f.invalid_rows}
+                                   for f in result.files]),
                      hide_index=True, width="stretch")
     if result.problems:
         st.error(f"Prüfbericht: {len(result.problems)} Problem(e) gefunden. Bitte in der Datei korrigieren und neu "
