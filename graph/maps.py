@@ -52,8 +52,8 @@ def _layout(fig: go.Figure, geojson: Mapping[str, Any] | None, height: int) -> g
         map={"style": MAP_STYLE, "center": NRW_CENTER, "zoom": zoom_for_height(height), "layers": layers},
         margin={"l": 0, "r": 0, "t": 30, "b": 0},
         height=height,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 0.0, "xanchor": "left", "x": 0.0,
-                "bgcolor": "rgba(255,255,255,0.8)"},
+        # Below the map, not on it: in a narrow column the entries wrap into many rows and hid the west.
+        legend={"orientation": "h", "yanchor": "top", "y": -0.01, "xanchor": "left", "x": 0.0},
         paper_bgcolor="white",
     )
     return fig
