@@ -18,6 +18,7 @@ __all__ = [
     "PERSONAL_FIELDS",
     "make_id",
     "relation_key",
+    "merge_node",
 ]
 
 #: Organisation fields that hold personal data: optional, left out of exports unless asked for.
@@ -194,3 +195,13 @@ def relation_key(rel_type: str, source_id: str, target_id: str) -> str:
     if rel_type in SYMMETRIC_RELATIONS and target_id < source_id:
         source_id, target_id = target_id, source_id
     return f"{rel_type}|{source_id}|{target_id}"
+
+
+def merge_node(stored: dict[str, object] | None, incoming: dict[str, object]) -> dict[str, object]:
+    """The properties a node has after an upsert of ``incoming`` over ``stored`` (``None``: a new node).
+
+    The one rule every store applies when a record is written again; stores compare the result with
+    ``stored`` to count a change.
+    """
+    return dict(incoming)
+

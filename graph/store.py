@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 import networkx as nx
 
 from graph.errors import Problem, StoreError, ValidationError
-from graph.model import PERSONAL_FIELDS, RecordBatch, relation_key
+from graph.model import PERSONAL_FIELDS, RecordBatch, merge_node, relation_key
 from graph.vocabulary import SYMMETRIC_RELATIONS
 
 __all__ = ["gc_paused", "graph_from_lists", "GraphStore", "LoadSummary", "EmbeddedStore", "check_references",
@@ -410,6 +410,7 @@ class EmbeddedStore:
 def _put_node(graph: nx.MultiDiGraph, props: dict[str, Any]) -> int:
     node_id = props["id"]
     current = graph.nodes.get(node_id)
+    props = merge_node(current, props)
     if current == props:
         return 0
     if current is None:
