@@ -10,15 +10,15 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import unquote, urlsplit
 
 import networkx as nx
 
 from graph import cypher
-from graph.errors import Problem, StoreError, StoreUnavailable, ValidationError
-from graph.model import Event, Funding, Organisation, RecordBatch, Relation, relation_key
+from graph.errors import StoreError, StoreUnavailable, ValidationError
+from graph.model import Event, Funding, Organisation, RecordBatch, Relation, merge_node, record_fields, relation_key
 from graph.store import LoadSummary, check_references
 from graph.vocabulary import SYMMETRIC_RELATIONS
 
@@ -41,13 +41,13 @@ DEFAULT_GRAPH = "msonet"
 #: Keys of each record schema. Cypher servers do not store nulls, so ``to_networkx`` puts the missing
 #: keys back as ``None`` and the graph compares equal to the embedded store's.
 NODE_FIELDS: dict[str, tuple[str, ...]] = {
-    "organisation": (*(f.name for f in fields(Organisation)), "kind"),
-    "event": (*(f.name for f in fields(Event)), "kind"),
+    "organisation": (*record_fields(Organisation), "kind"),
+    "event": (*record_fields(Event), "kind"),
     "programme": ("id", "kind", "name", "funding_kind", "source", "updated"),
 }
 EDGE_FIELDS: dict[str, tuple[str, ...]] = {
     "relation": tuple(Relation("a", "b", "member_of").properties()),
-    "funded_by": (*(f.name for f in fields(Funding)), "type"),
+    "funded_by": (*record_fields(Funding), "type"),
 }
 
 # a writer's lock lives this long unless refreshed (each load statement refreshes it), so a crashed
@@ -128,15 +128,13 @@ class CypherStore:
         referenced |= {f.org_id for f in batch.fundings}
         stored_kinds = self._node_kinds(batch_ids | referenced)
         problems = check_references(batch, stored_kinds.get)
-        problems += _kind_conflicts(batch, stored_kinds)
         if problems:
             raise ValidationError(problems)
 
         clean = self._clean
-        # desired node states, applied in order like the embedded store (later records win)
-        node_list = {kind: [(r.id, clean(r.properties())) for r in records]
+        # records in load order; each carries only the fields its file gave (merged below, graph.model.merge_node)
+        node_list = {kind: [(r.id, r.properties()) for r in records]
                      for kind, records in (("organisation", batch.organisations), ("event", batch.events))}
-        node_rows = {kind: dict(items) for kind, items in node_list.items()}  # later records win
         # ties in load order: (counter, key, row); symmetric ties have sorted ends like in the embedded store
         ties: list[tuple[str, str, dict[str, Any]]] = []
         for rel in batch.relations:
@@ -145,34 +143,40 @@ class CypherStore:
                 source, target = target, source
             key = relation_key(rel.rel_type, source, target)
             ties.append(("relations", key, {"source": source, "target": target, "type": rel.rel_type,
-                                            "props": clean({**rel.properties(), "key": key})}))
+                                            "props": {**rel.properties(), "key": key}}))
         programmes: dict[str, dict[str, Any]] = {}
         for funding in batch.fundings:
-            programmes.setdefault(funding.programme_id, clean({
+            programmes.setdefault(funding.programme_id, ({
                 "id": funding.programme_id, "kind": "programme", "name": funding.programme,
                 "funding_kind": funding.funding_kind, "source": funding.source, "updated": funding.updated}))
             key = "funded_by|" + funding.id
             ties.append(("fundings", key, {"source": funding.org_id, "target": funding.programme_id,
-                                           "type": "funded_by", "props": clean({**funding.properties(), "key": key})}))
-        edge_rows = {key: row for _, key, row in ties}  # later records win
+                                           "type": "funded_by", "props": {**funding.properties(), "key": key}}))
+        edge_ends = {key: row for _, key, row in ties}
 
-        before_nodes = {kind: self._nodes_by_id(kind, list(node_rows[kind])) for kind in ("organisation", "event")}
+        before_nodes = {kind: self._nodes_by_id(kind, list(dict(items))) for kind, items in node_list.items()}
         stored_programmes = self._nodes_by_id("programme", list(programmes))
-        before_edges = self._edges_by_key([{"source": r["source"], "key": k} for k, r in edge_rows.items()])
+        before_edges = self._edges_by_key([{"source": r["source"], "key": k} for k, r in edge_ends.items()])
 
-        # count like the embedded store: a record counts when it differs from the state just before it
+        # each record merges over the state just before it (the stored node, or an earlier record of this
+        # batch), as in the embedded store; it counts when that changes the state. Nodes are then written
+        # whole (SET n = props), so a cleared value disappears from the server.
         counts = dict.fromkeys(("organisations", "events", "relations", "fundings"), 0)
+        node_rows: dict[str, dict[str, dict[str, Any]]] = {}
         for kind, items in node_list.items():
             state = dict(before_nodes[kind])
             for node_id, props in items:
-                if state.get(node_id) != props:
+                merged = clean(merge_node(state.get(node_id), props))
+                if state.get(node_id) != merged:
                     counts[kind + "s"] += 1
-                    state[node_id] = props
+                    state[node_id] = merged
+            node_rows[kind] = {i: state[i] for i, _ in items}
         state_edges = dict(before_edges)
         for counter, key, row in ties:
-            if state_edges.get(key) != row["props"]:
+            merged = clean(merge_node(state_edges.get(key), row["props"]))
+            if state_edges.get(key) != merged:
                 counts[counter] += 1
-                state_edges[key] = row["props"]
+                state_edges[key] = merged
         summary = LoadSummary(**counts)
         if not summary.total:
             return summary
@@ -181,10 +185,11 @@ class CypherStore:
         for kind in ("organisation", "event"):
             changed = [(i, p) for i, p in node_rows[kind].items() if before_nodes[kind].get(i) != p]
             steps += _node_steps(kind, changed, before_nodes[kind])
-        new_programmes = [(i, p) for i, p in programmes.items() if i not in stored_programmes]
+        new_programmes = [(i, clean(p)) for i, p in programmes.items() if i not in stored_programmes]
         steps += _node_steps("programme", new_programmes, {})
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for key, row in edge_rows.items():
+        for key, ends in edge_ends.items():
+            row = {**ends, "props": state_edges[key]}
             if before_edges.get(key) != row["props"]:
                 by_type[row["type"]].append({"source": row["source"], "target": row["target"], "key": key,
                                              "props": row["props"]})
@@ -328,21 +333,6 @@ def _group_by_kind(kinds: dict[str, str]) -> dict[str, list[str]]:
     for node_id, kind in sorted(kinds.items()):
         groups[kind].append(node_id)
     return groups
-
-
-def _kind_conflicts(batch: RecordBatch, stored: dict[str, str]) -> list[Problem]:
-    """Ids loaded as one kind that the server (or the batch) already holds as another (would make two nodes)."""
-    problems = []
-    stored = {**{o.id: "organisation" for o in batch.organisations}, **stored}
-    for kind, label, records in (("organisation", "Organisationen", batch.organisations),
-                                 ("event", "Veranstaltungen", batch.events)):
-        for record in records:
-            other = stored.get(record.id)
-            if other is not None and other != kind:
-                what = {"organisation": "Organisation", "event": "Veranstaltung", "programme": "Programm"}[other]
-                problems.append(Problem(record.source or label, None, "id", record.id,
-                                        f"eine Id, die noch nicht als {what} vergeben ist"))
-    return problems
 
 
 def _chunks(rows: list[Any]) -> Iterator[list[Any]]:

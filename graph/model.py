@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 
 from graph.vocabulary import normalise_term
 
@@ -19,10 +19,20 @@ __all__ = [
     "make_id",
     "relation_key",
     "merge_node",
+    "record_fields",
+    "LOCATION_FIELDS",
 ]
 
 #: Organisation fields that hold personal data: optional, left out of exports unless asked for.
 PERSONAL_FIELDS = ("contact_person", "email", "phone")
+
+#: Fields that come from one place lookup and so are given, kept or cleared together.
+LOCATION_FIELDS = ("city", "ags", "district", "regierungsbezirk", "lat", "lon")
+
+# Written on every upsert whatever the file had: what a record is, and where and when it came from.
+_PROVENANCE = frozenset({"source", "updated"})
+_ALWAYS = frozenset({"id", "name", "org_type", "event_type", "date", "source_id", "target_id", "rel_type",
+                     "org_id", "programme", "funding_kind", "source", "updated"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +73,14 @@ class Organisation:
     synthetic: bool = False
     source: str = ""
     updated: str = ""
+    #: Fields the input gave (a value, or cleared on purpose); ``None``: all. An upsert changes only these.
+    given: frozenset[str] | None = None
 
     def properties(self) -> dict[str, object]:
-        """Flat property map as stored on a graph node (lists as lists, no nested maps)."""
+        """Flat property map as stored on a graph node (lists as lists, no nested maps), given fields only."""
         props = _flat(self)
-        props["sectors"] = list(self.sectors)
+        if "sectors" in props:
+            props["sectors"] = list(self.sectors)
         props["kind"] = "organisation"
         return props
 
@@ -91,10 +104,12 @@ class Event:
     synthetic: bool = False
     source: str = ""
     updated: str = ""
+    given: frozenset[str] | None = None  # as in Organisation
 
     def properties(self) -> dict[str, object]:
         props = _flat(self)
-        props["sectors"] = list(self.sectors)
+        if "sectors" in props:
+            props["sectors"] = list(self.sectors)
         props["kind"] = "event"
         return props
 
@@ -111,14 +126,18 @@ class Relation:
     synthetic: bool = False
     source: str = ""
     updated: str = ""
+    given: frozenset[str] | None = None  # as in Organisation
 
     @property
     def key(self) -> str:
         return relation_key(self.rel_type, self.source_id, self.target_id)
 
     def properties(self) -> dict[str, object]:
-        return {"type": self.rel_type, "since": self.since, "note": self.note, "synthetic": self.synthetic,
-                "source": self.source, "updated": self.updated}
+        props = {"type": self.rel_type, "since": self.since, "note": self.note, "synthetic": self.synthetic,
+                 "source": self.source, "updated": self.updated}
+        if self.given is not None:
+            props = {k: v for k, v in props.items() if k in self.given or k in _ALWAYS or k == "type"}
+        return props
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +156,7 @@ class Funding:
     synthetic: bool = False
     source: str = ""
     updated: str = ""
+    given: frozenset[str] | None = None  # as in Organisation
 
     @property
     def programme_id(self) -> str:
@@ -167,9 +187,16 @@ class RecordBatch:
         self.fundings.extend(other.fundings)
 
 
+def record_fields(record_type: type) -> tuple[str, ...]:
+    """The stored fields of a record class (everything but the bookkeeping field ``given``)."""
+    return tuple(f.name for f in fields(record_type) if f.name != "given")
+
+
 def _flat(record: object) -> dict[str, object]:
     # dataclasses.asdict deep-copies every value; the fields here are flat, so a plain read is enough
-    return {f.name: getattr(record, f.name) for f in fields(record)}  # type: ignore[arg-type]
+    given = getattr(record, "given", None)
+    return {name: getattr(record, name) for name in record_fields(type(record))
+            if given is None or name in given or name in _ALWAYS}
 
 
 def slugify(text: str, limit: int = 60) -> str:
@@ -197,11 +224,50 @@ def relation_key(rel_type: str, source_id: str, target_id: str) -> str:
     return f"{rel_type}|{source_id}|{target_id}"
 
 
+def _defaults(record_type: type, **extra: object) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for f in fields(record_type):
+        if f.name == "given":
+            continue
+        default = None if f.default is MISSING else f.default
+        values[f.name] = list(default) if isinstance(default, tuple) else default
+    return {**values, **extra}
+
+
+# The full property map of a new node (by ``kind``) or tie (``funded_by`` or any other ``type``): what a
+# record that gave only some fields starts from.
+_NODE_DEFAULTS = {"organisation": _defaults(Organisation, kind="organisation"),
+                  "event": _defaults(Event, kind="event")}
+_FUNDING_DEFAULTS = _defaults(Funding, type="funded_by")
+_RELATION_DEFAULTS = {"type": None, "since": None, "note": None, "synthetic": False, "source": "", "updated": ""}
+
+
 def merge_node(stored: dict[str, object] | None, incoming: dict[str, object]) -> dict[str, object]:
-    """The properties a node has after an upsert of ``incoming`` over ``stored`` (``None``: a new node).
+    """The properties a node (or tie) has after an upsert of ``incoming`` over ``stored`` (``None``: new).
 
     The one rule every store applies when a record is written again; stores compare the result with
-    ``stored`` to count a change.
+    ``stored`` to count a change. ``incoming`` holds only the fields its file gave (see
+    :attr:`Organisation.given`): those replace the stored values, a given ``None`` clears one, and every
+    other stored value stays. A new node starts from its kind's defaults, so it has every field.
+
+    Examples
+    --------
+    >>> merge_node({"id": "a", "kind": "organisation", "email": "x@y.de", "phone": "1"},
+    ...            {"id": "a", "kind": "organisation", "phone": None})
+    {'id': 'a', 'kind': 'organisation', 'email': 'x@y.de', 'phone': None}
     """
-    return dict(incoming)
+    if stored is None:
+        kind = incoming.get("kind")
+        if kind in _NODE_DEFAULTS:
+            base = _NODE_DEFAULTS[kind]
+        elif "kind" not in incoming and "type" in incoming:
+            base = _FUNDING_DEFAULTS if incoming["type"] == "funded_by" else _RELATION_DEFAULTS
+        else:
+            base = {}
+        return {**{k: (list(v) if isinstance(v, list) else v) for k, v in base.items()}, **incoming}
+    merged = {**stored, **incoming}
+    if all(merged[k] == stored.get(k) for k in merged if k not in _PROVENANCE):
+        # nothing but where and when it was seen: the stored record keeps its source (no change to count)
+        return dict(stored)
+    return merged
 

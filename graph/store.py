@@ -20,6 +20,7 @@ from graph.model import PERSONAL_FIELDS, RecordBatch, merge_node, relation_key
 from graph.vocabulary import SYMMETRIC_RELATIONS
 
 __all__ = ["gc_paused", "graph_from_lists", "GraphStore", "LoadSummary", "EmbeddedStore", "check_references",
+           "kind_conflicts",
            "STORE_FILE", "FORMAT"]
 
 STORE_FILE = "graph.json"
@@ -134,11 +135,43 @@ def graph_from_lists(nodes: list[dict[str, Any]], edges: list[list[Any]]) -> nx.
     return graph
 
 
+_KIND_NAMES = {"organisation": "Organisation", "event": "Veranstaltung", "programme": "Förderprogramm"}
+
+
+def kind_conflicts(batch: RecordBatch, node_kind: Any) -> list[Problem]:
+    """Ids that ``batch`` gives to an organisation and an event, or to a kind other than the stored one.
+
+    One id names one node: an event with the id of an organisation would replace it. ``node_kind`` as in
+    :func:`check_references`.
+    """
+    problems = []
+    first: dict[str, tuple[str, str]] = {}
+    for kind, records in (("organisation", batch.organisations), ("event", batch.events)):
+        for record in records:
+            where = record.source or ("Organisationen" if kind == "organisation" else "Veranstaltungen")
+            seen = first.setdefault(record.id, (kind, where))
+            if seen[0] != kind:
+                problems.append(Problem(where, None, "id", record.id,
+                                        f"eine eigene Id für die {_KIND_NAMES[kind]} – „{record.id}“ ist in "
+                                        f"derselben Ladung schon die Id einer {_KIND_NAMES[seen[0]]} (in "
+                                        f"{seen[1]}); bitte eine der beiden Ids ändern"))
+                continue
+            stored = node_kind(record.id)
+            if stored is not None and stored != kind:
+                problems.append(Problem(where, None, "id", record.id,
+                                        f"eine eigene Id für die {_KIND_NAMES[kind]} – „{record.id}“ ist im "
+                                        f"Speicher schon die Id einer {_KIND_NAMES.get(stored, stored)}; "
+                                        "bitte eine andere Id wählen"))
+    return problems
+
+
 def check_references(batch: RecordBatch, node_kind: Any) -> list[Problem]:
-    """Problems with ties in ``batch`` whose ends exist neither in the batch nor in the store.
+    """Problems with ids in ``batch``: ties whose ends exist neither in the batch nor in the store, and
+    ids used for two kinds of node (see :func:`kind_conflicts`).
 
     ``node_kind(node_id)`` returns the stored kind (``"organisation"``, ``"event"``) or ``None``.
     """
+    conflicts = kind_conflicts(batch, node_kind)
     kinds = {o.id: "organisation" for o in batch.organisations}
     kinds.update({e.id: "event" for e in batch.events})
 
@@ -162,7 +195,7 @@ def check_references(batch: RecordBatch, node_kind: Any) -> list[Problem]:
         if kind_of(funding.org_id) != "organisation":
             problems.append(Problem(funding.source or "Förderungen", None, "org_id", funding.org_id,
                                     "eine bekannte Organisation (Id oder Name) – bitte zuerst laden"))
-    return problems
+    return conflicts + problems
 
 
 class EmbeddedStore:
@@ -290,13 +323,6 @@ class EmbeddedStore:
             self._refresh()
             graph = self._graph
             problems = check_references(batch, lambda n: graph.nodes[n].get("kind") if n in graph else None)
-            for kind, records in (("organisation", batch.organisations), ("event", batch.events)):
-                for record in records:
-                    stored = graph.nodes[record.id].get("kind") if record.id in graph else None
-                    if stored is not None and stored != kind:
-                        problems.append(Problem(record.source or "Eingabe", None, "id", record.id,
-                                                "eine Id, die noch nicht für eine andere Art von Eintrag "
-                                                "vergeben ist – bitte eine eigene Id wählen"))
             if problems:
                 raise ValidationError(problems)
             # Changes go straight into the live graph: every check that can fail has run above, and if
@@ -424,12 +450,13 @@ def _put_node(graph: nx.MultiDiGraph, props: dict[str, Any]) -> int:
 def _put_edge(graph: nx.MultiDiGraph, source: str, target: str, key: str, props: dict[str, Any]) -> int:
     if graph.has_edge(source, target, key):
         current = graph.edges[source, target, key]
+        props = merge_node(current, props)
         if current == props:
             return 0
         current.clear()
         current.update(props)
         return 1
-    graph.add_edge(source, target, key, **props)
+    graph.add_edge(source, target, key, **merge_node(None, props))
     return 1
 
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from graph.errors import Ambiguous, NotFound, Problem
-from graph.model import Event, Funding, Organisation, Place, RecordBatch, Relation, make_id
+from graph.model import LOCATION_FIELDS, Event, Funding, Organisation, Place, RecordBatch, Relation, make_id
 from graph.vocabulary import (
     EVENT_TYPES,
     FUNDING_KINDS,
@@ -34,9 +34,13 @@ __all__ = [
     "parse_bool",
     "split_list",
     "EVENT_RELATIONS",
+    "CLEAR_MARKER",
 ]
 
 EVENT_RELATIONS = frozenset({"attended_event", "organised_event"})
+
+#: A cell with this text (any case) clears the stored value of its column; an empty cell keeps it.
+CLEAR_MARKER = "#leer"
 
 _EMAIL = re.compile(r"^[^@\s;,<>]+@[^@\s;,<>]+\.[^@\s;,<>.]{2,}$")
 _POSTCODE = re.compile(r"^\d{5}$")
@@ -274,20 +278,41 @@ class _Row:
     """One data row with its location, for reading cells and reporting problems."""
 
     def __init__(self, parser: RecordParser, table: Table, number: int, cells: dict[str, str],
-                 mapping: dict[str, str]):
+                 mapping: dict[str, str], broken: bool = False):
         self.parser, self.table, self.number, self.cells, self.mapping = parser, table, number, cells, mapping
         self.problems: list[Problem] = []
+        self.broken = broken  # the file reader already found a problem in this row (e.g. an extra cell)
 
-    def get(self, column: str) -> str:
+    @property
+    def rejected(self) -> bool:
+        """``True`` when the row must not become a record."""
+        return self.broken or bool(self.problems)
+
+    def _raw(self, column: str) -> str:
         header = self.mapping.get(column)
         return (self.cells.get(header) or "").strip() if header else ""
+
+    def get(self, column: str) -> str:
+        """The cell's text; ``""`` for an empty cell, a missing column and the clear marker."""
+        text = self._raw(column)
+        return "" if text.casefold() == CLEAR_MARKER else text
+
+    def cleared(self, column: str) -> bool:
+        """``True`` when the cell holds :data:`CLEAR_MARKER` (the user wants the stored value removed)."""
+        return self._raw(column).casefold() == CLEAR_MARKER
+
+    def given(self, *columns: str) -> bool:
+        """``True`` when any of ``columns`` has a value or the clear marker (the record then sets it)."""
+        return any(self._raw(c) for c in columns)
 
     def has(self, column: str) -> bool:
         return column in self.mapping
 
     def problem(self, column: str, value: str | None, expected: str) -> None:
-        self.problems.append(Problem(self.table.name, self.number, self.mapping.get(column, column),
-                                     value, expected))
+        header = self.mapping.get(column, column)
+        if any(p.column == header for p in self.problems if "#leer" in p.expected):
+            return  # the cell was already reported as a cleared required value
+        self.problems.append(Problem(self.table.name, self.number, header, value, expected))
 
     @property
     def where(self) -> str:
@@ -389,11 +414,16 @@ class RecordParser:
             result.invalid_rows = len(table.rows)
             return result
         handler: Callable[[_Row], object | None] = getattr(self, "_" + kind)
+        required = [c.name for c in COLUMNS[kind] if c.required]
         bad_rows = {p.row for p in table.problems if p.row is not None}
         for number, cells in table.numbered():
-            row = _Row(self, table, number, cells, mapping)
+            row = _Row(self, table, number, cells, mapping, broken=number in bad_rows)
+            for col in required:
+                if row.cleared(col):
+                    row.problem(col, row._raw(col), f"einen Wert – „{CLEAR_MARKER}“ löscht nur Angaben in "
+                                "freiwilligen Spalten, diese Spalte ist Pflicht")
             record = handler(row)
-            if row.problems or number in bad_rows:
+            if row.rejected:
                 self.problems.extend(row.problems)
                 result.invalid_rows += 1
                 self._mark_invalid(kind, row)
@@ -485,6 +515,13 @@ class RecordParser:
     def _remember_id(self, kind: str, row: _Row, record_id: str, record: object, derived: bool) -> bool:
         """Check that ``record_id`` is new in this load; ``False`` (and a problem) or skip if repeated."""
         seen = self._ids[kind].get(record_id)
+        other_kind = {"organisations": "events", "events": "organisations"}.get(kind)
+        clash = self._ids[other_kind].get(record_id) if other_kind else None
+        if clash is not None:
+            what = "einer Veranstaltung" if other_kind == "events" else "einer Organisation"
+            row.problem("id", record_id, f"eine eigene Id – „{record_id}“ ist schon die Id {what} in {clash[1]}; "
+                                         "bitte eine der beiden Ids ändern")
+            return False
         if seen is None:
             self._ids[kind][record_id] = (row.table.name, row.where, record)
             return True
@@ -544,11 +581,15 @@ class RecordParser:
         if email and not _EMAIL.match(email):
             row.problem("email", email, "eine E-Mail-Adresse wie info@beispiel.de (oder leer lassen)")
         synthetic, source, updated = self._provenance(row)
-        if row.problems:
+        if row.rejected:
             return None
         assert org_type is not None
         given_id = row.get("id")
-        if place is None:
+        given = {field for field in ("sectors", "postcode", "address", "website", "founded", "description",
+                                     "contact_person", "email", "phone", "synthetic") if row.given(field)}
+        if place is not None or row.cleared("city") or row.cleared("ags"):
+            given.update(LOCATION_FIELDS)
+        if place is None and not row.cleared("city"):
             self._without_place.setdefault(row.table.name, []).append(row.number)
         org = Organisation(
             id=given_id or make_id("org", name, place.name if place else None), name=name, org_type=org_type,
@@ -558,7 +599,7 @@ class RecordParser:
             lon=place.lon if place else None, postcode=postcode or None, address=row.get("address") or None,
             website=row.get("website") or None, founded=founded, description=row.get("description") or None,
             contact_person=row.get("contact_person") or None, email=email, phone=row.get("phone") or None,
-            synthetic=synthetic, source=source, updated=updated)
+            synthetic=synthetic, source=source, updated=updated, given=frozenset(given))
         if not self._remember_id("organisations", row, org.id, org, not given_id):
             return None
         self.batch.organisations.append(org)
@@ -578,16 +619,20 @@ class RecordParser:
         place = self._located(row, row.get("city"))
         sectors = self._sectors(row)
         synthetic, source, updated = self._provenance(row)
-        if row.problems:
+        if row.rejected:
             return None
         assert event_type is not None and date is not None
         given_id = row.get("id")
+        given = {field for field in ("sectors", "description", "synthetic") if row.given(field)}
+        if place is not None or row.cleared("city") or row.cleared("ags"):
+            given.update(LOCATION_FIELDS)
         event = Event(
             id=given_id or make_id("event", name, date), name=name, event_type=event_type, date=date,
             city=place.name if place else None, ags=place.ags if place else None,
             district=place.district if place else None, regierungsbezirk=place.regierungsbezirk if place else None,
             lat=place.lat if place else None, lon=place.lon if place else None, sectors=sectors,
-            description=row.get("description") or None, synthetic=synthetic, source=source, updated=updated)
+            description=row.get("description") or None, synthetic=synthetic, source=source, updated=updated,
+            given=frozenset(given))
         if not self._remember_id("events", row, event.id, event, not given_id):
             return None
         self.batch.events.append(event)
@@ -633,10 +678,11 @@ class RecordParser:
                         "keine Beziehung einer Organisation zu sich selbst")
         since = self._since(row)
         synthetic, source, updated = self._provenance(row)
-        if row.problems or rel_type is None or source_id is None or target_id is None:
+        if row.rejected or rel_type is None or source_id is None or target_id is None:
             return None
         rel = Relation(source_id, target_id, rel_type, since=since, note=row.get("note") or None,
-                       synthetic=synthetic, source=source, updated=updated)
+                       synthetic=synthetic, source=source, updated=updated,
+                       given=frozenset(f for f in ("since", "note", "synthetic") if row.given(f)))
         return self._add_relation(row, rel, "target_id")
 
     def _attendance(self, row: _Row) -> Relation | None:
@@ -654,10 +700,10 @@ class RecordParser:
                 row.problem("role", role_text, "„teilgenommen“ (attended) oder „veranstaltet“ (organised), "
                                                "leer = teilgenommen")
         synthetic, source, updated = self._provenance(row)
-        if row.problems or event_id is None or org_id is None:
+        if row.rejected or event_id is None or org_id is None:
             return None
         rel = Relation(org_id, event_id, role, note=row.get("note") or None, synthetic=synthetic, source=source,
-                       updated=updated)
+                       updated=updated, given=frozenset(f for f in ("note", "synthetic") if row.given(f)))
         return self._add_relation(row, rel, "organisation")
 
     def _years(self, row: _Row) -> tuple[int | None, int | None]:
@@ -698,14 +744,18 @@ class RecordParser:
         year_from, year_to = self._years(row)
         sector = self._vocab(row, "sector", "sector", required=False)
         synthetic, source, updated = self._provenance(row)
-        if row.problems or org_id is None or funding_kind is None:
+        if row.rejected or org_id is None or funding_kind is None:
             return None
+        given = {f for f in ("amount", "year_from", "year_to", "sector", "funder", "synthetic") if row.given(f)}
+        if row.given("year"):
+            given.update(("year_from", "year_to"))
         given_id = row.get("id")
         years = [str(y) for y in (year_from, year_to) if y is not None]
         funding = Funding(
             id=given_id or make_id("fund", org_id, programme, *years), org_id=org_id, programme=programme,
             funding_kind=funding_kind, amount=amount, year_from=year_from, year_to=year_to, sector=sector,
-            funder=row.get("funder") or None, synthetic=synthetic, source=source, updated=updated)
+            funder=row.get("funder") or None, synthetic=synthetic, source=source, updated=updated,
+            given=frozenset(given))
         if not self._remember_id("funding", row, funding.id, funding, not given_id):
             return None
         self.batch.fundings.append(funding)

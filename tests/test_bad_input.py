@@ -206,6 +206,20 @@ def _check_non_latin(store, report):
 
 
 
+def _check_fewer_columns(store, report):
+    # a known id with only some columns changes only those: contact data and sectors stay (issue 14.1)
+    org = store.get_node("org-brueckenbauer")
+    assert (org["contact_person"], org["email"], org["phone"]) == ("Max Muster", "max@example.org", "0221 1")
+    assert org["source"] == "orgs.csv" and report.written == 0
+
+
+def _check_clear_marker(store, report):
+    # "#leer" clears the e-mail; the empty phone cell keeps the phone; sectors are set
+    org = store.get_node("org-brueckenbauer")
+    assert (org["contact_person"], org["email"], org["phone"]) == ("Max Muster", None, "0221 1")
+    assert org["sectors"] == ["education"] and report.summary.organisations == 1
+
+
 #: file -> (new records per kind, check of the stored values)
 LOADS = {
     "01_cp1252_umlauts.csv": ({"organisations": 2}, _check_cp1252),
@@ -228,6 +242,8 @@ LOADS = {
     "48_blank_lines_and_spaces.csv": ({"organisations": 1}, _check_spaces),
     "49_personal_data.csv": ({"organisations": 1}, _check_personal),
     "51_non_latin_names.csv": ({"organisations": 3}, _check_non_latin),
+    "55_known_id_fewer_columns.csv": ({}, _check_fewer_columns),
+    "56_clear_marker.csv": ({}, _check_clear_marker),
 }
 _XFAIL: dict[str, str] = {}
 
@@ -276,6 +292,10 @@ REJECTS: dict[str, list[tuple[int | None, str | None, tuple[str, ...]]]] = {
     "47_one_bad_row_among_good.csv": [(3, "Ort", ("ein Ort in NRW",))],
     "50_unknown_file_type.pdf": [(None, None, (".csv, .xlsx oder .json",))],
     "52_unclosed_parenthesis_in_city.csv": [(2, "Ort", ("ein Ort in NRW",))],
+    "53_extra_cell_in_every_row.csv": [(2, "D", ("Spalte ohne Überschrift",)), (3, "D", ("Spalte ohne Überschrift",))],
+    "54_same_id_organisation_and_event.json": [(1, "id", ("eine eigene Id", "schon die Id einer Organisation",
+                                                          "[organisations], Zeile 1"))],
+    "57_clear_marker_in_required_column.csv": [(2, "Typ", ("„#leer“ löscht nur Angaben in freiwilligen Spalten",))],
 }
 
 
@@ -338,6 +358,21 @@ def test_skip_invalid_loads_the_good_rows_and_reports_the_bad(store):
     assert new_counts(store)["organisations"] == 2
     org_named(store, "Gut Eins")
     org_named(store, "Gut Zwei")
+
+
+def test_skip_invalid_writes_no_row_it_reports_as_skipped(store):
+    """Rows the file reader flagged (an extra cell) are reported and not written (issue 14.2)."""
+    before = _sha(store.path)
+    report = load_files([BAD / "53_extra_cell_in_every_row.csv"], store, skip_invalid=True)
+    assert report.invalid_rows == 2 and [f.records for f in report.files] == [0]
+    assert report.written == 0 and _sha(store.path) == before
+    assert EmbeddedStore(store.home).counts() == PREFILL_COUNTS
+
+
+def test_skip_invalid_keeps_the_organisation_when_an_event_reuses_its_id(store):
+    report = load_files([BAD / "54_same_id_organisation_and_event.json"], store, skip_invalid=True)
+    assert report.summary.organisations == 1 and report.summary.events == 0
+    assert store.get_node("x-1")["kind"] == "organisation"
 
 
 def test_non_latin_names_get_distinct_ids(store, tmp_path):

@@ -194,3 +194,38 @@ def test_unreadable_store_and_unreachable_server_exit_3(tmp_path, capsys):
 def test_console_script_is_installed():
     exe = shutil.which("msonet")
     assert exe, "msonet ist nicht installiert (pip install -e .)"
+
+
+def test_default_export_loaded_back_changes_nothing(tmp_path):
+    """Issue 14.1: the export leaves out contact data; loading it back must not delete it ("0 geändert")."""
+    exe = str(Path(sys.executable).with_name("msonet"))
+    env_store = ["--store", str(tmp_path / "store")]
+    people = tmp_path / "p.csv"
+    people.write_text("id;Name;Typ;Ort;Handlungsfelder;Ansprechperson;E-Mail;Telefon\n"
+                      "q1;Brücke e.V.;MSO;Köln;Bildung;Max Muster;max@example.org;0221 1\n"
+                      "q2;Kita Sonne;Regeldienst;Köln;;;;\n", encoding="utf-8")
+
+    def cli(*args):
+        done = subprocess.run([exe, *env_store, *args], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    cli("load", str(people))
+    cli("export", "--out", str(tmp_path / "X"))
+    out = cli("load", str(tmp_path / "X"))
+    assert out.startswith("Geladen: 0 Organisationen, 0 Veranstaltungen, 0 Beziehungen, 0 Förderungen"), out
+    # a file with fewer columns for a known id keeps the others
+    (tmp_path / "q.csv").write_text("id;Name;Typ;Ort\nq1;Brücke e.V.;MSO;Köln\n", encoding="utf-8")
+    assert cli("load", str(tmp_path / "q.csv")).startswith("Geladen: 0 Organisationen")
+    cli("export", "--include-personal", "--out", str(tmp_path / "Y"))
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "Y" / "organisations.csv").read_text("utf-8-sig")),
+                               delimiter=";"))
+    assert [(r["id"], r["sectors"], r["contact_person"], r["email"], r["phone"]) for r in rows] == [
+        ("q1", "education", "Max Muster", "max@example.org", "0221 1"), ("q2", "", "", "", "")]
+    # "#leer" clears one value on purpose
+    (tmp_path / "c.csv").write_text("id;Name;Typ;E-Mail\nq1;Brücke e.V.;MSO;#leer\n", encoding="utf-8")
+    assert cli("load", str(tmp_path / "c.csv")).startswith("Geladen: 1 Organisationen")
+    cli("export", "--include-personal", "--out", str(tmp_path / "Z"))
+    row = next(csv.DictReader(io.StringIO((tmp_path / "Z" / "organisations.csv").read_text("utf-8-sig")),
+                              delimiter=";"))
+    assert (row["email"], row["phone"], row["city"]) == ("", "0221 1", "Köln")

@@ -175,9 +175,9 @@ def test_invalid_neo4j_uri_is_refused():
 def test_an_id_cannot_change_its_kind(graph_url):
     store = connect_falkordb(graph_url)
     store.upsert(sample())
-    with pytest.raises(ValidationError, match="nicht als Veranstaltung vergeben"):
+    with pytest.raises(ValidationError, match="im Speicher schon die Id einer Veranstaltung"):
         store.upsert(RecordBatch(organisations=[org("e-1", "Keine Veranstaltung")]))
-    with pytest.raises(ValidationError, match="nicht als Organisation vergeben"):
+    with pytest.raises(ValidationError, match="in derselben Ladung schon die Id einer Organisation"):
         store.upsert(RecordBatch(organisations=[org("o-n", "Neu")],
                                  events=[Event("o-n", "X", "festival", "2024-01-01")]))
     assert store.counts()["organisations"] == 4

@@ -258,3 +258,59 @@ def test_a_load_failing_at_the_server_leaves_no_trace(store):
     assert_same_graph(store.to_networkx(), before)
     assert store.data_version() == version
     assert store.upsert(sample()).total == 0
+
+
+# -- partial records (issue 14.1): only the fields a file gave change ----------------------------------------
+def test_partial_record_changes_only_its_given_fields(store):
+    store.upsert(sample())
+    partial = org("o-a", "Afrika Forum e.V.", phone="0221 12345", given=frozenset({"phone"}))
+    assert store.upsert(RecordBatch(organisations=[partial])) == LoadSummary(organisations=1)
+    node = store.get_node("o-a")
+    assert node["phone"] == "0221 12345"
+    assert node["email"] == "info@example.org" and node["sectors"] == ["education", "culture"]
+    assert node["city"] == "Köln" and node["founded"] == 2001 and node["lat"] == 50.9375
+    # the same partial record again changes nothing
+    assert store.upsert(RecordBatch(organisations=[partial])).total == 0
+
+
+def test_partial_record_clears_a_given_empty_field(store):
+    store.upsert(sample())
+    cleared = org("o-a", "Afrika Forum e.V.", given=frozenset({"email", "sectors"}))
+    assert store.upsert(RecordBatch(organisations=[cleared])) == LoadSummary(organisations=1)
+    node = store.get_node("o-a")
+    assert node["email"] is None and node["sectors"] == [] and node["founded"] == 2001
+    assert store.to_networkx().nodes["o-a"]["email"] is None
+
+
+def test_new_partial_record_gets_every_field(store):
+    store.upsert(RecordBatch(organisations=[org("o-n", "Neu", given=frozenset({"synthetic"}))]))
+    node = store.get_node("o-n")
+    assert node["email"] is None and node["sectors"] == [] and node["synthetic"] is True
+    assert_same_graph(store.to_networkx(), reference(RecordBatch(organisations=[org("o-n", "Neu")])))
+
+
+def test_partial_tie_keeps_its_other_fields(store):
+    store.upsert(sample())
+    again = [Relation("o-c", "o-d", "member_of", synthetic=True, source="test", given=frozenset()),
+             Funding("f-1", "o-a", "KOMM-AN NRW", "pass_through_funding", funder="Bund", synthetic=True,
+                     source="test", given=frozenset({"funder"}))]
+    assert store.upsert(RecordBatch(relations=again[:1], fundings=again[1:])) == LoadSummary(fundings=1)
+    graph = store.to_networkx()
+    assert graph.edges["o-c", "o-d", "member_of|o-c|o-d"]["note"] == "seit Gründung"
+    funding = graph.edges["o-a", "prog-komm-an-nrw", "funded_by|f-1"]
+    assert funding["funder"] == "Bund" and funding["amount"] == 6000.0 and funding["year_to"] == 2023
+
+
+# -- one id, two kinds (issue 14.3) ----------------------------------------------------------------------------
+def test_same_id_for_organisation_and_event_in_one_batch_is_rejected(store):
+    store.upsert(sample())
+    before, version = store.to_networkx(), store.data_version()
+    batch = RecordBatch(organisations=[org("x-1", "Verein X", source="orgs.csv")],
+                        events=[Event("x-1", "Fest", "conference", "2024-05-01", source="events.csv")])
+    with pytest.raises(ValidationError) as info:
+        store.upsert(batch)
+    (problem,) = info.value.problems
+    assert problem.file == "events.csv" and problem.value == "x-1"
+    assert "orgs.csv" in problem.expected and "Organisation" in problem.expected
+    assert_same_graph(store.to_networkx(), before)
+    assert store.data_version() == version
