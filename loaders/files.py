@@ -32,6 +32,7 @@ __all__ = [
     "sniff_delimiter",
     "unescape_formula",
     "FORMULA_CHARS",
+    "parse_json",
 ]
 
 #: The file kinds msonet reads, in the order a load processes them.
@@ -366,13 +367,29 @@ def _sheet_table(name: str, ws, kind_hint: str | None) -> Table:
 
 
 # -- JSON ------------------------------------------------------------------------------------------
-def _read_json(name: str, data: bytes) -> list[Table]:
-    text, _ = decode_text(data)
+def parse_json(name: str, text: str) -> object:
+    """``json.loads(text)`` with a German :class:`ValidationError` for every way it can fail.
+
+    Besides broken syntax: nesting too deep for Python (``RecursionError``) and integers longer than
+    Python converts (4,300 digits, ``ValueError``).
+    """
     try:
-        payload = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValidationError([Problem(name, exc.lineno, None, None,
                                        f"gültiges JSON ({exc.msg}, Zeile {exc.lineno}, Zeichen {exc.colno})")]) from exc
+    except RecursionError as exc:
+        raise ValidationError([Problem(name, None, None, None, "JSON mit höchstens einigen hundert Ebenen "
+                                       "verschachtelter Listen und Objekte – die Datei ist viel tiefer "
+                                       "verschachtelt (kein Export von msonet)")]) from exc
+    except ValueError as exc:
+        raise ValidationError([Problem(name, None, None, None, "JSON mit Zahlen üblicher Länge – eine Zahl hat "
+                                       f"mehrere tausend Stellen ({exc})")]) from exc
+
+
+def _read_json(name: str, data: bytes) -> list[Table]:
+    text, _ = decode_text(data)
+    payload = parse_json(name, text)
     if isinstance(payload, list):
         return [_json_table(name, payload, None)]
     if isinstance(payload, dict):

@@ -25,13 +25,12 @@ Everything else (alternate_name, tax fields, legal_status, schedules, taxonomy .
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from graph.errors import Problem, ValidationError
-from loaders.files import Table, decode_text, read_bytes
+from loaders.files import Table, decode_text, parse_json, read_bytes
 
 __all__ = ["HSDS_HEADERS", "is_hsds_folder", "looks_like_hsds", "read_hsds", "read_hsds_json"]
 
@@ -186,10 +185,7 @@ def read_hsds_json(name: str, data: bytes, *, org_type: str = "regular_service",
                    modified: str | None = None) -> list[Table]:
     """Read HSDS JSON (a list of organization objects, an API page with ``contents``, or one object)."""
     text, _ = decode_text(data)
-    try:
-        payload = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError([Problem(name, exc.lineno, None, None, f"gültiges JSON ({exc.msg})")]) from exc
+    payload = parse_json(name, text)
     table = Table(name, list(HSDS_HEADERS), kind_hint="organisations", modified=modified, file=name)
     for number, org in enumerate(_json_items(payload), start=1):
         if not isinstance(org, dict):

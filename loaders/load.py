@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -13,7 +12,7 @@ from graph.model import RecordBatch
 from graph.store import LoadSummary, gc_paused
 from loaders.columns import COLUMNS, accepted_spellings, detect_kind
 from loaders.dedupe import DuplicatePair, likely_duplicates
-from loaders.files import KIND_LABELS, KINDS, Table, decode_text, read_bytes, read_tables
+from loaders.files import KIND_LABELS, KINDS, Table, decode_text, parse_json, read_bytes, read_tables
 from loaders.hsds import is_hsds_folder, looks_like_hsds, read_hsds, read_hsds_json
 from loaders.records import RecordParser, TableResult
 
@@ -136,8 +135,8 @@ def _tables_of_path(path: Path, kind: str | None) -> list[Table]:
 
 def _is_hsds_json(data: bytes) -> bool:
     try:
-        return looks_like_hsds(json.loads(decode_text(data)[0]))
-    except ValueError:
+        return looks_like_hsds(parse_json("", decode_text(data)[0]))
+    except ValidationError:
         return False
 
 

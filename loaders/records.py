@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +50,11 @@ _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _YEAR = re.compile(r"^\d{4}$")
 _YEAR_RANGE = re.compile(r"^(\d{4})\s*[-–/]\s*(\d{4})$")
 _LIST_SPLIT = re.compile(r"[;,|]")
+# Characters no XML file and no graph server keeps (GraphML export, FalkorDB): control characters except
+# tab and line breaks, lone surrogates (only JSON escapes make them) and the two non-characters XML forbids.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+#: Amounts from this many euros on are taken for a typing error (and floats lose cents beyond it).
+MAX_AMOUNT = 1e12
 
 _ROLES = {
     **dict.fromkeys(("attended", "attended event", "teilgenommen", "teilnahme", "teilnehmer", "teilnehmend",
@@ -117,10 +123,13 @@ def parse_amount(text: str) -> float | None:
         text = text.replace(",", ".")
     elif "." in text and re.fullmatch(r"-?\d{1,3}(\.\d{3})+", text):
         text = text.replace(".", "")
+    if len(text) > 20:  # also keeps float() from turning 400 digits into infinity
+        return None
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         return None
+    return value if math.isfinite(value) else None
 
 
 def parse_bool(text: str) -> bool | None:
@@ -136,6 +145,12 @@ def parse_bool(text: str) -> bool | None:
 def split_list(text: str) -> list[str]:
     """Split a list cell at ``;``, ``,`` or ``|`` and drop empty parts."""
     return [part.strip() for part in _LIST_SPLIT.split(text) if part.strip()]
+
+
+def _visible(text: str, limit: int = 80) -> str:
+    """``text`` shortened, with control characters shown as ``\x01`` (for messages)."""
+    return _UNSTORABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                           else f"\\u{ord(m.group()):04x}", text[:limit])
 
 
 def _quote_list(items: list[str], limit: int = 3) -> str:
@@ -282,6 +297,7 @@ class _Row:
         self.parser, self.table, self.number, self.cells, self.mapping = parser, table, number, cells, mapping
         self.problems: list[Problem] = []
         self.broken = broken  # the file reader already found a problem in this row (e.g. an extra cell)
+        self.settled: set[str] = set()  # headers whose cell is already reported as a whole
 
     @property
     def rejected(self) -> bool:
@@ -308,10 +324,13 @@ class _Row:
     def has(self, column: str) -> bool:
         return column in self.mapping
 
-    def problem(self, column: str, value: str | None, expected: str) -> None:
+    def problem(self, column: str, value: str | None, expected: str, *, final: bool = False) -> None:
+        """Report a problem with ``column``; after a ``final`` one, the cell gets no further problems."""
         header = self.mapping.get(column, column)
-        if any(p.column == header for p in self.problems if "#leer" in p.expected):
-            return  # the cell was already reported as a cleared required value
+        if header in self.settled:
+            return
+        if final:
+            self.settled.add(header)
         self.problems.append(Problem(self.table.name, self.number, header, value, expected))
 
     @property
@@ -418,10 +437,17 @@ class RecordParser:
         bad_rows = {p.row for p in table.problems if p.row is not None}
         for number, cells in table.numbered():
             row = _Row(self, table, number, cells, mapping, broken=number in bad_rows)
+            for col in mapping:
+                found = _UNSTORABLE.search(row._raw(col))
+                if found:
+                    row.problem(col, _visible(row._raw(col)),
+                                f"Text ohne Steuerzeichen – an Stelle {found.start() + 1} steht das unsichtbare "
+                                f"Zeichen U+{ord(found.group()):04X}; bitte löschen (entsteht oft beim Kopieren aus "
+                                "anderen Programmen)", final=True)
             for col in required:
                 if row.cleared(col):
                     row.problem(col, row._raw(col), f"einen Wert – „{CLEAR_MARKER}“ löscht nur Angaben in "
-                                "freiwilligen Spalten, diese Spalte ist Pflicht")
+                                "freiwilligen Spalten, diese Spalte ist Pflicht", final=True)
             record = handler(row)
             if row.rejected:
                 self.problems.extend(row.problems)
@@ -739,8 +765,9 @@ class RecordParser:
         funding_kind = self._vocab(row, "kind", "funding_kind")
         amount_text = row.get("amount")
         amount = parse_amount(amount_text) if amount_text else None
-        if amount_text and (amount is None or amount < 0):
-            row.problem("amount", amount_text, "einen Betrag in Euro ab 0, z.B. 5.000,50 oder 5000.50 (oder leer)")
+        if amount_text and (amount is None or amount < 0 or amount >= MAX_AMOUNT):
+            row.problem("amount", amount_text[:40], "einen Betrag in Euro ab 0 und unter einer Billion, z.B. "
+                                                    "5.000,50 oder 5000.50 (oder leer)")
         year_from, year_to = self._years(row)
         sector = self._vocab(row, "sector", "sector", required=False)
         synthetic, source, updated = self._provenance(row)

@@ -296,6 +296,11 @@ REJECTS: dict[str, list[tuple[int | None, str | None, tuple[str, ...]]]] = {
     "54_same_id_organisation_and_event.json": [(1, "id", ("eine eigene Id", "schon die Id einer Organisation",
                                                           "[organisations], Zeile 1"))],
     "57_clear_marker_in_required_column.csv": [(2, "Typ", ("„#leer“ löscht nur Angaben in freiwilligen Spalten",))],
+    "58_control_characters.csv": [(2, "Name", ("ohne Steuerzeichen", "U+0000")),
+                                  (3, "Beschreibung", ("ohne Steuerzeichen", "Stelle 10", "U+0001"))],
+    "59_funding_400_digit_amount.csv": [(2, "Betrag", ("unter einer Billion",))],
+    "60_json_nested_100000_deep.json": [(None, None, ("verschachtelt",))],
+    "61_json_5000_digit_integer.json": [(None, None, ("Zahlen üblicher Länge",))],
 }
 
 
