@@ -156,7 +156,8 @@ def funding_class(funding_kind: str) -> str:
 
 def normalise_term(text: str) -> str:
     """Fold case, umlauts, accents and punctuation so that user spellings compare equal."""
-    text = text.strip().casefold()
+    # composed first: a decomposed "ü" (u + U+0308, as macOS writes it) must fold like the composed one
+    text = unicodedata.normalize("NFC", text.strip()).casefold()
     for src, dst in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
         text = text.replace(src, dst)
     text = unicodedata.normalize("NFKD", text)

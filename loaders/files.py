@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,10 +116,16 @@ def unescape_formula(value: str) -> str:
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode file bytes: strict UTF-8 (with or without BOM) first, else Windows-1252.
+    """Decode file bytes: strict UTF-8 (with or without BOM) first, else Windows-1252; the text in NFC.
 
-    Returns the text and the encoding name used.
+    Returns the text and the encoding name used. Text is composed (Unicode NFC) so that "Köln" written
+    with a combining diaeresis (macOS does that) is the same text as the usual one.
     """
+    text, encoding = _decode(data)
+    return unicodedata.normalize("NFC", text), encoding
+
+
+def _decode(data: bytes) -> tuple[str, str]:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # Excel's "Unicode-Text" export: UTF-16 with a byte-order mark, tab-separated
         try:
@@ -208,6 +215,7 @@ def read_table(path: Path | str, *, kind: str | None = None) -> Table:
 
 def read_bytes(name: str, data: bytes, *, kind: str | None = None, modified: str | None = None) -> list[Table]:
     """Read the tables of a file given as bytes (e.g. a browser upload); see :func:`read_tables`."""
+    name = unicodedata.normalize("NFC", name)
     suffix = Path(name).suffix.lower()
     if suffix in _CSV_SUFFIXES:
         tables = [_read_csv(name, data)]
@@ -316,7 +324,7 @@ def _cell_text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return unicodedata.normalize("NFC", str(value))
 
 
 def _read_xlsx(name: str, data: bytes, kind: str | None) -> list[Table]:
@@ -426,7 +434,7 @@ def _json_value(value: object) -> str | None:
     if isinstance(value, float):
         return str(int(value))
     if isinstance(value, int | str):
-        return str(value)
+        return unicodedata.normalize("NFC", str(value))  # a JSON escape can spell a decomposed umlaut
     if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
         return ";".join(str(v) for v in value)
     return None

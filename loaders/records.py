@@ -6,6 +6,7 @@ import datetime as dt
 import difflib
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -236,7 +237,7 @@ class Resolver:
         NotFound, Ambiguous
             With German messages and suggestions.
         """
-        text = text.strip()
+        text = unicodedata.normalize("NFC", text.strip())
         if text in self._org_ids:
             return text
         stored_ids, stored_names = self._stored_orgs()
@@ -261,7 +262,7 @@ class Resolver:
 
     def event(self, text: str, date: str | None = None) -> str:
         """The id of the event that ``text`` names (an id or a name; ``date`` picks among equal names)."""
-        text = text.strip()
+        text = unicodedata.normalize("NFC", text.strip())
         if text in self._event_ids:
             return text
         stored_ids, stored_names = self._stored_events()

@@ -220,6 +220,19 @@ def _check_clear_marker(store, report):
     assert org["sectors"] == ["education"] and report.summary.organisations == 1
 
 
+def _check_nfd(store, report):
+    # decomposed umlauts (macOS) are stored composed: one spelling, places found (issue 14.7)
+    org = store.get_node("nfd-1")
+    assert org["name"] == "M\u00fctterzentrum S\u00fcd" and org["city"] == "K\u00f6ln" and org["district"] == "05315"
+    assert org_named(store, "Gr\u00fcne J\u00fcngere")["id"] == "org-gruene-juengere-muenster"
+
+
+def _check_nfd_relation(store, report):
+    G = store.to_networkx()
+    assert G.has_edge("org-brueckenbauer", "org-kita-regenbogen") or G.has_edge("org-kita-regenbogen",
+                                                                                 "org-brueckenbauer")
+
+
 #: file -> (new records per kind, check of the stored values)
 LOADS = {
     "01_cp1252_umlauts.csv": ({"organisations": 2}, _check_cp1252),
@@ -244,6 +257,8 @@ LOADS = {
     "51_non_latin_names.csv": ({"organisations": 3}, _check_non_latin),
     "55_known_id_fewer_columns.csv": ({}, _check_fewer_columns),
     "56_clear_marker.csv": ({}, _check_clear_marker),
+    "62_nfd_decomposed_umlauts.csv": ({"organisations": 2}, _check_nfd),
+    "63_nfd_names_in_relations.csv": ({"relations": 1}, _check_nfd_relation),
 }
 _XFAIL: dict[str, str] = {}
 
@@ -378,6 +393,18 @@ def test_skip_invalid_keeps_the_organisation_when_an_event_reuses_its_id(store):
     report = load_files([BAD / "54_same_id_organisation_and_event.json"], store, skip_invalid=True)
     assert report.summary.organisations == 1 and report.summary.events == 0
     assert store.get_node("x-1")["kind"] == "organisation"
+
+
+def test_nfc_and_nfd_spellings_are_one_organisation(store, tmp_path):
+    """The same name and id written composed and decomposed load as one organisation (issue 14.7)."""
+    import unicodedata
+
+    text = "id;Name;Typ;Ort\nbr\u00fccke-1;Br\u00fccke e.V.;MSO;K\u00f6ln\n"
+    (tmp_path / "nfc.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "nfd.csv").write_text(unicodedata.normalize("NFD", text), encoding="utf-8")
+    load_files([tmp_path / "nfc.csv"], store)
+    assert load_files([tmp_path / "nfd.csv"], store).written == 0
+    assert new_counts(store)["organisations"] == 1
 
 
 def test_non_latin_names_get_distinct_ids(store, tmp_path):

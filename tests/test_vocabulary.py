@@ -55,3 +55,10 @@ def test_vocabulary_counts_match_the_documented_vocabulary():
     assert len(v.ORG_TYPES) == 20 and len(v.SECTORS) == 20
     assert len(v.RELATION_TYPES) == 11 and len(v.EVENT_TYPES) == 11 and len(v.FUNDING_KINDS) == 10
     json.dumps(v.ORG_TYPES, ensure_ascii=False)  # serialisable for the app and exports
+
+
+def test_normalise_term_folds_decomposed_umlauts_like_composed_ones():
+    import unicodedata
+
+    for word in ("Köln", "Mülheim an der Ruhr", "Grüße", "Äußeres"):
+        assert v.normalise_term(unicodedata.normalize("NFD", word)) == v.normalise_term(word)
