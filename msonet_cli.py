@@ -487,11 +487,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.store_dir = str(settings.home)
     try:
         store = open_store(settings)
-    except StoreUnavailable as exc:
-        print(f"Fehler: {exc}", file=sys.stderr)
-        return EXIT_STORE
     except StoreError as exc:
         print(f"Fehler: {exc}", file=sys.stderr)
+        return EXIT_STORE
+    except OSError as exc:
+        print(f"Fehler: Der {describe_backend(settings)} kann nicht geöffnet werden ({exc.strerror or exc}). "
+              "Bitte Schreibrechte prüfen oder mit --store einen anderen Ordner wählen.", file=sys.stderr)
         return EXIT_STORE
     try:
         return args.func(args, store)
@@ -510,6 +511,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into head & co.
         sys.stderr.close()
         return EXIT_OK
+    except OSError as exc:
+        # input files and export targets report their own errors; what is left is the store's folder
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"Fehler beim Zugriff auf den {describe_backend(settings)}{where}: {exc.strerror or exc}. Bitte "
+              "Schreibrechte und Speicherplatz prüfen oder mit --store einen anderen Ordner wählen.", file=sys.stderr)
+        return EXIT_STORE
     finally:
         store.close()
 

@@ -120,6 +120,8 @@ def plan_cohort(
     """
     if count < 0 or per_mso < 1:
         raise GraphError("Bitte eine Anzahl Tandems ab 0 und mindestens einen Vorschlag je MSO angeben.")
+    if max_km is not None and not max_km >= 0:  # also nan
+        raise GraphError(f"Die höchste Entfernung muss eine Zahl ab 0 km sein (angegeben: {max_km}).")
     if count == 0:
         return []
     index = index if index is not None else PartnerIndex(G)

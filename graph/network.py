@@ -52,9 +52,14 @@ def parse_date(value: Any) -> dt.date | None:
 
 
 def window_start(today: dt.date, years: int) -> dt.date:
-    """The day ``years`` years before ``today`` (29 February becomes 28 February)."""
+    """The day ``years`` years before ``today`` (29 February becomes 28 February).
+
+    A window reaching back before the year 1 starts on 1 January of the year 1: every dated event lies in it.
+    """
     if years < 0:
         raise GraphError(f"Die Anzahl Jahre muss 0 oder größer sein (angegeben: {years}).")
+    if years >= today.year:
+        return dt.date.min
     try:
         return today.replace(year=today.year - years)
     except ValueError:

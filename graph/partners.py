@@ -205,8 +205,8 @@ def _query(G: nx.MultiDiGraph, org_id: str, sector: str | None, max_km: float | 
             f"„{data.get('name') or org_id}“ ist keine MSO (Typ: {label('org_type', data.get('org_type') or '')}). "
             "Die Tandem-Suche sucht Partner für eine Migrant*innenorganisation (MSO, MSO-Verbund oder "
             "MSO-Dachverband); bitte eine solche Organisation wählen.")
-    if max_km is not None and max_km < 0:
-        raise GraphError(f"Die höchste Entfernung muss 0 km oder mehr sein (angegeben: {max_km}).")
+    if max_km is not None and not max_km >= 0:  # also nan, which no comparison would ever exclude
+        raise GraphError(f"Die höchste Entfernung muss eine Zahl ab 0 km sein (angegeben: {max_km}).")
     tied = _org_neighbours(G, org_id)
     return _Query(org_id, frozenset(data.get("sectors") or ()), _point(data), data.get("ags"),
                   data.get("district"), normalise_term(data.get("city") or ""), frozenset(tied),
@@ -494,10 +494,12 @@ def propose_partners(
         ``org_id`` is not an organisation.
     NotAnMSO
         The organisation is not an MSO.
+    GraphError
+        ``top`` below 1, ``max_km`` negative or not a number.
     """
+    if top < 1:
+        raise GraphError(f"Bitte mindestens 1 Vorschlag anfordern (angegeben: {top}).")
     q = _query(G, org_id, sector, max_km)
-    if top <= 0:
-        return []
     ranked = index.search(q, top) if index is not None else _scan(G, q, top)
     candidates = index.candidates if index is not None else {}
     rows = []

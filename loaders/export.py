@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
+from graph.errors import GraphError
 from graph.model import PERSONAL_FIELDS
 from loaders.files import FORMULA_CHARS
 
@@ -53,6 +56,20 @@ ORGANISATION_HEADERS = [h for h, _ in _ORGANISATION_COLUMNS]
 EVENT_HEADERS = [h for h, _ in _EVENT_COLUMNS]
 RELATION_HEADERS = [h for h, _ in _RELATION_COLUMNS]
 FUNDING_HEADERS = [h for h, _ in _FUNDING_COLUMNS]
+
+
+@contextlib.contextmanager
+def _writing(target: Path, what: str) -> Iterator[None]:
+    """Turn a failed write into a German :class:`GraphError` naming the target and the cause."""
+    try:
+        yield
+    except IsADirectoryError as exc:
+        raise GraphError(f"{target} ist ein Ordner – für {what} bitte einen Dateinamen angeben, z.B. "
+                         f"{target / ('export' + target.suffix if target.suffix else 'export.' + what.lower())}."
+                         ) from exc
+    except OSError as exc:
+        raise GraphError(f"Der Export nach {target} ist nicht möglich ({exc.strerror or exc}). Bitte einen "
+                         "Ort angeben, an dem Sie schreiben dürfen (--out).") from exc
 
 
 def _graph(store_or_graph: Any) -> nx.MultiDiGraph:
@@ -149,12 +166,15 @@ def export_csv(store_or_graph: Any, out_dir: Path | str, *, include_personal: bo
     The paths written, in the order above.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise GraphError(f"{out} ist eine Datei – der CSV-Export braucht einen Ordner (--out ORDNER).")
+    with _writing(out, "CSV"):
+        out.mkdir(parents=True, exist_ok=True)
     paths = []
     tables = _tables(_graph(store_or_graph), include_personal)
     for kind, (columns, rows) in tables.items():
         path = out / f"{kind}.csv"
-        with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        with _writing(path, "CSV"), open(path, "w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh, delimiter=delimiter, lineterminator="\r\n")
             writer.writerow([h for h, _ in columns])
             for data in rows:
@@ -180,8 +200,10 @@ def export_json(store_or_graph: Any, path: Path | str, *, include_personal: bool
     for kind, (columns, rows) in tables.items():
         payload[kind] = [{h: _json_value(data.get(a)) for h, a in columns} for data in rows]
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    text = json.dumps(payload, ensure_ascii=False, indent=1)
+    with _writing(path, "JSON"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -205,6 +227,7 @@ def export_graphml(store_or_graph: Any, path: Path | str, *, include_personal: b
     H.add_nodes_from((n, _graphml_attrs(d, include_personal)) for n, d in G.nodes(data=True))
     H.add_edges_from((u, v, k, _graphml_attrs(d, include_personal)) for u, v, k, d in G.edges(keys=True, data=True))
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nx.write_graphml(H, path)
+    with _writing(path, "GraphML"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nx.write_graphml(H, path)
     return path

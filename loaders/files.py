@@ -5,8 +5,11 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import html
 import io
 import json
+import re
+import stat
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -34,6 +37,10 @@ __all__ = [
     "unescape_formula",
     "FORMULA_CHARS",
     "parse_json",
+    "MAX_FILE_BYTES",
+    "MAX_XLSX_UNPACKED_BYTES",
+    "MAX_ROWS",
+    "MAX_COLUMNS",
 ]
 
 #: The file kinds msonet reads, in the order a load processes them.
@@ -64,6 +71,18 @@ _SHEET_NAMES = {normalise_term(k): v for k, v in JSON_KEYS.items()} | {
 
 #: First characters that make spreadsheet programs treat a cell as a formula (CSV injection).
 FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
+
+#: Largest file the loaders read (bytes); the app's upload limit (MSONET_MAX_UPLOAD_MB) is lower.
+MAX_FILE_BYTES = 256 * 2**20
+#: Largest total of the unpacked parts of an Excel file (bytes). An .xlsx is a zip archive: a 2 MB file
+#: can unpack to gigabytes (a "zip bomb"). 200 MB of sheet XML is some 2 million filled cells.
+MAX_XLSX_UNPACKED_BYTES = 40 * 2**20
+#: Most data rows and columns of one table (also the most cells: rows x columns of an Excel sheet).
+MAX_ROWS = 1_000_000
+MAX_COLUMNS = 5_000
+MAX_CELLS = 5_000_000
+#: Longest cell of a CSV file (characters): the csv module's own limit.
+MAX_CELL_CHARS = csv.field_size_limit()
 
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
@@ -201,11 +220,29 @@ def read_tables(path: Path | str, *, kind: str | None = None) -> list[Table]:
     """
     path = Path(path)
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            # a pipe would block and a device like /dev/zero never ends: only plain files are read
+            raise ValidationError([Problem(path.name, None, None, None, "eine gewöhnliche Datei – "
+                                           f"„{path}“ ist ein Gerät, eine Pipe oder ein Ordner")])
+        if info.st_size > MAX_FILE_BYTES:
+            raise ValidationError([Problem(path.name, None, None, None, too_large(info.st_size))])
         data = path.read_bytes()
     except OSError as exc:
         message = f"eine lesbare Datei – sie kann nicht geöffnet werden ({exc.strerror})"
         raise ValidationError([Problem(path.name, None, None, None, message)]) from exc
     return read_bytes(path.name, data, kind=kind, modified=_modified(path))
+
+
+def too_large(size: int) -> str:
+    """The German "expected" text for a file of ``size`` bytes over :data:`MAX_FILE_BYTES`."""
+    return (f"eine Datei bis {MAX_FILE_BYTES // 2**20} MB – diese hat {_de_int(size / 2**20)} MB; bitte in "
+            "mehrere Dateien aufteilen")
+
+
+def _de_int(number: float) -> str:
+    """``1234567`` -> ``"1.234.567"`` (German thousands separator)."""
+    return f"{number:,.0f}".replace(",", ".")
 
 
 def read_table(path: Path | str, *, kind: str | None = None) -> Table:
@@ -241,24 +278,42 @@ def _read_csv(name: str, data: bytes) -> Table:
     delimiter = "\t" if name.lower().endswith(".tsv") else sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     records: list[list[str]] = []
+    numbers: list[int] = []
+    count = 0  # records read, blank ones too (they count as spreadsheet rows, but are not kept)
     try:
         for record in reader:
-            records.append(record)
+            count += 1
+            if not any(record):
+                continue
+            if len(record) > MAX_COLUMNS:
+                raise ValidationError([Problem(name, count, None, None, f"höchstens {_de_int(MAX_COLUMNS)} "
+                                               f"Spalten – diese Zeile hat {_de_int(len(record))}")])
+            if len(records) > MAX_ROWS:
+                raise ValidationError([Problem(name, count, None, None, f"höchstens {_de_int(MAX_ROWS)} "
+                                               "Datenzeilen je Datei – bitte in mehrere Dateien aufteilen")])
+            records.append([unescape_formula(c) for c in record])
+            numbers.append(count)
     except csv.Error as exc:
         # the record that failed starts on the line after the last complete one
-        start = len(records) + 1
-        raise ValidationError([Problem(name, start, None, None,
-                                       "eine gültige CSV-Zeile – hier beginnt ein Wert mit einem Anführungszeichen, "
-                                       "das nicht (richtig) geschlossen wird; bitte Anführungszeichen prüfen "
-                                       "(ein Anführungszeichen im Text wird verdoppelt: \"\")")]) from exc
-    return _table_from_records(name, [[unescape_formula(c) for c in rec] for rec in records])
+        start = count + 1
+        if "field larger than field limit" in str(exc):
+            expected = (f"Zellen mit höchstens {_de_int(MAX_CELL_CHARS)} Zeichen – eine Zelle dieser Zeile ist "
+                        "länger (oder ein Anführungszeichen wird nie geschlossen, sodass der Rest der Datei als "
+                        "eine Zelle gelesen wird)")
+        else:
+            expected = ("eine gültige CSV-Zeile – hier beginnt ein Wert mit einem Anführungszeichen, das nicht "
+                        "(richtig) geschlossen wird; bitte Anführungszeichen prüfen (ein Anführungszeichen im "
+                        "Text wird verdoppelt: \"\")")
+        raise ValidationError([Problem(name, start, None, None, expected)]) from exc
+    return _table_from_records(name, records, numbers=numbers)
 
 
 def _table_from_records(name: str, records: list[list[str]], *, first_row: int = 1,
-                        quiet_columns: frozenset[int] = frozenset()) -> Table:
+                        quiet_columns: frozenset[int] = frozenset(), numbers: list[int] | None = None) -> Table:
     """Build a table from raw records; the first non-empty record is the header.
 
     ``quiet_columns`` are columns whose missing header is already reported (e.g. merged header cells).
+    ``numbers`` are the row numbers of the records when blank rows were left out (default: consecutive).
     """
     header_index = next((i for i, rec in enumerate(records) if any(c.strip() for c in rec)), None)
     if header_index is None:
@@ -266,11 +321,11 @@ def _table_from_records(name: str, records: list[list[str]], *, first_row: int =
         return Table(name, problems=[Problem(name, None, None, None, message)])
     table = Table(name)
     raw_headers = [h.strip().lstrip("\ufeff") for h in records[header_index]]
-    header_row = first_row + header_index
+    header_row = numbers[header_index] if numbers is not None else first_row + header_index
     quiet = set(quiet_columns)
     table.headers = _clean_headers(table, raw_headers, header_row, quiet)
     for offset, rec in enumerate(records[header_index + 1:], start=header_index + 1):
-        row_number = first_row + offset
+        row_number = numbers[offset] if numbers is not None else first_row + offset
         if not any(c.strip() for c in rec):
             continue
         cells: dict[str, str] = {}
@@ -331,6 +386,7 @@ def _read_xlsx(name: str, data: bytes, kind: str | None) -> list[Table]:
     import openpyxl  # imported here: only Excel users pay for it
     from openpyxl.utils.exceptions import InvalidFileException
 
+    formulas = _check_xlsx_archive(name, data)
     try:
         # Not read-only: merged cell ranges are only known in the normal mode.
         workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
@@ -352,7 +408,97 @@ def _read_xlsx(name: str, data: bytes, kind: str | None) -> list[Table]:
     if not chosen:
         raise ValidationError([Problem(name, None, None, None, "eine Tabelle mit Daten – alle Blätter sind leer")])
     many = len(workbook.worksheets) > 1
-    return [_sheet_table(f"{name} [{ws.title}]" if many else name, ws, hint) for ws, hint in chosen]
+    tables = [_sheet_table(f"{name} [{ws.title}]" if many else name, ws, hint) for ws, hint in chosen]
+    for (ws, _hint), table in zip(chosen, tables, strict=True):
+        for coordinate in formulas.get(ws.title, []):
+            cell = ws[coordinate]
+            header = table.headers[cell.column - 1] if cell.column <= len(table.headers) else ""
+            table.problems.append(Problem(table.name, cell.row, header or _column_letter(cell.column - 1), None,
+                                          f"einen Wert – die Zelle {coordinate} enthält eine Formel ohne "
+                                          "gespeichertes Ergebnis (z.B. von einem Programm erzeugt, nicht in "
+                                          "Excel gespeichert). Bitte die Datei in Excel oder LibreOffice öffnen "
+                                          "und speichern oder die Formel durch ihren Wert ersetzen"))
+    return tables
+
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_DIMENSION = re.compile(rb'<dimension ref="([A-Z]{1,3})(\d{1,7})(?::([A-Z]{1,3})(\d{1,7}))?"')
+# a formula cell whose formula is not followed by a cached value <v>
+_FORMULA_WITHOUT_VALUE = re.compile(
+    rb'<c r="([A-Z]{1,3}\d{1,7})"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ch - 64
+    return number
+
+
+def _check_xlsx_archive(name: str, data: bytes) -> dict[str, list[str]]:
+    """Check an .xlsx before openpyxl unpacks it: not encrypted, unpacked size and cells bounded.
+
+    Returns the cells with a formula but no stored result, per sheet title.
+    """
+    if data.startswith(_OLE_MAGIC):
+        raise ValidationError([Problem(name, None, None, None, "eine Excel-Datei ohne Kennwortschutz – diese "
+                                       "Datei ist verschlüsselt (oder im alten .xls-Format). Bitte in Excel den "
+                                       "Kennwortschutz aufheben (Datei > Informationen > Arbeitsmappe schützen) "
+                                       "bzw. als .xlsx speichern")])
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        return {}  # openpyxl reports it as a broken file
+    with archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_XLSX_UNPACKED_BYTES:
+            raise ValidationError([Problem(name, None, None, None, (
+                f"eine Excel-Datei, die entpackt höchstens {MAX_XLSX_UNPACKED_BYTES // 2**20} MB groß ist – "
+                f"diese entpackt sich auf {_de_int(unpacked / 2**20)} MB. Große Tabellen bitte als CSV speichern "
+                "(Datei > Speichern unter > CSV UTF-8)"))])
+        formulas: dict[str, list[str]] = {}
+        titles = _sheet_names(archive)
+        for info in archive.infolist():
+            if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+                continue
+            try:
+                xml = archive.read(info)  # bounded by the unpacked size checked above
+            except (zipfile.BadZipFile, OSError, RuntimeError, ValueError):
+                return {}  # openpyxl reports the damage (or the encryption)
+            match = _DIMENSION.search(xml, 0, 4096)
+            if match and match.group(3):
+                rows = int(match.group(4)) - int(match.group(2)) + 1
+                columns = _column_number(match.group(3)) - _column_number(match.group(1)) + 1
+                if rows * columns > MAX_CELLS:
+                    raise ValidationError([Problem(name, None, None, None, (
+                        f"ein Tabellenblatt mit höchstens {_de_int(MAX_CELLS)} Zellen – ein Blatt reicht über "
+                        f"{_de_int(rows)} Zeilen und {_de_int(columns)} Spalten; bitte leere Zeilen und Spalten am "
+                        "Ende löschen oder die Tabelle aufteilen"))])
+            found = [m.group(1).decode() for m in _FORMULA_WITHOUT_VALUE.finditer(xml)]
+            if found:
+                formulas.setdefault(titles.get(info.filename, info.filename), []).extend(found)
+    return formulas
+
+
+def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet title by part name (``xl/worksheets/sheet1.xml``), from the workbook and its relations."""
+    try:
+        workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, ValueError):
+        return {}
+    targets = {}
+    for rel in re.finditer(r"<Relationship\b[^>]*>", rels):
+        rid, target = re.search(r'Id="([^"]+)"', rel.group()), re.search(r'Target="([^"]+)"', rel.group())
+        if rid and target:
+            part = target.group(1).lstrip("/")
+            targets[rid.group(1)] = part if part.startswith("xl/") else "xl/" + part
+    names = {}
+    for sheet in re.finditer(r"<sheet\b[^>]*>", workbook):
+        title, rid = re.search(r'name="([^"]*)"', sheet.group()), re.search(r'r:id="([^"]+)"', sheet.group())
+        if title and rid and rid.group(1) in targets:
+            names[targets[rid.group(1)]] = html.unescape(title.group(1))
+    return names
 
 
 def _sheet_table(name: str, ws, kind_hint: str | None) -> Table:

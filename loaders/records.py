@@ -436,8 +436,10 @@ class RecordParser:
         handler: Callable[[_Row], object | None] = getattr(self, "_" + kind)
         required = [c.name for c in COLUMNS[kind] if c.required]
         bad_rows = {p.row for p in table.problems if p.row is not None}
+        bad_cells = {(p.row, p.column) for p in table.problems if p.row is not None}
         for number, cells in table.numbered():
             row = _Row(self, table, number, cells, mapping, broken=number in bad_rows)
+            row.settled.update(header for header in mapping.values() if (number, header) in bad_cells)
             for col in mapping:
                 found = _UNSTORABLE.search(row._raw(col))
                 if found:

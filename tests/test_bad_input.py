@@ -316,6 +316,10 @@ REJECTS: dict[str, list[tuple[int | None, str | None, tuple[str, ...]]]] = {
     "59_funding_400_digit_amount.csv": [(2, "Betrag", ("unter einer Billion",))],
     "60_json_nested_100000_deep.json": [(None, None, ("verschachtelt",))],
     "61_json_5000_digit_integer.json": [(None, None, ("Zahlen üblicher Länge",))],
+    "64_xlsx_formula_without_value.xlsx": [(3, "Name", ("Zelle A3 enthält eine Formel ohne gespeichertes Ergebnis",))],
+    "65_xlsx_zip_bomb.xlsx": [(None, None, ("entpackt höchstens 40 MB", "auf 49 MB", "als CSV speichern"))],
+    "66_xlsx_password_protected.xlsx": [(None, None, ("ohne Kennwortschutz", "verschlüsselt"))],
+    "67_cell_over_131072_characters.csv": [(3, None, ("höchstens 131.072 Zeichen",))],
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -389,3 +390,75 @@ def test_unwritable_store_folder_gives_german_message(tmp_path):
         with pytest.raises(StoreError) as info:
             EmbeddedStore(locked / "store")
     assert "kann nicht angelegt werden" in str(info.value) and "--store oder MSONET_HOME" in str(info.value)
+
+
+# -- (d) inputs and targets that used to end in a traceback (issue 14.9) ----------------------------------------
+def _cli(capsys, home: Path, *args: str) -> tuple[int, str, str]:
+    from msonet_cli import main
+
+    code = main(["--store", str(home), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def demo_home(tmp_path, capsys) -> Path:
+    home = tmp_path / "store"
+    people = tmp_path / "p.csv"
+    people.write_text("id;Name;Typ;Ort\nq1;Brücke e.V.;MSO;Köln\nq2;Kita Sonne;Regeldienst;Köln\n", encoding="utf-8")
+    assert _cli(capsys, home, "load", str(people))[0] == 0
+    return home
+
+
+def test_loading_a_device_or_a_pipe_is_refused_at_once(demo_home, tmp_path, capsys):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    before = _sha(demo_home / STORE_FILE)
+    for target in ("/dev/zero", str(fifo)):
+        code, _, err = _cli(capsys, demo_home, "load", target)
+        assert code == 1 and "eine gewöhnliche Datei" in err and "Traceback" not in err, err
+    assert _sha(demo_home / STORE_FILE) == before
+
+
+def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path, monkeypatch):
+    from graph.errors import ValidationError
+    from loaders import files
+
+    big = tmp_path / "gross.csv"
+    big.write_text("Name;Typ;Ort\n" + "A;MSO;Köln\n" * 200, encoding="utf-8")
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", 1024)
+    with pytest.raises(ValidationError, match="eine Datei bis 0 MB"):
+        files.read_tables(big)
+
+
+def test_export_to_a_folder_or_an_unwritable_place_gives_a_german_message(demo_home, tmp_path, capsys):
+    blocker = tmp_path / "datei.txt"
+    blocker.write_text("x")
+    for args, text in ((["--format", "json", "--out", str(tmp_path)], "ist ein Ordner"),
+                       (["--format", "graphml", "--out", str(tmp_path)], "ist ein Ordner"),
+                       (["--out", str(blocker)], "ist eine Datei"),
+                       (["--out", str(blocker / "unter")], "nicht möglich"),
+                       (["--format", "json", "--out", str(blocker / "x.json")], "nicht möglich")):
+        code, _, err = _cli(capsys, demo_home, "export", *args)
+        assert code == 1 and text in err and "Traceback" not in err, (args, err)
+
+
+def test_store_folder_that_cannot_be_written_exits_3(demo_home, tmp_path, capsys):
+    # root ignores permissions: a folder where the lock file should be fails for every user
+    (demo_home / ".lock").unlink(missing_ok=True)
+    (demo_home / ".lock").mkdir()
+    people = tmp_path / "neu.csv"
+    people.write_text("Name;Typ;Ort\nNeu e.V.;MSO;Bonn\n", encoding="utf-8")
+    code, _, err = _cli(capsys, demo_home, "load", str(people))
+    assert code == 3 and "Schreibrechte" in err and "Traceback" not in err, err
+
+
+def test_analysis_parameters_out_of_range_give_messages(demo_home, capsys):
+    code, out, err = _cli(capsys, demo_home, "isolated", "--years", "1000000", "--json")
+    assert code == 0 and err == "" and {r["id"] for r in json.loads(out)} == {"q1", "q2"}
+    for args, text in ((["--top", "0"], "mindestens 1 Vorschlag"), (["--top", "-1"], "mindestens 1 Vorschlag"),
+                       (["--max-km", "nan"], "Zahl ab 0 km"), (["--max-km", "-3"], "Zahl ab 0 km")):
+        code, _, err = _cli(capsys, demo_home, "partners", "q1", *args)
+        assert code == 1 and text in err, (args, err)
+    code, _, err = _cli(capsys, demo_home, "tandems", "--count", "2", "--max-km", "nan")
+    assert code == 1 and "Zahl ab 0 km" in err

@@ -182,3 +182,15 @@ def test_small_groups_match_connected_components(case):
                 text = reason["text"]
                 found[r["id"]] = int(text.split("Gruppe von ")[1].split()[0]) if "Gruppe von" in text else 1
     assert found == _expected_small(n_orgs, pairs, attendance, limit)
+
+
+def test_an_event_window_longer_than_the_calendar_counts_every_event():
+    """``isolated --years 1000000`` (issue 14.9): the window starts at the earliest date instead of failing."""
+    import datetime as dt
+
+    from graph.network import in_window, window_start
+
+    today = dt.date(2024, 6, 1)
+    assert window_start(today, 1_000_000) == dt.date.min == window_start(today, 2024)
+    assert window_start(today, 2023) == dt.date(1, 6, 1)
+    assert in_window(dt.date(1900, 1, 1), today, 10**9)

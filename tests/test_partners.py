@@ -6,7 +6,7 @@ import random
 import pytest
 from geopy.distance import geodesic
 
-from graph.errors import NotFound
+from graph.errors import GraphError, NotFound
 from graph.partners import PARTNER_TYPES, NotAnMSO, PartnerIndex, propose_partners
 from tests._graphs import PLACES, build, org, rel
 
@@ -91,7 +91,12 @@ def test_sector_filter_accepts_labels(G):
 
 def test_top_limits_and_zero(G):
     assert len(propose_partners(G, "mso", top=2)) == 2
-    assert propose_partners(G, "mso", top=0) == []
+    for top in (0, -1):
+        with pytest.raises(GraphError, match="mindestens 1 Vorschlag"):
+            propose_partners(G, "mso", top=top)
+    for km in (float("nan"), -1.0):
+        with pytest.raises(GraphError, match="Zahl ab 0 km"):
+            propose_partners(G, "mso", max_km=km)
 
 
 def test_not_an_mso_is_a_clear_german_error(G):
