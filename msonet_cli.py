@@ -6,6 +6,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -13,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from graph.backends import describe_backend, open_store
-from graph.errors import GraphError, NotFound, StoreError, StoreUnavailable, ValidationError
+from graph.errors import GraphError, NotFound, StoreError, ValidationError
 from graph.settings import Settings
 from graph.store import GraphStore
 from graph.vocabulary import SECTORS, choices, label, lookup_key
 
 __all__ = ["main", "build_parser"]
 
-EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_STORE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
 class CliError(GraphError):
@@ -129,7 +130,15 @@ def cmd_demo(args: argparse.Namespace, store: GraphStore) -> int:
 def cmd_load(args: argparse.Namespace, store: GraphStore) -> int:
     from loaders.load import load_files
 
-    report = load_files([Path(p) for p in args.paths], store, skip_invalid=args.skip_invalid, kind=args.kind)
+    try:
+        report = load_files([Path(p) for p in args.paths], store, skip_invalid=args.skip_invalid, kind=args.kind)
+    except ValidationError as exc:
+        if not args.json:
+            raise
+        # --json promises JSON on stdout also when nothing was loaded (the German text still goes to stderr)
+        _print_json({"written": None, "problems": [p.as_dict() for p in exc.problems]})
+        print(f"Nichts geladen. {exc}", file=sys.stderr)
+        return EXIT_INPUT
     if args.json:
         _print_json(report.as_dict())
     else:
@@ -517,6 +526,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Fehler beim Zugriff auf den {describe_backend(settings)}{where}: {exc.strerror or exc}. Bitte "
               "Schreibrechte und Speicherplatz prüfen oder mit --store einen anderen Ordner wählen.", file=sys.stderr)
         return EXIT_STORE
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback reaches a user
+        if os.environ.get("MSONET_DEBUG"):
+            raise
+        print(f"Interner Fehler ({type(exc).__name__}: {str(exc)[:200]}). Das sollte nicht passieren – bitte "
+              "mit dem Befehl melden. Ist der Speicher von Hand bearbeitet worden, bitte graph.json prüfen. "
+              "MSONET_DEBUG=1 zeigt Einzelheiten.", file=sys.stderr)
+        return EXIT_INTERNAL
     finally:
         store.close()
 

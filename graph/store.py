@@ -249,10 +249,13 @@ class EmbeddedStore:
                 raise ValueError("unbekanntes Format")
             with gc_paused():
                 graph = graph_from_lists(data["nodes"], data["edges"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise StoreError(f"Der Speicher {path} kann nicht gelesen werden ({exc}). Bitte die Datei prüfen "
-                             "oder aus einer Sicherung bzw. mit „msonet demo“ neu aufbauen.") from exc
-        self._graph, self._revision, self._stamp = graph, int(data.get("revision", 0)), stamp
+            revision = int(data.get("revision", 0))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            raise StoreError(f"Der Speicher {path} kann nicht gelesen werden ({type(exc).__name__}: "
+                             f"{str(exc)[:200]}). Bitte die Datei prüfen oder zur Seite legen (umbenennen) – "
+                             "dann beginnt msonet mit einem leeren Speicher, der sich aus einer Sicherung "
+                             "(msonet load EXPORTORDNER) oder mit „msonet demo“ wieder füllen lässt.") from exc
+        self._graph, self._revision, self._stamp = graph, revision, stamp
 
     def _refresh(self) -> None:
         """Re-read the file when another process (CLI, other app session) has saved since."""

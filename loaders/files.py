@@ -85,6 +85,7 @@ MAX_CELLS = 5_000_000
 MAX_CELL_CHARS = csv.field_size_limit()
 
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+_CONTROL_IN_NAME = re.compile("[\x00-\x1f\x7f]")
 _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 
 
@@ -219,19 +220,20 @@ def read_tables(path: Path | str, *, kind: str | None = None) -> list[Table]:
         When the file cannot be read at all (missing, wrong format, broken JSON).
     """
     path = Path(path)
+    name = clean_name(path.name)
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
             # a pipe would block and a device like /dev/zero never ends: only plain files are read
-            raise ValidationError([Problem(path.name, None, None, None, "eine gewöhnliche Datei – "
-                                           f"„{path}“ ist ein Gerät, eine Pipe oder ein Ordner")])
+            raise ValidationError([Problem(name, None, None, None, "eine gewöhnliche Datei – "
+                                           f"„{clean_name(str(path))}“ ist ein Gerät, eine Pipe oder ein Ordner")])
         if info.st_size > MAX_FILE_BYTES:
-            raise ValidationError([Problem(path.name, None, None, None, too_large(info.st_size))])
+            raise ValidationError([Problem(name, None, None, None, too_large(info.st_size))])
         data = path.read_bytes()
     except OSError as exc:
         message = f"eine lesbare Datei – sie kann nicht geöffnet werden ({exc.strerror})"
-        raise ValidationError([Problem(path.name, None, None, None, message)]) from exc
-    return read_bytes(path.name, data, kind=kind, modified=_modified(path))
+        raise ValidationError([Problem(name, None, None, None, message)]) from exc
+    return read_bytes(name, data, kind=kind, modified=_modified(path))
 
 
 def too_large(size: int) -> str:
@@ -250,9 +252,15 @@ def read_table(path: Path | str, *, kind: str | None = None) -> Table:
     return read_tables(path, kind=kind)[0]
 
 
+def clean_name(name: str) -> str:
+    """A file name as msonet shows and stores it (``source``): composed (NFC), control characters such as
+    line breaks replaced by spaces (they would split reports and table cells)."""
+    return _CONTROL_IN_NAME.sub(" ", unicodedata.normalize("NFC", name)).strip() or "Datei"
+
+
 def read_bytes(name: str, data: bytes, *, kind: str | None = None, modified: str | None = None) -> list[Table]:
     """Read the tables of a file given as bytes (e.g. a browser upload); see :func:`read_tables`."""
-    name = unicodedata.normalize("NFC", name)
+    name = clean_name(name)
     suffix = Path(name).suffix.lower()
     if suffix in _CSV_SUFFIXES:
         tables = [_read_csv(name, data)]

@@ -205,13 +205,23 @@ def parse_files(paths: Path | str | Iterable[Path | str], store: Any = None, *, 
         paths = [paths]
     tables: list[Table] = []
     problems: list[Problem] = []
+    warnings: list[str] = []
+    seen: set[Path] = set()
     with gc_paused():
         for path in paths:
+            resolved = Path(path).resolve()
+            if resolved in seen:
+                # the same file twice would report each of its ids as a duplicate of itself
+                warnings.append(f"{Path(path).name} wurde mehrfach angegeben und nur einmal gelesen.")
+                continue
+            seen.add(resolved)
             try:
                 tables.extend(_tables_of_path(Path(path), forced))
             except ValidationError as exc:
                 problems.extend(exc.problems)
-        return _parse_tables(tables, store, forced, gazetteer, problems)
+        result = _parse_tables(tables, store, forced, gazetteer, problems)
+    result.warnings[:0] = warnings
+    return result
 
 
 def parse_uploads(files: Iterable[tuple[str, bytes]], store: Any = None, *, kind: str | None = None,
@@ -224,8 +234,14 @@ def parse_uploads(files: Iterable[tuple[str, bytes]], store: Any = None, *, kind
     forced = _normalise_kind(kind)
     tables: list[Table] = []
     problems: list[Problem] = []
+    warnings: list[str] = []
+    seen: set[tuple[str, int]] = set()
     with gc_paused():
         for name, data in files:
+            if (name, hash(data)) in seen:
+                warnings.append(f"{name} wurde mehrfach hochgeladen und nur einmal gelesen.")
+                continue
+            seen.add((name, hash(data)))
             try:
                 if forced == "hsds" or (name.lower().endswith(".json") and _is_hsds_json(data)):
                     tables.extend(read_hsds_json(name, data, modified=today))
@@ -233,7 +249,9 @@ def parse_uploads(files: Iterable[tuple[str, bytes]], store: Any = None, *, kind
                     tables.extend(read_bytes(name, data, kind=forced, modified=today))
             except ValidationError as exc:
                 problems.extend(exc.problems)
-        return _parse_tables(tables, store, forced, gazetteer, problems, today)
+        result = _parse_tables(tables, store, forced, gazetteer, problems, today)
+    result.warnings[:0] = warnings
+    return result
 
 
 def parse_upload(name: str, data: bytes, store: Any = None, *, kind: str | None = None,

@@ -462,3 +462,45 @@ def test_analysis_parameters_out_of_range_give_messages(demo_home, capsys):
         assert code == 1 and text in err, (args, err)
     code, _, err = _cli(capsys, demo_home, "tandems", "--count", "2", "--max-km", "nan")
     assert code == 1 and "Zahl ab 0 km" in err
+
+
+@pytest.mark.parametrize("text, code", [
+    ('{"format": "msonet-embedded/1", "revision": "x", "nodes": [], "edges": []}', 3),
+    ('{"format": "msonet-embedded/1", "nodes": [{"id": "a", "kind": "organisation", "sectors": 5, "name": 3}], '
+     '"edges": []}', 4),
+    ("[" * 100_000, 3),
+], ids=["revision", "feldtyp", "verschachtelt"])
+def test_hand_damaged_store_gives_a_message_not_a_traceback(tmp_path, capsys, text, code):
+    home = tmp_path / "kaputt"
+    home.mkdir()
+    (home / STORE_FILE).write_text(text, encoding="utf-8")
+    got, _, err = _cli(capsys, home, "stats")
+    assert got == code and "Traceback" not in err and err.count("\n") == 1, err
+    if code == 3:
+        assert "zur Seite legen" in err and "msonet demo" in err
+
+
+def test_same_file_twice_is_read_once(demo_home, tmp_path, capsys):
+    people = tmp_path / "p.csv"
+    code, out, err = _cli(capsys, demo_home, "load", str(people), str(people))
+    assert code == 0 and "steht schon in" not in out + err and "mehrfach angegeben" in out, out + err
+
+
+def test_load_json_prints_json_also_when_nothing_was_loaded(demo_home, tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Name;Typ;Ort\nX;Unbekannt;Köln\n", encoding="utf-8")
+    code, out, err = _cli(capsys, demo_home, "load", "--json", str(bad))
+    payload = json.loads(out)
+    assert code == 1 and payload["written"] is None and payload["problems"][0]["column"] == "Typ"
+    assert "Nichts geladen" in err
+
+
+def test_line_break_in_a_file_name_stays_out_of_reports_and_source(demo_home, tmp_path, capsys):
+    odd = tmp_path / "neue\nliste.csv"
+    odd.write_text("Name;Typ;Ort\nZeilen e.V.;MSO;Bonn\n", encoding="utf-8")
+    code, out, _ = _cli(capsys, demo_home, "load", str(odd))
+    assert code == 0 and "neue liste.csv" in out and "neue\nliste" not in out
+    from graph.store import EmbeddedStore
+
+    (org,) = EmbeddedStore(demo_home).find_organisations(name_contains="Zeilen")
+    assert org["source"] == "neue liste.csv"
