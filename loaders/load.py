@@ -19,6 +19,9 @@ from loaders.records import RecordParser, TableResult
 __all__ = ["ParseResult", "LoadReport", "FileSummary", "parse_files", "parse_upload", "parse_uploads",
            "load_files", "write_result", "SUPPORTED_SUFFIXES"]
 
+#: Most problems a validation run keeps and reports (the rest are counted in one last problem).
+MAX_REPORTED_PROBLEMS = 1_000
+
 #: File endings a folder is searched for (when it is no HSDS folder).
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json")
 
@@ -174,6 +177,13 @@ def _parse_tables(tables: list[Table], store: Any, kind: str | None, gazetteer: 
     result = ParseResult(batch=parser.batch, problems=parser.problems, warnings=parser.warnings)
     result.files = [FileSummary(r.name, r.kind, r.rows, r.records, r.invalid_rows) for r in results]
     result.invalid_rows = len({(p.file, p.row) for p in parser.problems if p.row is not None})
+    if len(result.problems) > MAX_REPORTED_PROBLEMS:
+        # a broken million-row file would otherwise carry a million messages into reports and the app
+        more = len(result.problems) - MAX_REPORTED_PROBLEMS
+        result.problems = result.problems[:MAX_REPORTED_PROBLEMS]
+        result.problems.append(Problem("…", None, None, None, (
+            f"… und {more:,} weitere Probleme – nur die ersten {MAX_REPORTED_PROBLEMS:,} sind aufgeführt; "
+            "bitte diese beheben und die Datei erneut prüfen").replace(",", ".")))
     existing = store.find_organisations() if store is not None and parser.batch.organisations else []
     result.duplicates = likely_duplicates(parser.batch.organisations, existing)
     return result

@@ -224,3 +224,14 @@ def test_report_describe_and_as_dict(tmp_path):
     json.dumps(data)
     again = load_files([orgs], store, skip_invalid=True).describe()
     assert "(alles war bereits gespeichert)" in again.splitlines()[0]
+
+
+def test_problem_list_is_capped_with_a_count_of_the_rest(tmp_path):
+    """A file with thousands of bad rows reports the first MAX_REPORTED_PROBLEMS and counts the rest (issue 14.4)."""
+    from loaders.load import MAX_REPORTED_PROBLEMS, parse_files
+
+    bad = tmp_path / "viele.csv"
+    bad.write_text("Name;Typ;Ort\n" + "".join(f"V{i};Unbekannt;Köln\n" for i in range(1500)), encoding="utf-8")
+    result = parse_files(bad, gazetteer=None)
+    assert len(result.problems) == MAX_REPORTED_PROBLEMS + 1 and result.invalid_rows == 1500
+    assert "… und 500 weitere Probleme" in result.problems[-1].expected
