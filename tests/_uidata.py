@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from graph.model import Event, Funding, Organisation, RecordBatch, Relation
 
-__all__ = ["XSS_NAME", "small_batch", "TODAY"]
+__all__ = ["XSS_NAME", "BEACON", "MARKDOWN_PAYLOAD", "small_batch", "TODAY"]
 
 #: A name that would run script if any page put it into HTML unescaped.
 XSS_NAME = "<img src=x onerror=alert(1)>"
+#: Markdown that would become a live link and a live image (a tracking beacon) if rendered as Markdown.
+BEACON = "http://127.0.0.1:9/"
+MARKDOWN_PAYLOAD = f"x`\n\n[klick]({BEACON}l) ![i]({BEACON}t.png)\n\n`y"
 TODAY = "2025-06-01"
 
 _PLACES = {
@@ -30,7 +33,8 @@ def small_batch() -> RecordBatch:
         _org("org-coach", "Coach e.V. Köln", "mso", "koeln", ("education", "child_youth"),
              contact_person="Erika Muster", email="erika@example.org"),
         _org("org-agisra", "agisra e.V.", "mso", "koeln", ("women_girls", "social_counselling")),
-        _org("org-xss", XSS_NAME, "mso", "koeln", ("culture",)),
+        _org("org-xss", XSS_NAME, "mso", "koeln", ("culture",), website=MARKDOWN_PAYLOAD,
+             description=MARKDOWN_PAYLOAD, address=MARKDOWN_PAYLOAD),
         _org("org-ki-koeln", "Kommunales Integrationszentrum Köln", "municipal_integration_centre", "koeln",
              ("education",)),
         _org("org-lsbtiq", "Rubicon e.V.", "self_help_group", "koeln", ("lgbtiq", "health")),

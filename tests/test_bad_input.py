@@ -560,3 +560,16 @@ def test_parse_files_never_raises_for_corpus(name):
     """Validation alone (what the app's upload page does) reports, never raises, for every corpus file."""
     result = parse_files([BAD / name])
     assert isinstance(result.problems, list)
+
+
+def test_markdown_helpers_keep_user_text_inert():
+    """Issue 14.6: no block break, link, image or autolink can come out of md(); code() keeps the text exact."""
+    from ui.common import code, md
+
+    payload = "x`\n\n[klick](http://127.0.0.1:9/l) ![i](https://127.0.0.1:9/t.png)\r\n\n    www.example.org a@b.de"
+    escaped = md(payload)
+    assert "\n" not in escaped and "\r" not in escaped
+    for raw in ("](", "![", "http://", "https://", "www.", "a@b"):
+        assert raw not in escaped, raw
+    span = code("a``b\n\nc")
+    assert span == "``` a``b  c ```"

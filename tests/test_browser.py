@@ -15,7 +15,7 @@ from _browser import (
     streamlit_server,
     wait_for_app,
 )
-from _uidata import TODAY, XSS_NAME, small_batch
+from _uidata import BEACON, TODAY, XSS_NAME, small_batch
 
 from graph.store import EmbeddedStore
 
@@ -154,6 +154,29 @@ def test_details_panel_shows_the_hostile_name_as_text(page, app_url):
     network_frame(page)
     assert exception_count(page) == 0
     page.screenshot(path=str(SCREENSHOTS / "02b-netzwerk-details.png"), full_page=True)
+
+
+def test_markdown_in_stored_values_stays_inert(page, app_url):
+    """Issue 14.6: a website, address or description with Markdown (a blank line, a link, an image) is shown
+    as text in the details panel: no link or image element and no request to the payload URL."""
+    beacon: list[str] = []
+    page.on("request", lambda request: beacon.append(request.url) if request.url.startswith(BEACON) else None)
+    _open(page, f"{app_url}/netzwerk")
+    search = page.get_by_test_id("stSelectbox").filter(has_text="Organisation suchen")
+    search.locator("input").click()
+    search.locator("input").fill("img src")
+    page.get_by_role("option").filter(has_text="onerror").first.click()
+    wait_for_app(page)
+    page.get_by_role("heading", name=XSS_NAME).wait_for(timeout=30_000)
+    network_frame(page)
+    page.wait_for_timeout(1500)  # an image would be fetched right after the run paints it
+    main = page.get_by_test_id("stMain")
+    assert main.get_by_text("[klick]").count() >= 1 and main.get_by_text("![i]").count() >= 1
+    assert page.locator(f'img[src^="{BEACON}"]').count() == 0
+    links = page.locator(f'a[href^="{BEACON}"]')
+    assert links.count() == 0, [links.nth(i).evaluate("e => e.parentElement.outerHTML") for i in range(links.count())]
+    assert beacon == []
+    assert exception_count(page) == 0
 
 
 def test_map_draws_districts_offline(page, app_url):

@@ -155,7 +155,7 @@ def run_page(body: Callable[[], None]) -> None:
     try:
         body()
     except StoreError as exc:
-        st.error(f"Der Datenspeicher ist nicht erreichbar oder fehlerhaft: {exc}")
+        st.error(f"Der Datenspeicher ist nicht erreichbar oder fehlerhaft: {md(exc)}")
     except GraphError as exc:
         st.error(str(exc))
 
@@ -197,9 +197,23 @@ def csv_bytes(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None =
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
 
+# GitHub-flavoured Markdown turns bare web and mail addresses into links even when escaped; a word joiner
+# (invisible, U+2060) after the scheme, "www" or "@" keeps them text
+_AUTOLINK = re.compile(r"(?i)(https?:|ftp:|mailto:|www(?=\.)|@)")
+
+
 def md(text: object) -> str:
     """Escape user text for ``st.markdown`` so it shows literally (no links, images, HTML or formatting)."""
-    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text)).replace("\n", " ")
+    unlinked = _AUTOLINK.sub("\\1\u2060", "" if text is None else str(text))
+    # one line: a blank line would start a new block, where four leading spaces make code and so on
+    return " ".join(_MD_SPECIAL.sub(r"\\\1", unlinked).splitlines())
+
+
+def code(text: object) -> str:
+    """User text as a Markdown code span on one line: shown exactly (copyable), never a link or markup."""
+    one_line = " ".join(("" if text is None else str(text)).splitlines())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", one_line)), default=0) + 1)
+    return f"{fence} {one_line} {fence}"
 
 
 def org_type_label(key: str | None) -> str:

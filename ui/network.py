@@ -207,7 +207,7 @@ def _details_panel(G, org_id: str) -> None:
     if info["address"]:
         facts.append(common.md(info["address"]))
     if info["website"]:
-        facts.append("Website: `" + str(info["website"]).replace("`", "'") + "`")
+        facts.append("Website: " + common.code(info["website"]))
     if facts:
         st.markdown("  \n".join(facts))
     if info["description"]:
