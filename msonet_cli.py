@@ -142,8 +142,28 @@ def cmd_load(args: argparse.Namespace, store: GraphStore) -> int:
     if args.json:
         _print_json(report.as_dict())
     else:
-        print(report.describe())
+        print(report.describe(duplicates_file=_write_duplicates(report, Path(args.duplicates_out))))
     return EXIT_INPUT if report.problems else EXIT_OK
+
+
+def _write_duplicates(report: Any, path: Path) -> Path | str | None:
+    """Write a long list of possible duplicates as CSV; the path, a German reason it failed, or ``None``."""
+    from loaders.load import MAX_LISTED_DUPLICATES
+
+    if len(report.duplicates) <= MAX_LISTED_DUPLICATES:
+        return None
+    rows = [{"erste_id": d.first_id, "erster_name": d.first_name, "zweite_id": d.second_id,
+             "zweiter_name": d.second_name, "ort": d.city or "", "bereits_im_speicher": "ja" if d.existing else "nein",
+             "aehnlichkeit": d.score, "begruendung": d.reason} for d in report.duplicates]
+    try:
+        with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.DictWriter(fh, list(rows[0]), delimiter=";")
+            writer.writeheader()
+            writer.writerows(rows)
+    except OSError as exc:
+        return (f"die Liste konnte nicht nach {path} geschrieben werden ({exc.strerror}); --duplicates-out wählt "
+                "eine andere Datei")
+    return path
 
 
 def _stats(store: GraphStore) -> dict[str, Any]:
@@ -419,6 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=["organisations", "relations", "events", "attendance", "funding", "hsds"],
                    help="Dateiart erzwingen (sonst an den Spalten erkannt)")
     p.add_argument("--json", action="store_true", help="Bericht als JSON")
+    p.add_argument("--duplicates-out", default="msonet-dubletten.csv", metavar="DATEI",
+                   help="wohin eine lange Liste möglicher Dubletten geschrieben wird (Standard: "
+                        "msonet-dubletten.csv; ab 21 Paaren, sonst stehen sie im Bericht)")
 
     p = add("stats", cmd_stats, "Kennzahlen: Organisationen nach Typ, Kreis und Handlungsfeld")
     p.add_argument("--json", action="store_true", help="als JSON ausgeben")

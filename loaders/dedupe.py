@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,7 +25,36 @@ _LEGAL_FORMS = [
     "eingetragener verein", "e v", "ev", "ggmbh i g", "ggmbh", "gmbh", "gug", "ug haftungsbeschraenkt", "ug",
     "gbr", "mbh", "eg", "kdoer", "k d oe r", "gemeinnuetzige", "gemeinnuetziger", "gemeinnuetziges",
 ]
-_FILLER = {"der", "die", "das", "und", "fuer", "in", "im", "von", "e", "v", "zu", "zur", "zum", "am", "an"}
+_FILLER = {"der", "die", "das", "des", "dem", "den", "und", "fuer", "f", "in", "im", "von", "e", "v", "zu", "zur",
+           "zum", "am", "an"}
+
+# Words that tell organisations apart although the rest of the name is the same: the carrier (Träger), the
+# administrative level, the part of town, a number. Spellings map to one value per class (normalised).
+_CARRIERS = {
+    "awo": "awo", "arbeiterwohlfahrt": "awo", "drk": "drk", "caritas": "caritas", "caritasverband": "caritas",
+    "caritasverbandes": "caritas", "diakonie": "diakonie", "diakonisches": "diakonie", "diakonischen": "diakonie",
+    "paritaetische": "paritaet", "paritaetischer": "paritaet", "paritaetischen": "paritaet", "invia": "invia",
+    "skf": "skf", "skm": "skm", "malteser": "malteser", "johanniter": "johanniter", "vhs": "vhs",
+    "volkshochschule": "vhs", "ib": "ib", "ev": "evangelisch", "evangelisch": "evangelisch",
+    "evangelische": "evangelisch", "evangelischer": "evangelisch", "kath": "katholisch",
+    "katholisch": "katholisch", "katholische": "katholisch", "katholischer": "katholisch",
+    "jobcenter": "jobcenter", "stadt": "stadt", "kreis": "kreis", "landkreis": "kreis",
+    "staedteregion": "staedteregion",
+}
+# Several words naming one carrier, joined before the name is split into words.
+_PHRASES = {"in via": "invia", "deutsches rotes kreuz": "drk", "rotes kreuz": "drk", "internationaler bund": "ib",
+            "der paritaetische": "paritaetische", "rhein kreis": "kreis", "rhein erft kreis": "kreis",
+            "rhein sieg kreis": "kreis", "ostwestfalen lippe": "owl"}
+_PHRASE_PATTERN = re.compile(r" (" + "|".join(sorted(map(re.escape, _PHRASES), key=len, reverse=True)) + r")(?= )")
+# Short forms that mean the same as a long word.
+_SYNONYMS = {"sv": "sportverein", "mso": "migrantenselbstorganisation", "jmd": "jugendmigrationsdienst"}
+# The administrative level only tells apart when both names state one ("Stadt" vs "Kreis"); alone it is
+# often just added ("Caritasverband für die Stadt Köln"), so it is left out of the name comparison.
+_ADMIN = {"stadt", "kreis", "staedteregion"}
+_CARRIER_NAMES = frozenset(_CARRIERS.values()) - _ADMIN
+_QUARTERS = {"nord", "sued", "ost", "west", "mitte", "nordost", "nordwest", "suedost", "suedwest", "innenstadt",
+             "zentrum"}
+_ROMAN = {"ii", "iii", "iv", "vi", "vii", "viii", "ix"}
 
 # Tokens shared by more names than this in one municipality are too common to suggest a pair alone.
 _COMMON_TOKEN_LIMIT = 50
@@ -47,14 +78,62 @@ class DuplicatePair:
 
 
 def name_key(name: str, city: str | None = None) -> str:
-    """Normalised name without legal form (``e.V.``, ``gGmbH`` ...), filler words and the city name."""
+    """Normalised name without legal form (``e.V.``, ``gGmbH`` ...), filler words and the city name.
+
+    Carrier spellings become one word (``Caritasverband`` -> ``caritas``, ``Deutsches Rotes Kreuz`` ->
+    ``drk``) and a few short forms their long word (``SV`` -> ``sportverein``).
+    """
     text = f" {normalise_term(name)} "
     for form in _LEGAL_FORMS:
         text = text.replace(f" {form} ", " ")
-    city_tokens = set(normalise_term(city).split()) if city else set()
-    words = [t for t in text.split() if t not in _FILLER]
+    text = _PHRASE_PATTERN.sub(lambda m: f" {_PHRASES[m.group(1)]} ", text)
+    city_tokens = _city_tokens(city) if city else frozenset()
+    words = [_SYNONYMS.get(_CARRIERS.get(t, t), _CARRIERS.get(t, t)) for t in text.split() if t not in _FILLER]
     # A name that is only the city name plus a legal form must not become empty.
     return " ".join(t for t in words if t not in city_tokens) or " ".join(words) or normalise_term(name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _city_tokens(city: str) -> frozenset[str]:
+    return frozenset(normalise_term(city).split())
+
+
+def _quarter(name: str, city: str | None) -> str | None:
+    """The part of town joined to the city name by a hyphen (``Dortmund-Hörde`` -> ``hoerde``), if any."""
+    if not city or "-" not in name:
+        return None
+    match = re.search(re.escape(unicodedata.normalize("NFC", city).casefold()) + r"-(\w+)",
+                      unicodedata.normalize("NFC", name).casefold())
+    return normalise_term(match.group(1)) if match else None
+
+
+def _markers(key: str, quarter: str | None) -> dict[str, frozenset[str]]:
+    """The words of a name key that tell organisations apart, by class."""
+    tokens = key.split()
+    return {
+        "carrier": frozenset(t for t in tokens if t in _CARRIER_NAMES),
+        "admin": frozenset(t for t in tokens if t in _ADMIN),
+        "quarter": frozenset([t for t in tokens if t in _QUARTERS] + ([quarter] if quarter else [])),
+        "number": frozenset(t for t in tokens if t.isdigit() or t in _ROMAN),
+    }
+
+
+def _distinguished(a: _Entry, b: _Entry) -> str | None:
+    """Why two similar names still mean two organisations (German), or ``None``.
+
+    Two different values of one class (AWO/DRK, Stadt/Kreis, Nord/Süd, 12/14) always tell them apart; a
+    part of town or a number in one name only does too (``Kita Sonne`` / ``Kita Sonne Mitte``); a carrier
+    or an administrative level in one name only does not (it is often just left out).
+    """
+    for kind in ("carrier", "admin", "quarter", "number"):
+        mine, theirs = a.markers[kind], b.markers[kind]
+        if mine == theirs:
+            continue
+        if mine and theirs:
+            return kind
+        if kind in ("quarter", "number"):
+            return kind
+    return None
 
 
 def _props(record: Any) -> Mapping[str, Any]:
@@ -73,12 +152,24 @@ class _Entry:
     tokens: frozenset[str]
     existing: bool
     chars: Counter[str]
+    markers: dict[str, frozenset[str]]
+
+
+def _entry(org_id: str, name: str, city: str | None, existing: bool) -> _Entry:
+    full_key = name_key(name, city)
+    # the administrative level is compared as a marker, not as a word of the name
+    key = " ".join(t for t in full_key.split() if t not in _ADMIN) or full_key
+    compact = key.replace(" ", "")
+    return _Entry(org_id, name, city, key, compact, frozenset(key.split()), existing, Counter(compact),
+                  _markers(full_key, _quarter(name, city)))
 
 
 _NUMBERS = re.compile(r"\d+")
 
 
 def _compare(a: _Entry, b: _Entry) -> tuple[float, str] | None:
+    if _distinguished(a, b):
+        return None
     if a.key == b.key:
         return 1.0, "gleicher Name ohne Rechtsform/Ortsangabe"
     numbers_a, numbers_b = _NUMBERS.findall(a.key), _NUMBERS.findall(b.key)
@@ -108,9 +199,11 @@ def likely_duplicates(orgs: Iterable[Any], existing: Iterable[Any] = ()) -> list
 
     Names are compared after folding case, umlauts and punctuation and dropping legal forms
     (``e.V.``, ``gGmbH`` ...), filler words and the city name. A pair counts when the cleaned names are
-    equal, share at least 75 % of their words, or reach a difflib ratio of 0.88. Only organisations with
-    the same ``ags`` are compared, and within a municipality only names sharing a word or the first or
-    last three letters, so large datasets stay fast.
+    equal, share at least 75 % of their words, or reach a difflib ratio of 0.88 -- unless a word tells
+    the two apart (:func:`_distinguished`: another carrier, Stadt/Kreis, part of town, number).
+    Precision and recall on labelled pairs: ``python -m bench.dedupe_quality`` (docs/analytics.md).
+    Only organisations with the same ``ags`` are compared, and within a municipality only names sharing
+    a word or the first or last three letters, so large datasets stay fast.
 
     Parameters
     ----------
@@ -118,27 +211,29 @@ def likely_duplicates(orgs: Iterable[Any], existing: Iterable[Any] = ()) -> list
         New organisations (:class:`graph.model.Organisation` or property dicts with id, name, ags, city).
     existing
         Organisations already in the store; compared with ``orgs`` but not with each other. A record
-        with the same id as an existing one is an update, not a duplicate.
+        with the same id as an existing one is an update, not a duplicate; one with the same id, name and
+        municipality changes nothing, so its pairs (reported when it was first loaded) are not repeated.
 
     Returns
     -------
     Pairs sorted by municipality, then score (highest first).
     """
     blocks: dict[str, list[_Entry]] = defaultdict(list)
+    stored = {props["id"]: props for props in map(_props, existing)}
     new_ids: set[str] = set()
-    for flag, records in ((False, orgs), (True, existing)):
-        for record in records:
-            props = _props(record)
-            ags, org_id = props.get("ags"), props["id"]
-            if not ags or (flag and org_id in new_ids):
-                continue
-            if not flag:
-                new_ids.add(org_id)
-            name = props.get("name") or ""
-            key = name_key(name, props.get("city"))
-            compact = key.replace(" ", "")
-            blocks[ags].append(_Entry(org_id, name, props.get("city"), key, compact, frozenset(key.split()), flag,
-                                      Counter(compact)))
+    for record in orgs:
+        props = _props(record)
+        ags, org_id = props.get("ags"), props["id"]
+        old = stored.get(org_id)
+        if not ags or org_id in new_ids:
+            continue
+        if old is not None and (old.get("name"), old.get("ags")) == (props.get("name"), ags):
+            continue  # loaded again unchanged: its pairs with stored organisations were reported before
+        new_ids.add(org_id)
+        blocks[ags].append(_entry(org_id, props.get("name") or "", props.get("city"), False))
+    for org_id, props in stored.items():
+        if props.get("ags") and org_id not in new_ids:
+            blocks[props["ags"]].append(_entry(org_id, props.get("name") or "", props.get("city"), True))
     pairs: list[DuplicatePair] = []
     for ags in sorted(blocks):
         entries = blocks[ags]

@@ -22,6 +22,9 @@ __all__ = ["ParseResult", "LoadReport", "FileSummary", "parse_files", "parse_upl
 #: Most problems a validation run keeps and reports (the rest are counted in one last problem).
 MAX_REPORTED_PROBLEMS = 1_000
 
+#: Up to this many possible duplicates are listed in a load report; more become one line and a file.
+MAX_LISTED_DUPLICATES = 20
+
 #: File endings a folder is searched for (when it is no HSDS folder).
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json")
 
@@ -96,8 +99,12 @@ class LoadReport:
             "duplicates": [asdict(d) for d in self.duplicates],
         }
 
-    def describe(self) -> str:
-        """A German report for people: what was written, per file, problems, hints and duplicates."""
+    def describe(self, duplicates_file: Path | str | None = None) -> str:
+        """A German report for people: what was written, per file, problems, hints and duplicates.
+
+        More than :data:`MAX_LISTED_DUPLICATES` possible duplicates become one summary line: the full
+        list is in ``duplicates_file`` (a path the caller wrote, or a German reason why it could not).
+        """
         s = self.summary
         lines = [f"Geladen: {s.organisations} Organisationen, {s.events} Veranstaltungen, {s.relations} "
                  f"Beziehungen, {s.fundings} Förderungen neu oder geändert"
@@ -109,7 +116,15 @@ class LoadReport:
             lines.append(f"{self.invalid_rows} Zeile(n) mit Problemen wurden nicht geladen:")
             lines.extend(f"  {p}" for p in self.problems)
         lines.extend(f"Hinweis: {w}" for w in self.warnings)
-        lines.extend(f"Mögliche Dublette: {d.reason}" for d in self.duplicates)
+        if len(self.duplicates) <= MAX_LISTED_DUPLICATES:
+            lines.extend(f"Mögliche Dublette: {d.reason}" for d in self.duplicates)
+        else:
+            known = sum(d.existing for d in self.duplicates)
+            where = (f"die vollständige Liste steht in {duplicates_file}" if isinstance(duplicates_file, Path)
+                     else (str(duplicates_file) if duplicates_file else "die Liste steht im JSON-Bericht (--json)"))
+            lines.append(f"Mögliche Dubletten: {len(self.duplicates):,} Paare".replace(",", ".")
+                         + (f", davon {known:,} mit bereits gespeicherten Organisationen".replace(",", ".")
+                            if known else "") + f" – {where}. Bitte prüfen.")
         return "\n".join(lines)
 
 

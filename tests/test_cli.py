@@ -229,3 +229,19 @@ def test_default_export_loaded_back_changes_nothing(tmp_path):
     row = next(csv.DictReader(io.StringIO((tmp_path / "Z" / "organisations.csv").read_text("utf-8-sig")),
                               delimiter=";"))
     assert (row["email"], row["phone"], row["city"]) == ("", "0221 1", "Köln")
+
+
+def test_a_long_list_of_possible_duplicates_goes_to_a_file(tmp_path, capsys, monkeypatch):
+    """Issue 14.11: more than 20 pairs print one summary line; the pairs are in a CSV file."""
+    monkeypatch.chdir(tmp_path)
+    rows = "".join(f"Kulturverein Nummer{i} Köln;MSO;Köln\nKulturverein Nummer{i} e.V.;MSO;Köln\n" for i in range(25))
+    (tmp_path / "viele.csv").write_text("Name;Typ;Ort\n" + rows, encoding="utf-8")
+    code, out, _ = run(capsys, tmp_path / "store", "load", str(tmp_path / "viele.csv"))
+    assert code == 0 and "Mögliche Dubletten: 25 Paare – die vollständige Liste steht in msonet-dubletten.csv" in out
+    assert "Mögliche Dublette:" not in out
+    written = list(csv.DictReader(io.StringIO((tmp_path / "msonet-dubletten.csv").read_text("utf-8-sig")),
+                                  delimiter=";"))
+    assert len(written) == 25 and {"erste_id", "zweite_id", "begruendung"} <= set(written[0])
+    # loaded again unchanged: the pairs are known and not reported again
+    code, out, _ = run(capsys, tmp_path / "store", "load", str(tmp_path / "viele.csv"))
+    assert code == 0 and "Dublette" not in out

@@ -45,9 +45,44 @@ def test_against_existing_records():
                 {"id": "x2", "name": "Ronahi", "ags": "05911000", "city": "Bochum"}]
     new = [org("n1", "Ronahi e. V.", "05911000", "Bochum"), org("x1", "Ronahi e.V.", "05911000", "Bochum")]
     pairs = likely_duplicates(new, existing)
-    # The new x1 replaces the stored x1 (an update, not a duplicate); stored pairs are not compared.
-    assert sorted((p.first_id, p.second_id, p.existing) for p in pairs) == [
-        ("n1", "x1", False), ("n1", "x2", True), ("x1", "x2", True)]
+    # x1 loaded again unchanged is no new record: its pair with x2 is known (issue 14.11); stored pairs are
+    # not compared with each other
+    assert sorted((p.first_id, p.second_id, p.existing) for p in pairs) == [("n1", "x1", True), ("n1", "x2", True)]
+    # a renamed x1 is compared again
+    renamed = likely_duplicates([org("x1", "Ronahi Bochum e.V.", "05911000", "Bochum")], existing)
+    assert [(p.first_id, p.second_id) for p in renamed] == [("x1", "x2")]
+
+
+def test_words_that_tell_organisations_apart_count_against_a_match():
+    """Issue 14.11: another carrier, Stadt vs Kreis, another part of town or number: no duplicate."""
+    cases = [("Integrationsagentur AWO Düsseldorf – Bürgerschaftliches Engagement",
+              "Integrationsagentur DRK Düsseldorf – Bürgerschaftliches Engagement"),
+             ("Servicestelle Antidiskriminierungsarbeit DRK Köln", "Servicestelle Antidiskriminierungsarbeit AWO Köln"),
+             ("Kommunales Integrationszentrum StädteRegion Aachen", "Kommunales Integrationszentrum Stadt Aachen"),
+             ("Seniorennetzwerk Köln-Mitte", "Seniorennetzwerk Köln-Nord"),
+             ("Familienzentrum Regenbogen", "Familienzentrum Regenbogen II"),
+             ("Türkischer Elternverein Köln", "Türkischer Elternverein Köln-Kalk")]
+    for first, second in cases:
+        assert likely_duplicates([org("a", first), org("b", second)]) == [], (first, second)
+    # the carrier or the level named in one name only still pairs
+    for first, second in (("Caritasverband für die Stadt Köln", "Caritasverband Köln"),
+                          ("Integrationsagentur Caritas Köln", "Integrationsagentur des Caritasverbandes Köln"),
+                          ("Sportverein Anadolu Köln", "SV Anadolu Köln")):
+        assert len(likely_duplicates([org("a", first), org("b", second)])) == 1, (first, second)
+
+
+def test_precision_and_recall_on_the_labelled_pairs():
+    """The figures in docs/analytics.md (python -m bench.dedupe_quality prints them and every miss)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench.dedupe_quality import PAIRS, measure
+
+    tuned = measure(PAIRS)
+    assert (tuned.true_positives, tuned.false_positives, tuned.false_negatives) == (43, 1, 1)
+    held_out = measure(PAIRS.with_name("heldout_pairs.csv"))
+    assert (held_out.true_positives, held_out.false_positives, held_out.false_negatives) == (21, 1, 0)
 
 
 def test_different_names_and_places_do_not_pair():
