@@ -235,3 +235,15 @@ def test_problem_list_is_capped_with_a_count_of_the_rest(tmp_path):
     result = parse_files(bad, gazetteer=None)
     assert len(result.problems) == MAX_REPORTED_PROBLEMS + 1 and result.invalid_rows == 1500
     assert "… und 500 weitere Probleme" in result.problems[-1].expected
+
+
+def test_upload_of_an_xlsx_zip_bomb_is_refused_before_unpacking():
+    """The app's upload path (parse_uploads) refuses the bomb from its zip directory (issue 14.4)."""
+    from pathlib import Path
+
+    from loaders.load import parse_uploads
+
+    data = (Path(__file__).parent / "data" / "bad" / "65_xlsx_zip_bomb.xlsx").read_bytes()
+    result = parse_uploads([("bombe.xlsx", data)], gazetteer=None)
+    assert len(result.batch) == 0 and len(result.problems) == 1
+    assert "entpackt höchstens 40 MB" in result.problems[0].expected
