@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -159,9 +160,11 @@ def test_random_bytes_never_crash(data, suffix):
 
 
 # -- what loads, loads verbatim ----------------------------------------------------------------------------------
-names = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1,
-                max_size=40).filter(lambda s: s.strip() and not (s.startswith("'") and s.lstrip("'")[:1]
-                                                                 in ("=", "+", "-", "@", "\t", "\r")))
+# control characters other than tab and line breaks are refused with a problem (tests/data/bad/58_...); the two
+# non-characters U+FFFE/U+FFFF likewise
+names = st.text(st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="\ufffe\uffff",
+                              include_characters="\t\n\r"), min_size=1, max_size=40).filter(
+    lambda s: s.strip() and not (s.startswith("'") and s.lstrip("'")[:1] in ("=", "+", "-", "@", "\t", "\r")))
 
 
 @SETTINGS
@@ -181,7 +184,7 @@ def test_valid_organisations_load_verbatim(org_names, delimiter, encoding):
         writer.writerow([n, "MSO", "Köln", "01.07.2024"])
     store = EmbeddedStore(None)
     result = parse_upload("namen.csv", out.getvalue().encode(encoding), store)
-    stripped = {n.strip() for n in org_names}
+    stripped = {unicodedata.normalize("NFC", n).strip() for n in org_names}  # text is stored composed (NFC)
     # Names that fold to the same id (same letters up to case, umlauts and punctuation) are one organisation
     # by design (reported as a duplicate row); they are left out of this property.
     assume(len({make_id("org", n, "Köln") for n in stripped}) == len(stripped))
