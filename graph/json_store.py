@@ -333,29 +333,3 @@ def _put_edge(graph: nx.MultiDiGraph, source: str, target: str, key: str, props:
         return 1
     graph.add_edge(source, target, key, **props)
     return 1
-
-
-def _put_node(graph: nx.MultiDiGraph, props: dict[str, Any]) -> int:
-    node_id = props["id"]
-    current = graph.nodes.get(node_id)
-    props = merge_node(current, props)
-    if current == props:
-        return 0
-    if current is None:
-        graph.add_node(node_id, **props)
-    else:
-        current.clear()
-        current.update(props)
-    return 1
-
-
-def _put_edge(graph: nx.MultiDiGraph, source: str, target: str, key: str, props: dict[str, Any]) -> int:
-    if graph.has_edge(source, target, key):
-        current = graph.edges[source, target, key]
-        if current == props:
-            return 0
-        current.clear()
-        current.update(props)
-        return 1
-    graph.add_edge(source, target, key, **props)
-    return 1

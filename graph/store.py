@@ -13,13 +13,14 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from graph.errors import Problem, StoreError, ValidationError
 from graph.model import PERSONAL_FIELDS, RecordBatch, merge_node, relation_key
 from graph.vocabulary import SYMMETRIC_RELATIONS
+
+if TYPE_CHECKING:  # networkx is imported where a graph is built: `msonet stats` needs none
+    import networkx as nx
 
 __all__ = ["gc_paused", "graph_from_lists", "GraphStore", "LoadSummary", "EmbeddedStore", "check_references",
            "organisation_stats_of", "partner_view_of", "STORE_FILE", "LEGACY_FILE", "FORMAT", "FORMAT_VERSION"]
@@ -142,6 +143,8 @@ def graph_from_lists(nodes: Iterable[dict[str, Any]], edges: Iterable[list[Any] 
     nodes adds that node without attributes, as networkx does. The dicts passed in become the graph's.
     Both arguments are read once, in order (generators work).
     """
+    import networkx as nx
+
     graph = nx.MultiDiGraph()
     node_data, succ, pred = graph._node, graph._succ, graph._pred
     for data in nodes:
@@ -448,7 +451,8 @@ class EmbeddedStore:
             conn.execute("BEGIN")
             self._init_meta(conn, revision)
             nids: dict[str, int] = {}
-            node_rows, sector_rows = [], []
+            node_rows: list[tuple[Any, ...]] = []
+            sector_rows: list[tuple[int, int, str]] = []
             for nid, props in enumerate(nodes, start=1):
                 node_id = props["id"]
                 if node_id in nids:  # a later entry for the same id wins, as when the JSON store read it
@@ -639,6 +643,8 @@ class EmbeddedStore:
                ) -> nx.MultiDiGraph:
         """A graph of the nodes ``SELECT nid, id, props FROM node {node_sql}`` and the ties among them
         ``SELECT ... FROM edge {edge_sql}``, both in storage order (ties to nodes not selected are dropped)."""
+        import networkx as nx
+
         loads = json.loads
         with gc_paused():
             graph = nx.MultiDiGraph()
@@ -748,10 +754,12 @@ class EmbeddedStore:
         def read(conn: sqlite3.Connection) -> nx.MultiDiGraph:
             row = conn.execute("SELECT nid FROM node WHERE id = ?", (node_id,)).fetchone()
             if row is None:
+                import networkx as nx
+
                 return nx.MultiDiGraph()
             seen, frontier = {row[0]}, {row[0]}
             for _ in range(max(hops, 0)):
-                reached = set()
+                reached: set[int] = set()
                 for _eid, s, t in self._ties(conn, frontier):
                     reached.update((s, t))
                 frontier = reached - seen
