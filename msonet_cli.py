@@ -237,9 +237,10 @@ def cmd_partners(args: argparse.Namespace, store: GraphStore) -> int:
     from graph.partners import propose_partners
 
     org_id = _org_id(store, args.org)
-    graph = store.partner_view(org_id)  # the MSO, its contacts and theirs, the possible partners
-    rows = propose_partners(graph, org_id, top=args.top, max_km=args.max_km,
-                            sector=_vocab("sector", args.sector, "Handlungsfeld"))
+    sector = _vocab("sector", args.sector, "Handlungsfeld")
+    # the MSO, its contacts and theirs, the partners that can make the list (read through indexes)
+    graph = store.partner_view(org_id, top=args.top, sector=sector, max_km=args.max_km)
+    rows = propose_partners(graph, org_id, top=args.top, max_km=args.max_km, sector=sector)
     if args.json:
         _print_json(rows)
         return EXIT_OK

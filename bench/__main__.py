@@ -40,7 +40,7 @@ def _benchmarks() -> dict[str, list[Callable[[Context], list[Row]]]]:
         "pyvis": [bench_pyvis.bench_pyvis],
         "app": [bench_app.bench_app],
         "memory": [bench_scale.bench_memory, bench_app.bench_app_memory],
-        "store": [bench_store.bench_store, bench_store.bench_store_app],
+        "store": [bench_store.bench_store],
     }
 
 

@@ -273,7 +273,7 @@ class CypherStore:
 
         return organisation_stats_of(self.to_networkx())
 
-    def partner_view(self, org_id: str) -> nx.MultiDiGraph:
+    def partner_view(self, org_id: str, **_search: Any) -> nx.MultiDiGraph:
         return self.to_networkx()
 
     def counts(self) -> dict[str, int]:

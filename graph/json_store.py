@@ -283,8 +283,8 @@ class JsonStore:
     def organisation_stats(self) -> dict[str, Any]:
         return organisation_stats_of(self.graph_view())
 
-    def partner_view(self, org_id: str) -> nx.MultiDiGraph:
-        return partner_view_of(self.graph_view(), org_id)
+    def partner_view(self, org_id: str, **search: Any) -> nx.MultiDiGraph:
+        return partner_view_of(self.graph_view(), org_id, **search)
 
     def counts(self) -> dict[str, int]:
         self._refresh()

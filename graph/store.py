@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import gc
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -97,10 +98,12 @@ class GraphStore(Protocol):
         """``{total, synthetic, by_type, by_district, by_sector}`` over all organisations (see
         :func:`organisation_stats_of`)."""
 
-    def partner_view(self, org_id: str) -> nx.MultiDiGraph:
-        """A graph on which ``graph.partners.propose_partners(G, org_id)`` gives the same proposals as on
-        the whole graph: the organisation, its contacts and theirs, every possible partner and the
-        tandem ties. Stores without a cheaper way return the whole graph."""
+    def partner_view(self, org_id: str, *, top: int = 10, sector: str | None = None,
+                     max_km: float | None = None) -> nx.MultiDiGraph:
+        """A graph on which ``graph.partners.propose_partners(G, org_id, top=.., sector=.., max_km=..)``
+        gives the same proposals as on the whole graph (the organisation, its contacts and theirs, the
+        partners that can make the list, the tandem ties). Stores without a cheaper way return the
+        whole graph."""
 
     def counts(self) -> dict[str, int]:
         """Numbers of organisations, events, programmes and relations."""
@@ -220,7 +223,7 @@ def organisation_stats_of(G: nx.MultiDiGraph) -> dict[str, Any]:
             "by_district": dict(sorted(by_district.items())), "by_sector": dict(sorted(by_sector.items()))}
 
 
-def partner_view_of(G: nx.MultiDiGraph, org_id: str) -> nx.MultiDiGraph:
+def partner_view_of(G: nx.MultiDiGraph, org_id: str, **_search: Any) -> nx.MultiDiGraph:
     """:meth:`GraphStore.partner_view` of a store that holds the whole graph anyway: that graph."""
     return G
 
@@ -240,11 +243,14 @@ CREATE TABLE node (
     district TEXT,
     regierungsbezirk TEXT,
     city TEXT,
+    lat REAL,
+    lon REAL,
     synthetic INTEGER NOT NULL,
     props TEXT NOT NULL
 );
 CREATE INDEX node_kind_type ON node (kind, org_type);
 CREATE INDEX node_district ON node (district);
+CREATE INDEX node_lat ON node (lat);
 CREATE TABLE node_sector (
     nid INTEGER NOT NULL REFERENCES node (nid) ON DELETE CASCADE,
     pos INTEGER NOT NULL,
@@ -253,40 +259,44 @@ CREATE TABLE node_sector (
 ) WITHOUT ROWID;
 CREATE INDEX node_sector_sector ON node_sector (sector);
 -- one row per tie; a tie's identity is (source, target, key). ``key`` is stored as '' when it is the
--- usual "type|source id|target id"; the properties of an ordinary relation are columns, any other
--- tie (funding records) keeps its properties as JSON in ``extra``
+-- usual "type|source id|target id". The properties live in ``edge_props``, one row per distinct set:
+-- a million relations share a few hundred (type, since, note, source file, date), so reading the
+-- whole graph fetches four numbers per tie. An ordinary relation's properties are columns there; any
+-- other tie (funding records) keeps its properties as JSON in ``extra``.
+CREATE TABLE edge_props (
+    pid INTEGER PRIMARY KEY,
+    type TEXT,
+    since TEXT,
+    note TEXT,
+    synthetic INTEGER,
+    src TEXT,
+    updated TEXT,
+    extra TEXT
+);
 CREATE TABLE edge (
     eid INTEGER PRIMARY KEY,
     source INTEGER NOT NULL REFERENCES node (nid) ON DELETE CASCADE,
     target INTEGER NOT NULL REFERENCES node (nid) ON DELETE CASCADE,
     type TEXT,
     key TEXT NOT NULL,
-    since TEXT,
-    note TEXT,
-    synthetic INTEGER,
-    src TEXT,
-    updated TEXT,
-    extra TEXT,
+    pid INTEGER NOT NULL REFERENCES edge_props (pid),
     UNIQUE (source, target, type, key)
 );
 CREATE INDEX edge_target ON edge (target);
 CREATE INDEX edge_type ON edge (type);
+CREATE INDEX edge_pid ON edge (pid);
 """
 
 _REL_KEYS = ("type", "since", "note", "synthetic", "source", "updated")
-_EDGE_COLUMNS = "source, target, type, key, since, note, synthetic, src, updated, extra"
-_EDGE_UPSERT = (
-    f"INSERT INTO edge ({_EDGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (source, target, type, key) DO UPDATE SET since = excluded.since, note = excluded.note, "
-    "synthetic = excluded.synthetic, src = excluded.src, updated = excluded.updated, extra = excluded.extra "
-    "WHERE edge.since IS NOT excluded.since OR edge.note IS NOT excluded.note "
-    "OR edge.synthetic IS NOT excluded.synthetic OR edge.src IS NOT excluded.src "
-    "OR edge.updated IS NOT excluded.updated OR edge.extra IS NOT excluded.extra"
-)
-_NODE_INSERT = ("INSERT INTO node (nid, id, kind, org_type, name, district, regierungsbezirk, city, synthetic, props) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_EDGE_UPSERT = ("INSERT INTO edge (source, target, type, key, pid) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (source, target, type, key) DO UPDATE SET pid = excluded.pid "
+                "WHERE edge.pid IS NOT excluded.pid")
+#: Property rows no tie uses any more (they may hold a deleted organisation's funding records).
+_DROP_UNUSED_PROPS = "DELETE FROM edge_props WHERE NOT EXISTS (SELECT 1 FROM edge WHERE edge.pid = edge_props.pid)"
+_NODE_INSERT = ("INSERT INTO node (nid, id, kind, org_type, name, district, regierungsbezirk, city, lat, lon, "
+                "synthetic, props) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _NODE_UPDATE = ("UPDATE node SET kind = ?, org_type = ?, name = ?, district = ?, regierungsbezirk = ?, city = ?, "
-                "synthetic = ?, props = ? WHERE nid = ?")
+                "lat = ?, lon = ?, synthetic = ?, props = ? WHERE nid = ?")
 
 
 def _dumps(value: Any) -> str:
@@ -298,11 +308,16 @@ def _text(props: dict[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _number(props: dict[str, Any], key: str) -> float | None:
+    value = props.get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def _node_columns(props: dict[str, Any]) -> tuple[Any, ...]:
-    """(kind, org_type, name, district, regierungsbezirk, city, synthetic, props JSON) of a node."""
+    """(kind, org_type, name, district, regierungsbezirk, city, lat, lon, synthetic, props JSON) of a node."""
     return (_text(props, "kind") or "", _text(props, "org_type"), _text(props, "name"), _text(props, "district"),
-            _text(props, "regierungsbezirk"), _text(props, "city"), 1 if props.get("synthetic") else 0,
-            _dumps(props))
+            _text(props, "regierungsbezirk"), _text(props, "city"), _number(props, "lat"), _number(props, "lon"),
+            1 if props.get("synthetic") else 0, _dumps(props))
 
 
 def _sector_rows(nid: int, props: dict[str, Any]) -> list[tuple[int, int, str]]:
@@ -314,14 +329,44 @@ def _sector_rows(nid: int, props: dict[str, Any]) -> list[tuple[int, int, str]]:
 
 def _edge_row(source: int, target: int, source_id: str, target_id: str, key: str,
               data: dict[str, Any]) -> tuple[Any, ...]:
-    """The ``edge`` columns of one tie (see the schema); lossless for any property dict."""
+    """``(source, target, type, stored key, properties row)`` of one tie (see the schema); lossless for
+    any property dict. The properties row is ``(type, since, note, synthetic, src, updated, extra)``."""
     rel_type = data.get("type") if isinstance(data.get("type"), str) else None
     short = "" if rel_type is not None and key == f"{rel_type}|{source_id}|{target_id}" else key
     if (tuple(data) == _REL_KEYS and rel_type is not None and isinstance(data["synthetic"], bool)
             and all(data[k] is None or isinstance(data[k], str) for k in ("since", "note", "source", "updated"))):
-        return (source, target, rel_type, short, data["since"], data["note"], int(data["synthetic"]),
-                data["source"], data["updated"], None)
-    return (source, target, rel_type, short, None, None, None, None, None, _dumps(data))
+        props: tuple[Any, ...] = (rel_type, data["since"], data["note"], int(data["synthetic"]), data["source"],
+                                   data["updated"], None)
+    else:
+        props = (rel_type, None, None, None, None, None, _dumps(data))
+    return (source, target, rel_type, short, props)
+
+
+class _PropRows:
+    """The ``edge_props`` rows of one write transaction: each distinct set of properties once."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.pids = {row[1:]: row[0] for row in conn.execute(
+            "SELECT pid, type, since, note, synthetic, src, updated, extra FROM edge_props")}
+        self.next = max(self.pids.values(), default=0) + 1
+        self.new: list[tuple[Any, ...]] = []
+
+    def pid(self, props: tuple[Any, ...]) -> int:
+        pid = self.pids.get(props)
+        if pid is None:
+            pid = self.pids[props] = self.next
+            self.next += 1
+            self.new.append((pid, *props))
+        return pid
+
+    def write_edges(self, rows: Iterable[tuple[Any, ...]]) -> int:
+        """Insert or update ties (rows from :func:`_edge_row`); returns how many were new or changed."""
+        ties = [(s, t, rel_type, key, self.pid(props)) for s, t, rel_type, key, props in rows]
+        self.conn.executemany("INSERT INTO edge_props (pid, type, since, note, synthetic, src, updated, extra) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self.new)
+        self.new = []
+        return max(self.conn.executemany(_EDGE_UPSERT, ties).rowcount, 0)
 
 
 def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
@@ -467,7 +512,7 @@ class EmbeddedStore:
                 for end in (u, v):
                     if end not in nids:  # a tie to a node the file does not list: networkx adds it bare
                         nids[end] = next_nid
-                        node_rows.append((next_nid, end, "", None, None, None, None, None, 0, "{}"))
+                        node_rows.append((next_nid, end, "", None, None, None, None, None, None, None, 0, "{}"))
                         next_nid += 1
             node_rows.sort()
             conn.executemany(_NODE_INSERT, node_rows)
@@ -476,8 +521,8 @@ class EmbeddedStore:
             merged: dict[tuple[str, str, str], dict[str, Any]] = {}
             for u, v, key, data in edges:
                 merged.setdefault((u, v, key), {}).update(data)
-            conn.executemany(_EDGE_UPSERT, (_edge_row(nids[u], nids[v], u, v, key, data)
-                                            for (u, v, key), data in merged.items()))
+            _PropRows(conn).write_edges(_edge_row(nids[u], nids[v], u, v, key, data)
+                                        for (u, v, key), data in merged.items())
             conn.execute("COMMIT")
             conn.execute("PRAGMA journal_mode = WAL")  # kept in the file: every later connection uses WAL
             count = conn.execute("SELECT count(*) FROM edge").fetchone()[0]
@@ -655,19 +700,23 @@ class EmbeddedStore:
                 ids[nid] = node_id
                 node_data[node_id] = loads(props)
                 succ[node_id], pred[node_id] = {}, {}
+            protos: dict[int, tuple[str | None, dict[str, Any]]] = {}
+            for pid, rel_type, since, note, synthetic, src, updated, extra in conn.execute(
+                    "SELECT pid, type, since, note, synthetic, src, updated, extra FROM edge_props"):
+                protos[pid] = (rel_type, loads(extra) if extra is not None else {
+                    "type": rel_type, "since": since, "note": note, "synthetic": synthetic == 1, "source": src,
+                    "updated": updated})
             get = ids.get
-            for s, t, rel_type, key, since, note, synthetic, src, updated, extra in conn.execute(
-                    f"SELECT {_EDGE_COLUMNS} FROM edge {edge_sql} ORDER BY eid", params if edge_sql else ()):
+            for s, t, key, pid in conn.execute(f"SELECT source, target, key, pid FROM edge {edge_sql} ORDER BY eid",
+                                               params if edge_sql else ()):
                 u, v = get(s), get(t)
                 if u is None or v is None:
                     continue
-                data = loads(extra) if extra is not None else {
-                    "type": rel_type, "since": since, "note": note, "synthetic": synthetic == 1, "source": src,
-                    "updated": updated}
+                rel_type, proto = protos[pid]
                 keyed = succ[u].get(v)
                 if keyed is None:
                     keyed = succ[u][v] = pred[v][u] = {}
-                keyed[key or f"{rel_type}|{u}|{v}"] = data
+                keyed[key or f"{rel_type}|{u}|{v}"] = proto.copy()  # each tie its own dict, as networkx has it
         return graph
 
     @staticmethod
@@ -709,6 +758,7 @@ class EmbeddedStore:
             conn.execute("DELETE FROM node WHERE kind = 'programme' AND NOT EXISTS "
                          "(SELECT 1 FROM edge WHERE edge.source = node.nid) AND NOT EXISTS "
                          "(SELECT 1 FROM edge WHERE edge.target = node.nid)")
+            conn.execute(_DROP_UNUSED_PROPS)
             return True
 
         removed = self._write(remove)
@@ -810,14 +860,29 @@ class EmbeddedStore:
 
         return self._read(read)
 
-    def partner_view(self, org_id: str) -> nx.MultiDiGraph:
-        from graph.partners import PARTNER_TYPES
+    def partner_view(self, org_id: str, *, top: int = 10, sector: str | None = None,
+                     max_km: float | None = None) -> nx.MultiDiGraph:
+        """A graph on which ``propose_partners(G, org_id, top=top, sector=sector, max_km=max_km)`` equals
+        the answer on the whole graph, read through indexes.
+
+        It holds the organisation, its ties and every tie of its organisation contacts (common contacts,
+        two hops), all tandem ties, and the possible partners that can still make the list: first those
+        in the same district or without coordinates are scored; the tenth best score then bounds how
+        far away a partner can be and still reach the list (best sector fit, full openness, no common
+        contact: those are all included), and the partners within that distance are added from the
+        coordinate index. Without a full first list or without the MSO's coordinates all partners are read.
+        """
+        from graph.partners import PARTNER_TYPES, WEIGHTS, propose_partners
+
+        types = sorted(PARTNER_TYPES)
+        partner_sql = f"kind = 'organisation' AND org_type IN ({_marks(len(types))})"
 
         def read(conn: sqlite3.Connection) -> nx.MultiDiGraph | None:
-            row = conn.execute("SELECT nid FROM node WHERE id = ? AND kind = 'organisation'", (org_id,)).fetchone()
+            row = conn.execute("SELECT nid, district, lat, lon FROM node WHERE id = ? AND kind = 'organisation'",
+                               (org_id,)).fetchone()
             if row is None:
                 return None
-            mso = row[0]
+            mso, district, lat, lon = row
             nids, ties = {mso}, set()
             # the MSO's ties, then every tie of its organisation contacts (common contacts: two hops)
             first = self._ties(conn, [mso])
@@ -827,14 +892,36 @@ class EmbeddedStore:
             for eid, s, t in first + self._ties(conn, org_contacts):
                 ties.add(eid)
                 nids.update((s, t))
-            # every possible partner (by type, from the index) and the tandem ties that make them less open
-            types = sorted(PARTNER_TYPES)
-            nids.update(n for (n,) in conn.execute(
-                f"SELECT nid FROM node WHERE kind = 'organisation' AND org_type IN ({_marks(len(types))})", types))
             for eid, s, t in conn.execute("SELECT eid, source, target FROM edge WHERE type = 'tandem_partner'"):
                 ties.add(eid)
                 nids.update((s, t))
-            return self._subgraph(conn, nids, ties)
+            # partners nearby (same district) and those without coordinates: always scored
+            local = {n for (n,) in conn.execute(
+                f"SELECT nid FROM node WHERE {partner_sql} AND (lat IS NULL OR lon IS NULL OR district IS ?)",
+                (*types, district))}
+            radius = None
+            if lat is not None and lon is not None:
+                rows = propose_partners(self._subgraph(conn, nids | local, ties), org_id, top=top, sector=sector,
+                                        max_km=max_km)
+                if top > 0 and len(rows) >= top:
+                    # a partner d km away scores at most sector 1 + distance part + openness 1 (no common
+                    # contact: those are in already); it cannot reach the list unless that beats the tenth
+                    spare = rows[-1]["score"] - WEIGHTS["sector"] - WEIGHTS["openness"] - 1e-4
+                    if spare > 0:
+                        part = spare / WEIGHTS["distance"]  # 1 / (1 + d / 10) >= part
+                        radius = 10.0 * (1.0 / part - 1.0) if part < 1 else 0.0
+                if max_km is not None:
+                    radius = max_km if radius is None else min(radius, max_km)
+            if radius is None:
+                wanted = {n for (n,) in conn.execute(f"SELECT nid FROM node WHERE {partner_sql}", types)}
+            else:
+                # a box around the MSO that holds every point within ``radius`` km (degree lengths from below)
+                dlat = radius / 110.5 + 0.01
+                dlon = radius / (111.3 * math.cos(math.radians(min(89.0, abs(lat) + dlat + 1.0)))) + 0.01
+                wanted = local | {n for (n,) in conn.execute(
+                    f"SELECT nid FROM node WHERE {partner_sql} AND lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?",
+                    (*types, lat - dlat, lat + dlat, lon - dlon, lon + dlon))}
+            return self._subgraph(conn, nids | wanted, ties)
 
         graph = self._read(read)
         return graph if graph is not None else self.graph_view()
@@ -855,7 +942,7 @@ class EmbeddedStore:
 
     def clear(self) -> None:
         def wipe(conn: sqlite3.Connection) -> None:
-            for table in ("edge", "node_sector", "node"):
+            for table in ("edge", "edge_props", "node_sector", "node"):
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
 
         self._write(wipe)
@@ -949,12 +1036,13 @@ def _apply(conn: sqlite3.Connection, batch: RecordBatch) -> LoadSummary:
             yield _edge_row(nid_of[source], nid_of[target], source, target,
                             relation_key(rel.rel_type, source, target), rel.properties())
 
-    cursor = conn.executemany(_EDGE_UPSERT, relation_rows())
-    counts["relations"] = max(cursor.rowcount, 0)
-    cursor = conn.executemany(_EDGE_UPSERT, (
+    props = _PropRows(conn)
+    counts["relations"] = props.write_edges(relation_rows())
+    counts["fundings"] = props.write_edges(
         _edge_row(nid_of[f.org_id], nid_of[f.programme_id], f.org_id, f.programme_id, "funded_by|" + f.id,
-                  f.properties()) for f in batch.fundings))
-    counts["fundings"] = max(cursor.rowcount, 0)
+                  f.properties()) for f in batch.fundings)
+    if counts["relations"] or counts["fundings"]:
+        conn.execute(_DROP_UNUSED_PROPS)  # properties an updated tie no longer uses
     summary = LoadSummary(**counts)
     if not summary.total:
         raise _Unchanged(summary)
