@@ -8,7 +8,6 @@ import datetime as dt
 import json
 import os
 import sys
-from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -102,8 +101,21 @@ def _vocab(kind: str, text: str | None, what: str) -> str | None:
 
 
 def _analysis_graph(store: GraphStore):
-    view = getattr(store, "graph_view", None)
-    return view() if view is not None else store.to_networkx()
+    return store.graph_view()
+
+
+def _org_id(store: GraphStore, text: str) -> str:
+    """The id of the organisation ``text`` names; an exact id needs no whole graph."""
+    import networkx as nx
+
+    from graph.lookup import resolve_organisation
+
+    node = store.get_node(text)
+    if node is not None and node.get("kind") == "organisation":
+        return text
+    names = nx.MultiDiGraph()
+    names.add_nodes_from((d["id"], d) for d in store.find_organisations())
+    return resolve_organisation(names, text)
 
 
 # -- commands --------------------------------------------------------------------------------------
@@ -167,30 +179,17 @@ def _write_duplicates(report: Any, path: Path) -> Path | str | None:
 
 
 def _stats(store: GraphStore) -> dict[str, Any]:
-    graph = _analysis_graph(store)
-    by_type: Counter[str] = Counter()
-    by_district: Counter[str] = Counter()
-    by_sector: Counter[str] = Counter()
-    synthetic = 0
-    for _, d in graph.nodes(data=True):
-        if d.get("kind") != "organisation":
-            continue
-        by_type[d.get("org_type") or "?"] += 1
-        if d.get("district"):
-            by_district[d["district"]] += 1
-        for s in d.get("sectors") or ():
-            by_sector[s] += 1
-        synthetic += bool(d.get("synthetic"))
+    orgs = store.organisation_stats()  # counted by the store (the embedded one: SQL, no graph built)
     counts = store.counts()
     return {
-        "total": sum(by_type.values()),
-        "synthetic": synthetic,
+        "total": orgs["total"],
+        "synthetic": orgs["synthetic"],
         "events": counts.get("events", 0),
         "programmes": counts.get("programmes", 0),
         "relations": counts.get("relations", 0),
-        "by_type": dict(sorted(by_type.items())),
-        "by_district": dict(sorted(by_district.items())),
-        "by_sector": dict(sorted(by_sector.items())),
+        "by_type": orgs["by_type"],
+        "by_district": orgs["by_district"],
+        "by_sector": orgs["by_sector"],
     }
 
 
@@ -266,10 +265,11 @@ def _resolve_org(graph, text: str) -> str:
 def cmd_partners(args: argparse.Namespace, store: GraphStore) -> int:
     from graph.partners import propose_partners
 
-    graph = _analysis_graph(store)
-    org_id = _resolve_org(graph, args.org)
-    rows = propose_partners(graph, org_id, top=args.top, max_km=args.max_km,
-                            sector=_vocab("sector", args.sector, "Handlungsfeld"))
+    org_id = _org_id(store, args.org)
+    sector = _vocab("sector", args.sector, "Handlungsfeld")
+    # the MSO, its contacts and theirs, the partners that can make the list (read through indexes)
+    graph = store.partner_view(org_id, top=args.top, sector=sector, max_km=args.max_km)
+    rows = propose_partners(graph, org_id, top=args.top, max_km=args.max_km, sector=sector)
     if args.json:
         _print_json(rows)
         return EXIT_OK
@@ -382,9 +382,8 @@ def cmd_coverage(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 def cmd_forget(args: argparse.Namespace, store: GraphStore) -> int:
-    graph = _analysis_graph(store)
-    org_id = _resolve_org(graph, args.org)
-    name = graph.nodes[org_id].get("name")
+    org_id = _org_id(store, args.org)
+    name = (store.get_node(org_id) or {}).get("name")
     if not args.yes:
         answer = input(f"„{name}“ ({org_id}) mit allen Beziehungen und personenbezogenen Daten löschen? [j/N] ")
         if answer.strip().lower() not in {"j", "ja", "y", "yes"}:

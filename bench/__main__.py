@@ -31,7 +31,7 @@ __all__ = ["BENCHMARKS", "main"]
 
 
 def _benchmarks() -> dict[str, list[Callable[[Context], list[Row]]]]:
-    from bench import bench_app, bench_pyvis, bench_scale
+    from bench import bench_app, bench_pyvis, bench_scale, bench_store
 
     return {
         "load": [bench_scale.bench_load],
@@ -40,11 +40,12 @@ def _benchmarks() -> dict[str, list[Callable[[Context], list[Row]]]]:
         "pyvis": [bench_pyvis.bench_pyvis],
         "app": [bench_app.bench_app],
         "memory": [bench_scale.bench_memory, bench_app.bench_app_memory],
+        "store": [bench_store.bench_store],
     }
 
 
 #: Names accepted by ``--only``, in the order they run (``load`` first: it builds the shared store).
-BENCHMARKS = ("load", "falkordb", "analytics", "pyvis", "app", "memory")
+BENCHMARKS = ("load", "falkordb", "analytics", "pyvis", "app", "memory", "store")
 
 
 def _machine() -> str:

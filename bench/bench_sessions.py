@@ -5,6 +5,11 @@ Usage::
     python bench/bench_sessions.py                 # N = 1, 10, 30 over all seven pages
     python bench/bench_sessions.py --quick         # smoke run: N = 1, 3 over three pages
     python bench/bench_sessions.py --sessions 1 5 --pages 4
+    python bench/bench_sessions.py --format sqlite --sessions 30 --store /tmp/msonet-bench/store-100000-s1
+
+By default every measurement runs twice, on the SQLite store and on the former JSON file store
+(``--format``), and the results are printed one under the other. The first round after the server
+start has one visitor and empty caches ("kalt"); the rounds with N sessions run on warm caches.
 
 The script writes the demo data (``loaders.demo.build_demo_batch``: real actors plus a synthetic
 population) into a temporary embedded store, starts ``streamlit run app.py`` on a free loopback port
@@ -63,19 +68,23 @@ def process_memory_mb(pid: int) -> tuple[float, float]:
     return values.get("VmRSS", float("nan")), values.get("VmHWM", float("nan"))
 
 
-def prepare_store(home: Path) -> dict[str, int]:
-    """Write the demo data into an embedded store at ``home``; returns its counts."""
+def prepare_store(home: Path, fmt: str = "sqlite") -> dict[str, int]:
+    """Write the demo data into an embedded store at ``home`` (``fmt``: ``sqlite``, or ``json`` for the
+    former JSON file store); returns its counts."""
+    from graph.json_store import JsonStore
     from graph.store import EmbeddedStore
     from loaders.demo import build_demo_batch
 
-    store = EmbeddedStore(home)
+    store = JsonStore(home) if fmt == "json" else EmbeddedStore(home)
     store.upsert(build_demo_batch())
     return store.counts()
 
 
-def start_server(home: Path, port: int, log: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in ("NEO4J_URI", "FALKORDB_URL")}
+def start_server(home: Path, port: int, log: Path, fmt: str = "sqlite") -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in ("NEO4J_URI", "FALKORDB_URL", "MSONET_STORE_FORMAT")}
     env.update(MSONET_HOME=str(home), MSONET_TODAY=env.get("MSONET_TODAY", "2025-06-30"))
+    if fmt == "json":
+        env["MSONET_STORE_FORMAT"] = "json"  # the former JSON store, for the comparison only
     args = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none"]
@@ -170,47 +179,67 @@ async def run_level(url: str, n: int, pages: int, pid: int) -> dict[str, object]
     }
 
 
+def measure(fmt: str, levels: list[int], pages: int, store: Path | None) -> tuple[dict, list[dict]]:
+    """One app server on a store of format ``fmt``: a cold round (1 visitor, empty caches), then the levels."""
+    with tempfile.TemporaryDirectory(prefix="msonet-bench-") as tmp:
+        if store is None:
+            home = Path(tmp) / "store"
+            start = time.perf_counter()
+            counts = prepare_store(home, fmt)
+            print(f"[{fmt}] Demodaten: {counts['organisations']} Organisationen, {counts['events']} Veranstaltungen, "
+                  f"{counts['relations']} Beziehungen ({time.perf_counter() - start:.1f} s)", flush=True)
+        else:
+            home = store
+        port = free_port()
+        server = start_server(home, port, Path(tmp) / "streamlit.log", fmt)
+        url = f"ws://127.0.0.1:{port}/_stcore/stream"
+        try:
+            # a first visitor fills the server's caches (graph, geography, analyses), as after every restart
+            cold = asyncio.run(run_level(url, 1, pages, server.pid))
+            print(f"[{fmt}] Erster Besuch (kalte Caches): p50 {cold['p50']:.0f} ms, p95 {cold['p95']:.0f} ms, "
+                  f"max {cold['max']:.0f} ms, Server-Speicher danach {cold['rss_mb']:.0f} MB", flush=True)
+            rows = [asyncio.run(run_level(url, n, pages, server.pid)) for n in levels]
+        finally:
+            stop_process(server, timeout=20)
+    return cold, rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Gleichzeitige App-Sitzungen auf den Demodaten messen.")
     parser.add_argument("--sessions", type=int, nargs="+", default=None, help="Anzahl Sitzungen je Durchgang")
     parser.add_argument("--pages", type=int, default=None, help="nur die ersten N Seiten besuchen (1-7)")
     parser.add_argument("--quick", action="store_true", help="kurzer Probelauf (N = 1, 3; drei Seiten)")
+    parser.add_argument("--format", nargs="+", choices=["sqlite", "json"], default=["sqlite", "json"],
+                        help="Speicher: sqlite (eingebettet, Standard) und/oder json (früherer JSON-Speicher, "
+                             "zum Vergleich); Standard: beide")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="vorhandenen Speicherordner nehmen statt der Demodaten (z. B. 100.000er-Speicher)")
     args = parser.parse_args(argv)
     levels = args.sessions or ([1, 3] if args.quick else [1, 10, 30])
     pages = args.pages or (3 if args.quick else 7)
+    if args.store is not None and len(args.format) != 1:
+        parser.error("--store gehört zu genau einem --format.")
 
-    with tempfile.TemporaryDirectory(prefix="msonet-bench-") as tmp:
-        home = Path(tmp) / "store"
-        start = time.perf_counter()
-        counts = prepare_store(home)
-        print(f"Demodaten: {counts['organisations']} Organisationen, {counts['events']} Veranstaltungen, "
-              f"{counts['relations']} Beziehungen ({time.perf_counter() - start:.1f} s)")
-        port = free_port()
-        server = start_server(home, port, Path(tmp) / "streamlit.log")
-        url = f"ws://127.0.0.1:{port}/_stcore/stream"
-        try:
-            # a first visitor fills the server's caches (graph, geography, analyses), as after every restart
-            warm = asyncio.run(run_level(url, 1, pages, server.pid))
-            print(f"Erster Besuch (kalte Caches): p50 {warm['p50']:.0f} ms, max {warm['max']:.0f} ms, "
-                  f"Server-Speicher danach {warm['rss_mb']:.0f} MB")
-            rows = [asyncio.run(run_level(url, n, pages, server.pid)) for n in levels]
-        finally:
-            stop_process(server, timeout=20)
-
-    print(f"\nSeiten je Sitzung: {pages} (Übersicht, dann die weiteren Seiten der Navigation)\n")
-    header = (f"{'N':>4} {'Aufrufe':>8} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9} {'Dauer s':>8} "
+    results = {fmt: measure(fmt, levels, pages, args.store) for fmt in args.format}
+    print(f"\nSeiten je Sitzung: {pages} (Übersicht, dann die weiteren Seiten der Navigation). Kalt: erster "
+          "Besucher nach dem Start (leere Caches); N: N Sitzungen gleichzeitig, Caches warm.\n")
+    header = (f"{'Speicher':<9}{'N':>5} {'Aufrufe':>8} {'p50 ms':>9} {'p95 ms':>9} {'max ms':>9} {'Dauer s':>8} "
               f"{'MB/Sitzung':>11} {'RSS MB':>8} {'Spitze MB':>10} {'Fehler':>7}")
     print(header)
     print("-" * len(header))
-    for r in rows:
-        print(f"{r['n']:>4} {r['views']:>8} {r['p50']:>9.0f} {r['p95']:>9.0f} {r['max']:>9.0f} {r['wall']:>8.1f} "
-              f"{r['per_session_mb']:>11.1f} {r['rss_mb']:>8.0f} {r['peak_mb']:>10.0f} {len(r['failures']):>7}")
-    print("\nMedian je Seite in ms:")
-    names = list(rows[0]["by_page"]) if rows else []
-    print(f"{'Seite':<26}" + "".join(f"{'N=' + str(r['n']):>9}" for r in rows))
-    for name in names:
-        print(f"{name:<26}" + "".join(f"{r['by_page'].get(name, float('nan')):>9.0f}" for r in rows))
-    failures = list(warm["failures"]) + [f for r in rows for f in r["failures"]]
+    failures: list[str] = []
+    for fmt, (cold, rows) in results.items():
+        for label, r in [("kalt", cold), *((str(r["n"]), r) for r in rows)]:
+            print(f"{fmt:<9}{label:>5} {r['views']:>8} {r['p50']:>9.0f} {r['p95']:>9.0f} {r['max']:>9.0f} "
+                  f"{r['wall']:>8.1f} {r['per_session_mb']:>11.1f} {r['rss_mb']:>8.0f} {r['peak_mb']:>10.0f} "
+                  f"{len(r['failures']):>7}")
+        failures += list(cold["failures"]) + [f for r in rows for f in r["failures"]]
+    for fmt, (_cold, rows) in results.items():
+        print(f"\nMedian je Seite in ms ({fmt}):")
+        names = list(rows[0]["by_page"]) if rows else []
+        print(f"{'Seite':<26}" + "".join(f"{'N=' + str(r['n']):>9}" for r in rows))
+        for name in names:
+            print(f"{name:<26}" + "".join(f"{r['by_page'].get(name, float('nan')):>9.0f}" for r in rows))
     for failure in failures[:10]:
         print("Fehler:", failure)
     return 1 if failures else 0

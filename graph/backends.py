@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from graph.settings import Settings
 from graph.store import EmbeddedStore, GraphStore
 
@@ -23,6 +25,11 @@ def open_store(settings: Settings) -> GraphStore:
         # backend == "falkordb" means the URL is set (see Settings.backend)
         assert settings.falkordb_url is not None
         return connect_falkordb(settings.falkordb_url)
+    if os.environ.get("MSONET_STORE_FORMAT") == "json":
+        # the former JSON file store, only so that ``python -m bench`` can measure it beside SQLite
+        from graph.json_store import JsonStore
+
+        return JsonStore(settings.home)  # type: ignore[return-value]
     return EmbeddedStore(settings.home)
 
 

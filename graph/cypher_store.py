@@ -269,6 +269,18 @@ class CypherStore:
             self._add_edge(graph, row)
         return graph
 
+    def graph_view(self) -> nx.MultiDiGraph:
+        """The whole graph (read from the server each time; the app keeps it per data version)."""
+        return self.to_networkx()
+
+    def organisation_stats(self) -> dict[str, Any]:
+        from graph.store import organisation_stats_of
+
+        return organisation_stats_of(self.to_networkx())
+
+    def partner_view(self, org_id: str, **_search: Any) -> nx.MultiDiGraph:
+        return self.to_networkx()
+
     def counts(self) -> dict[str, int]:
         result = {f"{kind}s": int(self.runner.read(f"count:{kind}")[0]["n"]) for kind in cypher.LABELS}
         result["relations"] = int(self.runner.read("count_relations")[0]["n"])

@@ -1,4 +1,4 @@
-"""The store contract and the embedded store (networkx in memory, saved atomically to a folder)."""
+"""The store contract and the embedded store (SQLite in a folder; networkx for whole-graph analytics)."""
 
 from __future__ import annotations
 
@@ -6,26 +6,44 @@ import contextlib
 import fcntl
 import gc
 import json
+import math
 import os
-import tempfile
-from collections.abc import Iterator
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from graph.errors import Problem, StoreError, ValidationError
 from graph.model import PERSONAL_FIELDS, RecordBatch, merge_node, relation_key
 from graph.vocabulary import SYMMETRIC_RELATIONS
 
-__all__ = ["gc_paused", "graph_from_lists", "GraphStore", "LoadSummary", "EmbeddedStore", "check_references",
-           "kind_conflicts",
-           "STORE_FILE", "FORMAT"]
+if TYPE_CHECKING:  # networkx is imported where a graph is built: `msonet stats` needs none
+    import networkx as nx
 
-STORE_FILE = "graph.json"
-FORMAT = "msonet-embedded/1"
+__all__ = ["gc_paused", "graph_from_lists", "GraphStore", "LoadSummary", "EmbeddedStore", "check_references",
+           "kind_conflicts", "organisation_stats_of", "partner_view_of", "STORE_FILE", "LEGACY_FILE", "FORMAT",
+           "FORMAT_VERSION"]
+
+#: What a user can do with a store file msonet cannot read (every such message ends with it).
+UNREADABLE_ADVICE = ("Bitte die Datei prüfen oder zur Seite legen (umbenennen) – dann beginnt msonet mit einem leeren "
+                     "Speicher, der sich aus einer Sicherung (msonet load EXPORTORDNER) oder mit „msonet demo“ "
+                     "wieder füllen lässt.")
+#: The database file inside the store folder.
+STORE_FILE = "graph.sqlite"
+#: The file of the former JSON store; migrated into :data:`STORE_FILE` on first open (then removed).
+LEGACY_FILE = "graph.json"
+FORMAT = "msonet-sqlite"
+#: Version of the database layout (``PRAGMA user_version``); a newer one is refused, never misread.
+FORMAT_VERSION = 1
+#: ``PRAGMA application_id`` of msonet stores ("mson"): tells a foreign SQLite file from ours.
+APPLICATION_ID = 0x6D736F6E
 EVENT_RELATIONS = frozenset({"attended_event", "organised_event"})
+#: How long a write waits for another process's write to finish (a full load takes under a minute).
+WRITE_WAIT_S = 600.0
+_CHUNK = 500  # ids per ``IN (...)`` query (SQLite allows 32,766 parameters; small chunks keep plans simple)
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,24 @@ class GraphStore(Protocol):
     def to_networkx(self) -> nx.MultiDiGraph:
         """The whole graph for analytics (a copy the caller may change)."""
 
+    def graph_view(self) -> nx.MultiDiGraph:
+        """The whole graph of the current data version, shared and never changed afterwards: read only.
+
+        Cheaper than :meth:`to_networkx` where a store can hand out a graph it keeps (writes build a new
+        one, they never change a graph handed out), so every reader sees one data version, never a mix.
+        """
+
+    def organisation_stats(self) -> dict[str, Any]:
+        """``{total, synthetic, by_type, by_district, by_sector}`` over all organisations (see
+        :func:`organisation_stats_of`)."""
+
+    def partner_view(self, org_id: str, *, top: int = 10, sector: str | None = None,
+                     max_km: float | None = None) -> nx.MultiDiGraph:
+        """A graph on which ``graph.partners.propose_partners(G, org_id, top=.., sector=.., max_km=..)``
+        gives the same proposals as on the whole graph (the organisation, its contacts and theirs, the
+        partners that can make the list, the tandem ties). Stores without a cheaper way return the
+        whole graph."""
+
     def counts(self) -> dict[str, int]:
         """Numbers of organisations, events, programmes and relations."""
 
@@ -104,7 +140,8 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def graph_from_lists(nodes: list[dict[str, Any]], edges: list[list[Any]]) -> nx.MultiDiGraph:
+def graph_from_lists(nodes: Iterable[dict[str, Any]], edges: Iterable[list[Any] | tuple[Any, ...]]
+                     ) -> nx.MultiDiGraph:
     """The ``MultiDiGraph`` of stored node dicts (with ``"id"``) and ``[source, target, key, data]`` ties.
 
     The result equals ``add_nodes_from`` + ``add_edges_from``, but the adjacency dicts are filled here the
@@ -112,7 +149,10 @@ def graph_from_lists(nodes: list[dict[str, Any]], edges: list[list[Any]]) -> nx.
     and the freshly parsed dicts are kept instead of copied: for a million ties networkx's
     ``add_edges_from`` took over 5 s, half the time to open the store. A tie whose end is not among the
     nodes adds that node without attributes, as networkx does. The dicts passed in become the graph's.
+    Both arguments are read once, in order (generators work).
     """
+    import networkx as nx
+
     graph = nx.MultiDiGraph()
     node_data, succ, pred = graph._node, graph._succ, graph._pred
     for data in nodes:
@@ -198,75 +238,253 @@ def check_references(batch: RecordBatch, node_kind: Any) -> list[Problem]:
     return conflicts + problems
 
 
-class EmbeddedStore:
-    """The default store: a networkx ``MultiDiGraph`` kept in memory and saved to ``home/graph.json``.
+def organisation_stats_of(G: nx.MultiDiGraph) -> dict[str, Any]:
+    """Counts over the organisations of ``G``: ``total``, ``synthetic``, ``by_type`` (``"?"`` for none),
+    ``by_district`` (organisations with a district) and ``by_sector`` (each sector an organisation lists),
+    the dicts sorted by key. The reference for :meth:`EmbeddedStore.organisation_stats`."""
+    by_type: dict[str, int] = {}
+    by_district: dict[str, int] = {}
+    by_sector: dict[str, int] = {}
+    synthetic = 0
+    for _, d in G.nodes(data=True):
+        if d.get("kind") != "organisation":
+            continue
+        key = d.get("org_type") or "?"
+        by_type[key] = by_type.get(key, 0) + 1
+        if d.get("district"):
+            by_district[d["district"]] = by_district.get(d["district"], 0) + 1
+        for s in d.get("sectors") or ():
+            by_sector[s] = by_sector.get(s, 0) + 1
+        synthetic += bool(d.get("synthetic"))
+    return {"total": sum(by_type.values()), "synthetic": synthetic, "by_type": dict(sorted(by_type.items())),
+            "by_district": dict(sorted(by_district.items())), "by_sector": dict(sorted(by_sector.items()))}
 
-    Saving writes a temporary file in the same folder, flushes it to disk and renames it over the
-    old file, so a crash at any moment leaves either the old or the new store, never a broken one.
+
+def partner_view_of(G: nx.MultiDiGraph, org_id: str, **_search: Any) -> nx.MultiDiGraph:
+    """:meth:`GraphStore.partner_view` of a store that holds the whole graph anyway: that graph."""
+    return G
+
+
+_SCHEMA = f"""
+PRAGMA application_id = {APPLICATION_ID};
+PRAGMA user_version = {FORMAT_VERSION};
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+-- one row per organisation, event and programme; ``props`` holds all properties as JSON, the other
+-- columns copy the ones queries filter on (text values only)
+CREATE TABLE node (
+    nid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    org_type TEXT,
+    name TEXT,
+    district TEXT,
+    regierungsbezirk TEXT,
+    city TEXT,
+    lat REAL,
+    lon REAL,
+    synthetic INTEGER NOT NULL,
+    props TEXT NOT NULL
+);
+CREATE INDEX node_kind_type ON node (kind, org_type);
+CREATE INDEX node_district ON node (district);
+CREATE INDEX node_lat ON node (lat);
+CREATE TABLE node_sector (
+    nid INTEGER NOT NULL REFERENCES node (nid) ON DELETE CASCADE,
+    pos INTEGER NOT NULL,
+    sector TEXT NOT NULL,
+    PRIMARY KEY (nid, pos)
+) WITHOUT ROWID;
+CREATE INDEX node_sector_sector ON node_sector (sector);
+-- one row per tie; a tie's identity is (source, target, key). ``key`` is stored as '' when it is the
+-- usual "type|source id|target id". The properties live in ``edge_props``, one row per distinct set:
+-- a million relations share a few hundred (type, since, note, source file, date), so reading the
+-- whole graph fetches four numbers per tie. An ordinary relation's properties are columns there; any
+-- other tie (funding records) keeps its properties as JSON in ``extra``.
+CREATE TABLE edge_props (
+    pid INTEGER PRIMARY KEY,
+    type TEXT,
+    since TEXT,
+    note TEXT,
+    synthetic INTEGER,
+    src TEXT,
+    updated TEXT,
+    extra TEXT
+);
+CREATE TABLE edge (
+    eid INTEGER PRIMARY KEY,
+    source INTEGER NOT NULL REFERENCES node (nid) ON DELETE CASCADE,
+    target INTEGER NOT NULL REFERENCES node (nid) ON DELETE CASCADE,
+    type TEXT,
+    key TEXT NOT NULL,
+    pid INTEGER NOT NULL REFERENCES edge_props (pid),
+    UNIQUE (source, target, type, key)
+);
+CREATE INDEX edge_target ON edge (target);
+CREATE INDEX edge_type ON edge (type);
+CREATE INDEX edge_pid ON edge (pid);
+"""
+
+_REL_KEYS = ("type", "since", "note", "synthetic", "source", "updated")
+_EDGE_UPSERT = ("INSERT INTO edge (source, target, type, key, pid) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (source, target, type, key) DO UPDATE SET pid = excluded.pid "
+                "WHERE edge.pid IS NOT excluded.pid")
+#: Property rows no tie uses any more (they may hold a deleted organisation's funding records).
+_DROP_UNUSED_PROPS = "DELETE FROM edge_props WHERE NOT EXISTS (SELECT 1 FROM edge WHERE edge.pid = edge_props.pid)"
+_NODE_INSERT = ("INSERT INTO node (nid, id, kind, org_type, name, district, regierungsbezirk, city, lat, lon, "
+                "synthetic, props) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_NODE_UPDATE = ("UPDATE node SET kind = ?, org_type = ?, name = ?, district = ?, regierungsbezirk = ?, city = ?, "
+                "lat = ?, lon = ?, synthetic = ?, props = ? WHERE nid = ?")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _text(props: dict[str, Any], key: str) -> str | None:
+    value = props.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _number(props: dict[str, Any], key: str) -> float | None:
+    value = props.get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _node_columns(props: dict[str, Any]) -> tuple[Any, ...]:
+    """(kind, org_type, name, district, regierungsbezirk, city, lat, lon, synthetic, props JSON) of a node."""
+    return (_text(props, "kind") or "", _text(props, "org_type"), _text(props, "name"), _text(props, "district"),
+            _text(props, "regierungsbezirk"), _text(props, "city"), _number(props, "lat"), _number(props, "lon"),
+            1 if props.get("synthetic") else 0, _dumps(props))
+
+
+def _sector_rows(nid: int, props: dict[str, Any]) -> list[tuple[int, int, str]]:
+    sectors = props.get("sectors")
+    if not isinstance(sectors, list | tuple):
+        return []
+    return [(nid, pos, s) for pos, s in enumerate(sectors) if isinstance(s, str)]
+
+
+def _edge_row(source: int, target: int, source_id: str, target_id: str, key: str,
+              data: dict[str, Any]) -> tuple[Any, ...]:
+    """``(source, target, type, stored key, properties row)`` of one tie (see the schema); lossless for
+    any property dict. The properties row is ``(type, since, note, synthetic, src, updated, extra)``."""
+    rel_type = data.get("type") if isinstance(data.get("type"), str) else None
+    short = "" if rel_type is not None and key == f"{rel_type}|{source_id}|{target_id}" else key
+    if (tuple(data) == _REL_KEYS and rel_type is not None and isinstance(data["synthetic"], bool)
+            and all(data[k] is None or isinstance(data[k], str) for k in ("since", "note", "source", "updated"))):
+        props: tuple[Any, ...] = (rel_type, data["since"], data["note"], int(data["synthetic"]), data["source"],
+                                   data["updated"], None)
+    else:
+        props = (rel_type, None, None, None, None, None, _dumps(data))
+    return (source, target, rel_type, short, props)
+
+
+class _PropRows:
+    """The ``edge_props`` rows of one write transaction: each distinct set of properties once."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.pids = {row[1:]: row[0] for row in conn.execute(
+            "SELECT pid, type, since, note, synthetic, src, updated, extra FROM edge_props")}
+        self.next = max(self.pids.values(), default=0) + 1
+        self.new: list[tuple[Any, ...]] = []
+
+    def pid(self, props: tuple[Any, ...]) -> int:
+        pid = self.pids.get(props)
+        if pid is None:
+            pid = self.pids[props] = self.next
+            self.next += 1
+            self.new.append((pid, *props))
+        return pid
+
+    def write_edges(self, rows: Iterable[tuple[Any, ...]]) -> int:
+        """Insert or update ties (rows from :func:`_edge_row`); returns how many were new or changed."""
+        ties = [(s, t, rel_type, key, self.pid(props)) for s, t, rel_type, key, props in rows]
+        self.conn.executemany("INSERT INTO edge_props (pid, type, since, note, synthetic, src, updated, extra) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self.new)
+        self.new = []
+        return max(self.conn.executemany(_EDGE_UPSERT, ties).rowcount, 0)
+
+
+def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+class _Unchanged(Exception):
+    """Internal: a write found nothing to change (its transaction is rolled back, the revision stays)."""
+
+    def __init__(self, result: Any):
+        self.result = result
+
+
+class EmbeddedStore:
+    """The default store: an SQLite database ``home/graph.sqlite`` (standard library, no server).
+
+    Every load is one transaction (all or nothing, also when the process is killed), in WAL mode
+    readers keep seeing the last committed state while a load writes, and two processes writing at
+    once take turns. Queries that need a few rows (counts, one node, a search, a neighbourhood, one
+    partner search) read them through indexes; whole-graph analytics get a networkx graph read in bulk
+    (:meth:`graph_view`, kept per data version and never changed afterwards). A ``graph.json`` of the
+    former JSON store found in ``home`` is migrated on first open: copied, read back and compared node
+    for node and tie for tie, then removed.
 
     Parameters
     ----------
     home
-        Folder of the store; created if missing. ``None`` keeps the graph in memory only.
+        Folder of the store; created if missing. ``None`` keeps the database in memory only.
     """
 
     def __init__(self, home: Path | str | None):
         self.home = Path(home) if home is not None else None
-        self._graph = nx.MultiDiGraph()
-        self._revision = 0
-        self._stamp: tuple[int, int] | None = None
-        if self.home is not None:
-            try:
-                self.home.mkdir(mode=0o700, parents=True, exist_ok=True)  # may hold contact data
-            except OSError as exc:
-                raise StoreError(f"Der Speicherordner {self.home} kann nicht angelegt werden ({exc.strerror}). "
-                                 "Bitte einen beschreibbaren Ordner mit --store oder MSONET_HOME angeben.") from exc
-            self._read()
+        self._pool: list[sqlite3.Connection] = []
+        self._pool_lock = threading.Lock()
+        self._memory: sqlite3.Connection | None = None
+        self._memory_lock = threading.RLock()
+        self._view: tuple[str, nx.MultiDiGraph] | None = None
+        self._view_lock = threading.Lock()
+        if self.home is None:
+            self._memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            self._memory.executescript(_SCHEMA)
+            self._setup(self._memory)
+            self._init_meta(self._memory, 0)
+            return
+        try:
+            self.home.mkdir(mode=0o700, parents=True, exist_ok=True)  # may hold contact data
+        except OSError as exc:
+            raise StoreError(f"Der Speicherordner {self.home} kann nicht angelegt werden ({exc.strerror}). "
+                             "Bitte einen beschreibbaren Ordner mit --store oder MSONET_HOME angeben.") from exc
+        self._prepare()
+        with self._connection():
+            pass  # opens and checks the database now, so a damaged file is reported on open
 
-    # -- persistence -------------------------------------------------------------------------------
+    # -- files ---------------------------------------------------------------------------------------
     @property
     def path(self) -> Path | None:
         return self.home / STORE_FILE if self.home is not None else None
 
-    def _file_stamp(self) -> tuple[int, int] | None:
-        try:
-            st = self.path.stat()  # type: ignore[union-attr]
-        except (FileNotFoundError, AttributeError):
-            return None
-        return (st.st_mtime_ns, st.st_size)
+    def _read_error(self, exc: BaseException) -> StoreError:
+        return StoreError(f"Der Speicher {self.path or 'im Arbeitsspeicher'} kann nicht gelesen werden ({exc}). "
+                          + UNREADABLE_ADVICE)
 
-    def _read(self) -> None:
-        path = self.path
-        assert path is not None
-        stamp = self._file_stamp()
-        if stamp is None:
-            self._graph, self._revision, self._stamp = nx.MultiDiGraph(), 0, None
-            return
-        try:
-            with open(path, encoding="utf-8") as fh, gc_paused():
-                data = json.load(fh)
-            if not isinstance(data, dict) or data.get("format") != FORMAT:
-                raise ValueError("unbekanntes Format")
-            with gc_paused():
-                graph = graph_from_lists(data["nodes"], data["edges"])
-            revision = int(data.get("revision", 0))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-            raise StoreError(f"Der Speicher {path} kann nicht gelesen werden ({type(exc).__name__}: "
-                             f"{str(exc)[:200]}). Bitte die Datei prüfen oder zur Seite legen (umbenennen) – "
-                             "dann beginnt msonet mit einem leeren Speicher, der sich aus einer Sicherung "
-                             "(msonet load EXPORTORDNER) oder mit „msonet demo“ wieder füllen lässt.") from exc
-        self._graph, self._revision, self._stamp = graph, revision, stamp
-
-    def _refresh(self) -> None:
-        """Re-read the file when another process (CLI, other app session) has saved since."""
-        if self.home is not None and self._file_stamp() != self._stamp:
-            self._read()
+    def _write_error(self, exc: BaseException) -> StoreError:
+        text = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
+        if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+            return StoreError(f"Der Speicher {self.path} wird seit {WRITE_WAIT_S:.0f} s von einem anderen Vorgang "
+                              "geschrieben. Es wurde nichts geändert; bitte später erneut versuchen.")
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+            return self._read_error(exc)
+        return StoreError(f"Der Speicher {self.path or 'im Arbeitsspeicher'} konnte nicht geschrieben werden "
+                          f"({text}). Es wurde nichts geändert; bitte Speicherplatz und Schreibrechte prüfen.")
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        if self.home is None:
-            yield
-            return
+    def _file_lock(self) -> Iterator[None]:
+        """Only one process creates or migrates the database file (writes are locked by SQLite itself)."""
+        assert self.home is not None
         with open(self.home / ".lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
@@ -274,193 +492,620 @@ class EmbeddedStore:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _save(self, graph: nx.MultiDiGraph, revision: int) -> None:
-        if self.home is None:
+    def _prepare(self) -> None:
+        """Create the database file, or migrate ``graph.json`` into it, when it does not exist yet."""
+        assert self.home is not None and self.path is not None
+        if self.path.exists():
             return
-        with gc_paused():
-            payload = {
-                "format": FORMAT,
-                "revision": revision,
-                "nodes": [data for _, data in graph.nodes(data=True)],
-                "edges": [[u, v, k, d] for u, v, k, d in graph.edges(keys=True, data=True)],
-            }
-            # dumps (C encoder) is several times faster than dump's streaming Python encoder
-            text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-            del payload
-        for stale in self.home.glob(".graph-*.tmp"):  # left by a writer killed mid-save (we hold the lock)
-            with contextlib.suppress(OSError):
-                stale.unlink()
-        fd, tmp = tempfile.mkstemp(prefix=".graph-", suffix=".tmp", dir=self.home)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)  # type: ignore[arg-type]
-            dir_fd = os.open(self.home, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            with self._file_lock():
+                if self.path.exists():
+                    return
+                legacy = self.home / LEGACY_FILE
+                if legacy.exists():
+                    from graph.json_store import read_json_store
+
+                    nodes, edges, revision = read_json_store(legacy)
+                    tmp = self._create_file(nodes, edges, revision)
+                    self._verify_migration(tmp, legacy)
+                    self._install(tmp)
+                    # the data are in the database now, checked; an old copy would keep contact data that
+                    # „msonet forget“ deletes
+                    legacy.unlink()
+                    _fsync_dir(self.home)
+                else:
+                    self._install(self._create_file([], [], 0))
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise StoreError(f"Der Speicher {self.path} konnte nicht geschrieben werden ({exc.strerror}). "
-                             "Es wurde nichts geändert; bitte Speicherplatz und Schreibrechte prüfen.") from exc
-        self._stamp = self._file_stamp()
+            raise self._write_error(exc) from exc
 
-    def _commit(self, graph: nx.MultiDiGraph) -> None:
-        revision = self._revision + 1
+    def _create_file(self, nodes: list[dict[str, Any]], edges: list[list[Any]], revision: int) -> Path:
+        """Write a complete database into a temporary file (see :meth:`_install`); returns its path."""
+        assert self.home is not None and self.path is not None
+        tmp = self.home / ".graph-neu.sqlite"
+        for stale in (tmp, tmp.with_name(tmp.name + "-journal"), tmp.with_name(tmp.name + "-wal")):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+        conn = sqlite3.connect(tmp, isolation_level=None)
         try:
-            self._save(graph, revision)
-        except StoreError:
-            if self.home is not None:
-                self._stamp = None
-                self._read()  # back to the last good state on disk
-            raise
-        self._graph, self._revision = graph, revision
+            conn.execute("PRAGMA journal_mode = OFF")  # a temporary file: a crash simply leaves it behind
+            conn.execute("PRAGMA synchronous = OFF")
+            conn.executescript(_SCHEMA)
+            conn.execute("BEGIN")
+            self._init_meta(conn, revision)
+            nids: dict[str, int] = {}
+            node_rows: list[tuple[Any, ...]] = []
+            sector_rows: list[tuple[int, int, str]] = []
+            for nid, props in enumerate(nodes, start=1):
+                node_id = props["id"]
+                if node_id in nids:  # a later entry for the same id wins, as when the JSON store read it
+                    nid = nids[node_id]
+                    node_rows = [r for r in node_rows if r[0] != nid]
+                    sector_rows = [r for r in sector_rows if r[0] != nid]
+                nids[node_id] = nid
+                node_rows.append((nid, node_id, *_node_columns(props)))
+                sector_rows += _sector_rows(nid, props)
+            next_nid = len(nodes) + 1
+            for u, v, _key, _data in edges:
+                for end in (u, v):
+                    if end not in nids:  # a tie to a node the file does not list: networkx adds it bare
+                        nids[end] = next_nid
+                        node_rows.append((next_nid, end, "", None, None, None, None, None, None, None, 0, "{}"))
+                        next_nid += 1
+            node_rows.sort()
+            conn.executemany(_NODE_INSERT, node_rows)
+            conn.executemany("INSERT INTO node_sector (nid, pos, sector) VALUES (?, ?, ?)", sector_rows)
+            # a key given twice: later values are merged over earlier ones (as graph_from_lists does)
+            merged: dict[tuple[str, str, str], dict[str, Any]] = {}
+            for u, v, key, data in edges:
+                merged.setdefault((u, v, key), {}).update(data)
+            _PropRows(conn).write_edges(_edge_row(nids[u], nids[v], u, v, key, data)
+                                        for (u, v, key), data in merged.items())
+            conn.execute("COMMIT")
+            conn.execute("PRAGMA journal_mode = WAL")  # kept in the file: every later connection uses WAL
+            count = conn.execute("SELECT count(*) FROM edge").fetchone()[0]
+            if count != len(merged):
+                raise StoreError(f"Übernahme von {LEGACY_FILE} unvollständig ({count} statt {len(merged)} Kanten).")
+        finally:
+            conn.close()
+        return tmp
 
-    # -- contract ----------------------------------------------------------------------------------
+    def _install(self, tmp: Path) -> None:
+        """Move a complete database file into place: a kill at any moment leaves no half-made store."""
+        assert self.home is not None and self.path is not None
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, self.path)
+        _fsync_dir(self.home)
+
+    def _verify_migration(self, tmp: Path, legacy: Path) -> None:
+        """Read the new database back and compare it with ``graph.json`` node for node and tie for tie
+        (order included); on any difference the database goes and ``graph.json`` stays as it is."""
+        from graph.json_store import read_json_store
+
+        assert self.path is not None
+        nodes, edges, _revision = read_json_store(legacy)
+        expected = graph_from_lists(nodes, edges)
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            got = self._read_with(conn, self._graph)
+        finally:
+            conn.close()
+        same = (list(got.nodes(data=True)) == list(expected.nodes(data=True))
+                and list(got.edges(keys=True, data=True)) == list(expected.edges(keys=True, data=True)))
+        if not same:
+            tmp.unlink()
+            raise StoreError(f"Der Speicher {legacy} ließ sich nicht verlustfrei in die Datenbank übernehmen; "
+                             "er bleibt unverändert. Bitte mit einer älteren msonet-Version „msonet export“ "
+                             "ausführen und den Export mit „msonet load“ laden.")
+
+    @staticmethod
+    def _read_with(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        conn.execute("BEGIN")
+        try:
+            return fn(conn)
+        finally:
+            conn.execute("COMMIT")
+
+    @staticmethod
+    def _init_meta(conn: sqlite3.Connection, revision: int) -> None:
+        conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)",
+                         [("format", FORMAT), ("store", uuid.uuid4().hex), ("revision", str(revision))])
+
+    @staticmethod
+    def _setup(conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")  # deleted contact data is overwritten, not left in free pages
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA journal_size_limit = 67108864")
+        conn.execute("PRAGMA cache_size = -65536")  # 64 MB page cache
+
+    def _open(self) -> sqlite3.Connection:
+        assert self.path is not None
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, timeout=WRITE_WAIT_S,
+                                   isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise self._read_error(exc) from exc
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if app_id != APPLICATION_ID:
+                raise StoreError(f"Der Speicher {self.path} kann nicht gelesen werden (keine msonet-Datenbank). "
+                                 + UNREADABLE_ADVICE)
+            if version > FORMAT_VERSION:
+                raise StoreError(f"Der Speicher {self.path} stammt von einer neueren msonet-Version (Format "
+                                 f"{version}, diese Version kennt Format {FORMAT_VERSION}) und kann nicht gelesen "
+                                 "werden, ohne Daten falsch zu deuten. Bitte msonet aktualisieren.")
+            row = conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+            if version < 1 or row is None or row[0] != FORMAT:
+                raise StoreError(f"Der Speicher {self.path} kann nicht gelesen werden (unbekanntes Format). "
+                                 + UNREADABLE_ADVICE)
+            self._setup(conn)
+        except StoreError:
+            conn.close()
+            raise
+        except sqlite3.Error as exc:
+            conn.close()
+            raise self._read_error(exc) from exc
+        return conn
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """A connection for this thread's use (a pool: Streamlit sessions read in parallel)."""
+        if self._memory is not None:
+            with self._memory_lock:
+                yield self._memory
+            return
+        with self._pool_lock:
+            conn = self._pool.pop() if self._pool else None
+        if conn is None:
+            conn = self._open()
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            with self._pool_lock:
+                self._pool.append(conn)
+
+    def _read(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``fn`` in one read transaction: it sees one committed state, whatever others write."""
+        with self._connection() as conn:
+            try:
+                conn.execute("BEGIN")
+                try:
+                    return fn(conn)
+                finally:
+                    conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise self._read_error(exc) from exc
+
+    def _write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``fn`` in one write transaction and raise the revision; any error rolls everything back.
+
+        ``fn`` raises :class:`_Unchanged` when it changed nothing: then nothing is committed either.
+        """
+        with self._connection() as conn:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = fn(conn)
+                    conn.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
+                                 "WHERE key = 'revision'")
+                    conn.execute("COMMIT")
+                except _Unchanged as unchanged:
+                    conn.execute("ROLLBACK")
+                    return unchanged.result
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except (sqlite3.Error, OSError) as exc:
+                raise self._write_error(exc) from exc
+            if self.home is not None:
+                # copy what is committed into the main file now (a reader still busy is not waited for)
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            return result
+
+    # -- reading helpers -----------------------------------------------------------------------------
+    @staticmethod
+    def _revision(conn: sqlite3.Connection) -> str:
+        rows = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('store', 'revision')").fetchall())
+        return f"{rows.get('store')}:{rows.get('revision')}"
+
+    @staticmethod
+    def _graph(conn: sqlite3.Connection, node_sql: str = "", edge_sql: str = "", params: tuple[Any, ...] = ()
+               ) -> nx.MultiDiGraph:
+        """A graph of the nodes ``SELECT nid, id, props FROM node {node_sql}`` and the ties among them
+        ``SELECT ... FROM edge {edge_sql}``, both in storage order (ties to nodes not selected are dropped)."""
+        import networkx as nx
+
+        loads = json.loads
+        with gc_paused():
+            graph = nx.MultiDiGraph()
+            node_data, succ, pred = graph._node, graph._succ, graph._pred
+            ids: dict[int, str] = {}
+            for nid, node_id, props in conn.execute(f"SELECT nid, id, props FROM node {node_sql} ORDER BY nid",
+                                                    params if node_sql else ()):
+                ids[nid] = node_id
+                node_data[node_id] = loads(props)
+                succ[node_id], pred[node_id] = {}, {}
+            protos: dict[int, tuple[str | None, dict[str, Any]]] = {}
+            for pid, rel_type, since, note, synthetic, src, updated, extra in conn.execute(
+                    "SELECT pid, type, since, note, synthetic, src, updated, extra FROM edge_props"):
+                protos[pid] = (rel_type, loads(extra) if extra is not None else {
+                    "type": rel_type, "since": since, "note": note, "synthetic": synthetic == 1, "source": src,
+                    "updated": updated})
+            get = ids.get
+            for s, t, key, pid in conn.execute(f"SELECT source, target, key, pid FROM edge {edge_sql} ORDER BY eid",
+                                               params if edge_sql else ()):
+                u, v = get(s), get(t)
+                if u is None or v is None:
+                    continue
+                rel_type, proto = protos[pid]
+                keyed = succ[u].get(v)
+                if keyed is None:
+                    keyed = succ[u][v] = pred[v][u] = {}
+                keyed[key or f"{rel_type}|{u}|{v}"] = proto.copy()  # each tie its own dict, as networkx has it
+        return graph
+
+    @staticmethod
+    def _subgraph(conn: sqlite3.Connection, nids: set[int], edge_ids: set[int]) -> nx.MultiDiGraph:
+        """The graph of the given nodes and ties (ties whose ends are missing are dropped)."""
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS pick_node (nid INTEGER PRIMARY KEY)")
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS pick_edge (eid INTEGER PRIMARY KEY)")
+        conn.execute("DELETE FROM pick_node")
+        conn.execute("DELETE FROM pick_edge")
+        conn.executemany("INSERT INTO pick_node VALUES (?)", ((n,) for n in nids))
+        conn.executemany("INSERT INTO pick_edge VALUES (?)", ((e,) for e in edge_ids))
+        graph = EmbeddedStore._graph(conn, "WHERE nid IN (SELECT nid FROM pick_node)",
+                                     "WHERE eid IN (SELECT eid FROM pick_edge)")
+        conn.execute("DELETE FROM pick_node")
+        conn.execute("DELETE FROM pick_edge")
+        return graph
+
+    @staticmethod
+    def _ties(conn: sqlite3.Connection, nids: Iterable[int]) -> list[tuple[int, int, int]]:
+        """(eid, source, target) of every tie with an end in ``nids``."""
+        found = []
+        for chunk in _chunks(list(nids)):
+            marks = _marks(len(chunk))
+            found += conn.execute(f"SELECT eid, source, target FROM edge WHERE source IN ({marks}) "
+                                  f"UNION SELECT eid, source, target FROM edge WHERE target IN ({marks})",
+                                  (*chunk, *chunk)).fetchall()
+        return found
+
+    # -- contract ------------------------------------------------------------------------------------
     def upsert(self, batch: RecordBatch) -> LoadSummary:
-        with self._locked():
-            self._refresh()
-            graph = self._graph
-            problems = check_references(batch, lambda n: graph.nodes[n].get("kind") if n in graph else None)
-            if problems:
-                raise ValidationError(problems)
-            # Changes go straight into the live graph: every check that can fail has run above, and if
-            # saving fails the graph is re-read from the last good file (see _commit).
-            staged = graph
-            counts = dict.fromkeys(("organisations", "events", "relations", "fundings"), 0)
-            for kind, records in (("organisations", batch.organisations), ("events", batch.events)):
-                for record in records:
-                    counts[kind] += _put_node(staged, record.properties())
-            for rel in batch.relations:
-                source, target = rel.source_id, rel.target_id
-                if rel.rel_type in SYMMETRIC_RELATIONS and target < source:
-                    source, target = target, source
-                key = relation_key(rel.rel_type, source, target)
-                counts["relations"] += _put_edge(staged, source, target, key, rel.properties())
-            for funding in batch.fundings:
-                programme = {"id": funding.programme_id, "kind": "programme", "name": funding.programme,
-                             "funding_kind": funding.funding_kind, "source": funding.source,
-                             "updated": funding.updated}
-                if funding.programme_id not in staged:
-                    _put_node(staged, programme)
-                counts["fundings"] += _put_edge(staged, funding.org_id, funding.programme_id,
-                                                "funded_by|" + funding.id, funding.properties())
-            summary = LoadSummary(**counts)
-            if summary.total:
-                self._commit(staged)
-            return summary
+        return self._write(lambda conn: _apply(conn, batch))
 
     def remove_organisation(self, org_id: str) -> bool:
-        with self._locked():
-            self._refresh()
-            if self._graph.nodes.get(org_id, {}).get("kind") != "organisation":
-                return False
-            staged = self._graph
-            staged.remove_node(org_id)
-            orphans = [n for n, d in staged.nodes(data=True) if d.get("kind") == "programme" and staged.degree(n) == 0]
-            staged.remove_nodes_from(orphans)
-            self._commit(staged)
+        def remove(conn: sqlite3.Connection) -> bool:
+            row = conn.execute("SELECT nid FROM node WHERE id = ? AND kind = 'organisation'", (org_id,)).fetchone()
+            if row is None:
+                raise _Unchanged(False)
+            conn.execute("DELETE FROM node WHERE nid = ?", row)  # ties, funding records, sectors cascade
+            conn.execute("DELETE FROM node WHERE kind = 'programme' AND NOT EXISTS "
+                         "(SELECT 1 FROM edge WHERE edge.source = node.nid) AND NOT EXISTS "
+                         "(SELECT 1 FROM edge WHERE edge.target = node.nid)")
+            conn.execute(_DROP_UNUSED_PROPS)
             return True
 
+        removed = self._write(remove)
+        if removed and self.home is not None:
+            # older page versions in the write-ahead log may still hold the contact data: fold the log
+            # into the database (where secure_delete has overwritten it) and empty it
+            with self._connection() as conn, contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return removed
+
     def get_node(self, node_id: str) -> dict[str, Any] | None:
-        self._refresh()
-        data = self._graph.nodes.get(node_id)
-        return dict(data) if data is not None else None
+        row = self._read(lambda conn: conn.execute("SELECT props FROM node WHERE id = ?", (node_id,)).fetchone())
+        return json.loads(row[0]) if row is not None else None
 
     def find_organisations(self, *, org_type=None, district=None, regierungsbezirk=None, sector=None,
                            city=None, name_contains=None, limit=None) -> list[dict[str, Any]]:
-        self._refresh()
+        where, params = ["kind = 'organisation'"], []
+        for column, value in (("org_type", org_type), ("district", district),
+                              ("regierungsbezirk", regierungsbezirk)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if sector:
+            where.append("nid IN (SELECT nid FROM node_sector WHERE sector = ?)")
+            params.append(sector)
+        sql = f"SELECT props FROM node WHERE {' AND '.join(where)}"
+        texts = self._read(lambda conn: [r[0] for r in conn.execute(sql, params)])
         needle = name_contains.casefold() if name_contains else None
         city_folded = city.casefold() if city else None
         rows = []
-        for _, d in self._graph.nodes(data=True):
-            if d.get("kind") != "organisation":
-                continue
-            if org_type and d.get("org_type") != org_type:
-                continue
-            if district and d.get("district") != district:
-                continue
-            if regierungsbezirk and d.get("regierungsbezirk") != regierungsbezirk:
-                continue
-            if sector and sector not in (d.get("sectors") or ()):
-                continue
-            if city_folded and (d.get("city") or "").casefold() != city_folded:
-                continue
-            if needle and needle not in (d.get("name") or "").casefold():
-                continue
-            rows.append(dict(d))
+        with gc_paused():
+            for text in texts:
+                d = json.loads(text)
+                if city_folded and (d.get("city") or "").casefold() != city_folded:
+                    continue
+                if needle and needle not in (d.get("name") or "").casefold():
+                    continue
+                rows.append(d)
         rows.sort(key=lambda r: (r.get("name") or "", r["id"]))
         return rows[:limit] if limit is not None else rows
 
     def neighbourhood(self, node_id: str, hops: int = 1) -> nx.MultiDiGraph:
-        self._refresh()
-        if node_id not in self._graph:
-            return nx.MultiDiGraph()
-        nodes = nx.single_source_shortest_path_length(self._graph.to_undirected(as_view=True), node_id, cutoff=hops)
-        return self._graph.subgraph(nodes).copy()
+        def read(conn: sqlite3.Connection) -> nx.MultiDiGraph:
+            row = conn.execute("SELECT nid FROM node WHERE id = ?", (node_id,)).fetchone()
+            if row is None:
+                import networkx as nx
+
+                return nx.MultiDiGraph()
+            seen, frontier = {row[0]}, {row[0]}
+            for _ in range(max(hops, 0)):
+                reached: set[int] = set()
+                for _eid, s, t in self._ties(conn, frontier):
+                    reached.update((s, t))
+                frontier = reached - seen
+                seen |= frontier
+                if not frontier:
+                    break
+            ties = {eid for eid, s, t in self._ties(conn, seen) if s in seen and t in seen}
+            return self._subgraph(conn, seen, ties)
+
+        return self._read(read)
 
     def to_networkx(self) -> nx.MultiDiGraph:
-        self._refresh()
-        with gc_paused():
-            return self._graph.copy()
+        return self._read(self._graph)
 
     def graph_view(self) -> nx.MultiDiGraph:
-        """The live graph without copying (read-only use; faster than ``to_networkx`` for analytics)."""
-        self._refresh()
-        return self._graph
+        """The whole graph of the current data version, kept until the data changes; treat as read-only.
+
+        A write never changes a graph handed out: the next call after a write reads a new one. So
+        sessions that share it see one data version, never a mix.
+        """
+        with self._view_lock:
+            version = self._read(self._revision)
+            if self._view is not None and self._view[0] == version:
+                return self._view[1]
+            self._view = None  # the old graph may go as soon as its last reader drops it
+            version, graph = self._read(lambda conn: (self._revision(conn), self._graph(conn)))
+            self._view = (version, graph)
+            return graph
+
+    def organisation_stats(self) -> dict[str, Any]:
+        def read(conn: sqlite3.Connection) -> dict[str, Any]:
+            by_type: dict[str, int] = {}
+            synthetic = 0
+            for org_type, n, synth in conn.execute(
+                    "SELECT org_type, count(*), sum(synthetic) FROM node WHERE kind = 'organisation' "
+                    "GROUP BY org_type"):
+                key = org_type or "?"
+                by_type[key] = by_type.get(key, 0) + n
+                synthetic += synth
+            by_district = dict(conn.execute(
+                "SELECT district, count(*) FROM node WHERE kind = 'organisation' AND district IS NOT NULL "
+                "AND district <> '' GROUP BY district").fetchall())
+            by_sector = dict(conn.execute(
+                "SELECT s.sector, count(*) FROM node_sector AS s JOIN node AS n ON n.nid = s.nid "
+                "WHERE n.kind = 'organisation' GROUP BY s.sector").fetchall())
+            return {"total": sum(by_type.values()), "synthetic": synthetic, "by_type": dict(sorted(by_type.items())),
+                    "by_district": dict(sorted(by_district.items())), "by_sector": dict(sorted(by_sector.items()))}
+
+        return self._read(read)
+
+    def partner_view(self, org_id: str, *, top: int = 10, sector: str | None = None,
+                     max_km: float | None = None) -> nx.MultiDiGraph:
+        """A graph on which ``propose_partners(G, org_id, top=top, sector=sector, max_km=max_km)`` equals
+        the answer on the whole graph, read through indexes.
+
+        It holds the organisation, its ties and every tie of its organisation contacts (common contacts,
+        two hops), all tandem ties, and the possible partners that can still make the list: first those
+        in the same district or without coordinates are scored; the tenth best score then bounds how
+        far away a partner can be and still reach the list (best sector fit, full openness, no common
+        contact: those are all included), and the partners within that distance are added from the
+        coordinate index. Without a full first list or without the MSO's coordinates all partners are read.
+        """
+        from graph.partners import PARTNER_TYPES, WEIGHTS, propose_partners
+
+        types = sorted(PARTNER_TYPES)
+        partner_sql = f"kind = 'organisation' AND org_type IN ({_marks(len(types))})"
+
+        def read(conn: sqlite3.Connection) -> nx.MultiDiGraph | None:
+            row = conn.execute("SELECT nid, district, lat, lon FROM node WHERE id = ? AND kind = 'organisation'",
+                               (org_id,)).fetchone()
+            if row is None:
+                return None
+            mso, district, lat, lon = row
+            nids, ties = {mso}, set()
+            # the MSO's ties, then every tie of its organisation contacts (common contacts: two hops)
+            first = self._ties(conn, [mso])
+            contacts = {s if t == mso else t for _eid, s, t in first} - {mso}
+            org_contacts = [nid for chunk in _chunks(sorted(contacts)) for (nid,) in conn.execute(
+                f"SELECT nid FROM node WHERE kind = 'organisation' AND nid IN ({_marks(len(chunk))})", chunk)]
+            for eid, s, t in first + self._ties(conn, org_contacts):
+                ties.add(eid)
+                nids.update((s, t))
+            for eid, s, t in conn.execute("SELECT eid, source, target FROM edge WHERE type = 'tandem_partner'"):
+                ties.add(eid)
+                nids.update((s, t))
+            # partners nearby (same district) and those without coordinates: always scored
+            local = {n for (n,) in conn.execute(
+                f"SELECT nid FROM node WHERE {partner_sql} AND (lat IS NULL OR lon IS NULL OR district IS ?)",
+                (*types, district))}
+            radius = None
+            if lat is not None and lon is not None:
+                rows = propose_partners(self._subgraph(conn, nids | local, ties), org_id, top=top, sector=sector,
+                                        max_km=max_km)
+                if top > 0 and len(rows) >= top:
+                    # a partner d km away scores at most sector 1 + distance part + openness 1 (no common
+                    # contact: those are in already); it cannot reach the list unless that beats the tenth
+                    spare = rows[-1]["score"] - WEIGHTS["sector"] - WEIGHTS["openness"] - 1e-4
+                    if spare > 0:
+                        part = spare / WEIGHTS["distance"]  # 1 / (1 + d / 10) >= part
+                        radius = 10.0 * (1.0 / part - 1.0) if part < 1 else 0.0
+                if max_km is not None:
+                    radius = max_km if radius is None else min(radius, max_km)
+            if radius is None:
+                wanted = {n for (n,) in conn.execute(f"SELECT nid FROM node WHERE {partner_sql}", types)}
+            else:
+                # a box around the MSO that holds every point within ``radius`` km (degree lengths from below)
+                dlat = radius / 110.5 + 0.01
+                dlon = radius / (111.3 * math.cos(math.radians(min(89.0, abs(lat) + dlat + 1.0)))) + 0.01
+                wanted = local | {n for (n,) in conn.execute(
+                    f"SELECT nid FROM node WHERE {partner_sql} AND lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?",
+                    (*types, lat - dlat, lat + dlat, lon - dlon, lon + dlon))}
+            return self._subgraph(conn, nids | wanted, ties)
+
+        graph = self._read(read)
+        return graph if graph is not None else self.graph_view()
 
     def counts(self) -> dict[str, int]:
-        self._refresh()
-        result = {"organisations": 0, "events": 0, "programmes": 0}
-        for _, kind in self._graph.nodes(data="kind"):
-            result[f"{kind}s"] = result.get(f"{kind}s", 0) + 1
-        result["relations"] = self._graph.number_of_edges()
-        return result
+        def read(conn: sqlite3.Connection) -> dict[str, int]:
+            result = {"organisations": 0, "events": 0, "programmes": 0}
+            for kind, n in conn.execute("SELECT kind, count(*) FROM node GROUP BY kind"):
+                if kind:
+                    result[f"{kind}s"] = result.get(f"{kind}s", 0) + n
+            result["relations"] = conn.execute("SELECT count(*) FROM edge").fetchone()[0]
+            return result
+
+        return self._read(read)
 
     def data_version(self) -> str:
-        self._refresh()
-        return f"embedded:{self.home}:{self._revision}:{self._stamp}"
+        return f"embedded:{self.home}:{self._read(self._revision)}"
 
     def clear(self) -> None:
-        with self._locked():
-            self._commit(nx.MultiDiGraph())
+        def wipe(conn: sqlite3.Connection) -> None:
+            for table in ("edge", "edge_props", "node_sector", "node"):
+                conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+
+        self._write(wipe)
 
     def close(self) -> None:
-        return None
+        """Close the open connections (the last one folds the write-ahead log into the database file)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, []
+        for conn in pool:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        self._view = None
 
     def __repr__(self) -> str:
         return f"EmbeddedStore({str(self.home)!r})"
 
 
-def _put_node(graph: nx.MultiDiGraph, props: dict[str, Any]) -> int:
-    node_id = props["id"]
-    current = graph.nodes.get(node_id)
-    props = merge_node(current, props)
-    if current == props:
-        return 0
-    if current is None:
-        graph.add_node(node_id, **props)
-    else:
-        current.clear()
-        current.update(props)
-    return 1
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
-def _put_edge(graph: nx.MultiDiGraph, source: str, target: str, key: str, props: dict[str, Any]) -> int:
-    if graph.has_edge(source, target, key):
-        current = graph.edges[source, target, key]
-        props = merge_node(current, props)
-        if current == props:
-            return 0
-        current.clear()
-        current.update(props)
-        return 1
-    graph.add_edge(source, target, key, **merge_node(None, props))
-    return 1
+def _apply(conn: sqlite3.Connection, batch: RecordBatch) -> LoadSummary:
+    """Write ``batch`` inside the open write transaction of ``conn``; see :meth:`EmbeddedStore.upsert`."""
+    own = {r.id for r in batch.organisations} | {e.id for e in batch.events}
+    named = ({r.source_id for r in batch.relations} | {r.target_id for r in batch.relations}
+             | {f.org_id for f in batch.fundings} | {f.programme_id for f in batch.fundings}) - own
+    stored: dict[str, tuple[int, str, dict[str, Any]]] = {}  # id -> (nid, kind, props) of the batch's own ids
+    nid_of: dict[str, int] = {}
+    kind_of: dict[str, str] = {}
+    with gc_paused():
+        for chunk in _chunks(sorted(own)):
+            for node_id, nid, kind, props in conn.execute(
+                    f"SELECT id, nid, kind, props FROM node WHERE id IN ({_marks(len(chunk))})", chunk):
+                stored[node_id] = (nid, kind, json.loads(props))
+                nid_of[node_id], kind_of[node_id] = nid, kind
+        for chunk in _chunks(sorted(named)):
+            for node_id, nid, kind in conn.execute(
+                    f"SELECT id, nid, kind FROM node WHERE id IN ({_marks(len(chunk))})", chunk):
+                nid_of[node_id], kind_of[node_id] = nid, kind
+    problems = check_references(batch, lambda n: kind_of.get(n) or None)  # incl. one id for two kinds
+    if problems:
+        raise ValidationError(problems)
+
+    known = set(nid_of.values())  # nodes stored before this load: only ties between two of them can exist
+    counts = dict.fromkeys(("organisations", "events", "relations", "fundings"), 0)
+    next_nid = conn.execute("SELECT coalesce(max(nid), 0) + 1 FROM node").fetchone()[0]
+    current = {node_id: props for node_id, (_nid, _kind, props) in stored.items()}
+    written: dict[str, dict[str, Any]] = {}  # id -> properties to write (new or changed)
+    for kind, records in (("organisations", batch.organisations), ("events", batch.events)):
+        for record in records:
+            before = current.get(record.id)
+            props = merge_node(before, record.properties())
+            if props == before:
+                continue
+            counts[kind] += 1
+            current[record.id] = written[record.id] = props
+            if record.id not in nid_of:
+                nid_of[record.id] = next_nid
+                next_nid += 1
+    for funding in batch.fundings:
+        if funding.programme_id not in nid_of and funding.programme_id not in written:
+            written[funding.programme_id] = {"id": funding.programme_id, "kind": "programme",
+                                             "name": funding.programme, "funding_kind": funding.funding_kind,
+                                             "source": funding.source, "updated": funding.updated}
+            nid_of[funding.programme_id] = next_nid
+            next_nid += 1
+    inserts = [(nid_of[i], i, *_node_columns(p)) for i, p in written.items() if i not in stored]
+    updates = [(*_node_columns(p), nid_of[i]) for i, p in written.items() if i in stored]
+    conn.executemany(_NODE_INSERT, inserts)
+    conn.executemany(_NODE_UPDATE, updates)
+    for chunk in _chunks([nid_of[i] for i in written if i in stored]):
+        conn.execute(f"DELETE FROM node_sector WHERE nid IN ({_marks(len(chunk))})", chunk)
+    conn.executemany("INSERT INTO node_sector (nid, pos, sector) VALUES (?, ?, ?)",
+                     (row for i, p in written.items() for row in _sector_rows(nid_of[i], p)))
+
+    ties: list[tuple[str, str, str, dict[str, Any]]] = []  # (source id, target id, key, incoming properties)
+    for rel in batch.relations:
+        source, target = rel.source_id, rel.target_id
+        if rel.rel_type in SYMMETRIC_RELATIONS and target < source:
+            source, target = target, source
+        ties.append((source, target, relation_key(rel.rel_type, source, target), rel.properties()))
+    n_relations = len(ties)
+    ties += [(f.org_id, f.programme_id, "funded_by|" + f.id, f.properties()) for f in batch.fundings]
+    stored_ties = _stored_ties(conn, [(nid_of[s], nid_of[t], s, t, key) for s, t, key, _p in ties
+                                      if nid_of[s] in known and nid_of[t] in known])
+    rows = []
+    for source, target, key, incoming in ties:
+        s_nid, t_nid = nid_of[source], nid_of[target]
+        merged = merge_node(stored_ties.get((s_nid, t_nid, key)), incoming)  # a tie keeps what a file left out
+        rows.append(_edge_row(s_nid, t_nid, source, target, key, merged))
+    props = _PropRows(conn)
+    counts["relations"] = props.write_edges(rows[:n_relations])
+    counts["fundings"] = props.write_edges(rows[n_relations:])
+    if counts["relations"] or counts["fundings"]:
+        conn.execute(_DROP_UNUSED_PROPS)  # properties an updated tie no longer uses
+    summary = LoadSummary(**counts)
+    if not summary.total:
+        raise _Unchanged(summary)
+    return summary
+
+
+def _stored_ties(conn: sqlite3.Connection, ties: list[tuple[int, int, str, str, str]]
+                 ) -> dict[tuple[int, int, str], dict[str, Any]]:
+    """Stored properties of the ties ``(source nid, target nid, source id, target id, key)`` that exist."""
+    found: dict[tuple[int, int, str], dict[str, Any]] = {}
+    wanted: dict[int, set[tuple[int, str]]] = {}
+    ids: dict[int, str] = {}
+    for s, t, source_id, target_id, key in ties:
+        wanted.setdefault(s, set()).add((t, key))
+        ids[s], ids[t] = source_id, target_id
+    for chunk in _chunks(sorted(wanted)):
+        for s, t, rel_type, key, since, note, synthetic, src, updated, extra in conn.execute(
+                "SELECT e.source, e.target, e.type, e.key, p.since, p.note, p.synthetic, p.src, p.updated, p.extra "
+                f"FROM edge AS e JOIN edge_props AS p ON p.pid = e.pid WHERE e.source IN ({_marks(len(chunk))})",
+                chunk):
+            if t not in ids:
+                continue
+            full = key or f"{rel_type}|{ids[s]}|{ids[t]}"
+            if (t, full) not in wanted[s]:
+                continue
+            found[(s, t, full)] = json.loads(extra) if extra is not None else {
+                "type": rel_type, "since": since, "note": note, "synthetic": synthetic == 1, "source": src,
+                "updated": updated}
+    return found
 
 
 def strip_personal(props: dict[str, Any]) -> dict[str, Any]:

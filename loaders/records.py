@@ -220,8 +220,7 @@ class Resolver:
             ids: dict[str, tuple[str, str]] = {}
             names: dict[str, list[str]] = {}
             if self.store is not None:
-                view = getattr(self.store, "graph_view", None)
-                graph = view() if view is not None else self.store.to_networkx()
+                graph = self.store.graph_view()
                 for node_id, props in graph.nodes(data=True):
                     if props.get("kind") == "event":
                         ids[node_id] = (props.get("name") or node_id, props.get("date") or "")

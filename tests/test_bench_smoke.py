@@ -90,3 +90,22 @@ def test_pyvis_and_app_benchmarks_in_the_browser(workdir):
     names = [r.name for r in rows]
     assert any("Kaltstart" in n for n in names) and any("Seitenwechsel" in n for n in names)
     assert not any("Fehlermeldungen" in n for n in names), rows
+
+
+@pytest.mark.slow
+def test_store_comparison_runs_both_stores_through_the_cli(workdir, capsys):
+    """``--only store``: every msonet command on the JSON and the SQLite store, same answers (checked inside)."""
+    out = workdir / "store.json"
+    code = bench_cli.main(["--quick", "--orgs", str(ORGS), "--workdir", str(workdir), "--json", str(out),
+                           "--only", "store"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    rows = json.loads(out.read_text(encoding="utf-8"))["rows"]
+    assert not [r for r in rows if r["value"] == "FEHLER"], printed
+    names = " ".join(r["name"] for r in rows)
+    for expected in ("msonet load", "msonet stats", "msonet partners", "msonet isolated", "eine Organisation mehr",
+                     "Spitzenspeicher msonet stats"):
+        assert expected in names, expected
+    timed_rows = [r for r in rows if "json_s" in r]
+    assert len(timed_rows) == 10 and all(r["json_s"] > 0 and r["sqlite_s"] > 0 for r in timed_rows)
+    assert all(r["status"] == "" for r in rows)

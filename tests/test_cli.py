@@ -36,8 +36,14 @@ def loaded(tmp_path, capsys):
     return store
 
 
+def _store_bytes(store: Path) -> bytes:
+    """The database file and its write-ahead log (if any), byte for byte."""
+    wal = store / (STORE_FILE + "-wal")
+    return (store / STORE_FILE).read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
 def _digest(store: Path) -> str:
-    return hashlib.sha256((store / STORE_FILE).read_bytes()).hexdigest()
+    return hashlib.sha256(_store_bytes(store)).hexdigest()
 
 
 def test_every_command_has_german_help(capsys):
@@ -93,7 +99,7 @@ def test_demo_refuses_to_overwrite_then_replaces(loaded, tmp_path, capsys):
     assert code == 0 and "Demodaten geladen" in out
     stats = json.loads(run(capsys, loaded, "stats", "--json")[1])
     assert stats["total"] > 4000 and stats["by_type"]["municipal_integration_centre"] == 54
-    assert "Brückenbauer e.V." not in (loaded / STORE_FILE).read_text(encoding="utf-8")
+    assert "Brückenbauer e.V.".encode() not in _store_bytes(loaded)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "graphml"])
@@ -175,10 +181,10 @@ def test_forget_removes_organisation_and_personal_data(tmp_path, capsys):
                       "Offen e.V.;mso;Köln;\n", encoding="utf-8")
     store = tmp_path / "store"
     assert run(capsys, store, "load", str(source))[0] == 0
-    assert "vorstand@geheim.example" in (store / STORE_FILE).read_text(encoding="utf-8")
+    assert b"vorstand@geheim.example" in _store_bytes(store)
     code, out, _ = run(capsys, store, "forget", "Geheim e.V.", "--yes")
     assert code == 0 and "Gelöscht" in out
-    assert "vorstand@geheim.example" not in (store / STORE_FILE).read_text(encoding="utf-8")
+    assert b"vorstand@geheim.example" not in _store_bytes(store)
     assert json.loads(run(capsys, store, "stats", "--json")[1])["total"] == 1
 
 

@@ -97,10 +97,9 @@ def data_version() -> str:
 
 @st.cache_resource(show_spinner="Lade das Netzwerk …", max_entries=3)
 def _graph_for(version: str) -> nx.MultiDiGraph:
-    store = get_store()
-    # The embedded store replaces (never mutates) its graph on every write, so its live view is safe to share.
-    view = getattr(store, "graph_view", None)
-    G = store.to_networkx() if view is None else view()
+    # graph_view: a graph no write ever changes (a write makes the next call read a new one), so all
+    # sessions can share it and each sees one data version, never a mix.
+    G = get_store().graph_view()
     _freeze_long_lived()
     return G
 
