@@ -251,14 +251,15 @@ def _find(users: Mapping[str, Any], name: str) -> str | None:
 @dataclass
 class _Failures:
     count: int = 0
-    first: float = 0.0
+    last: float = 0.0
     locked_until: float = 0.0
 
 
 @dataclass
 class SignInThrottle:
-    """Slows down password guessing: after ``free`` failed sign-ins for one name within ``window`` seconds,
-    that name is locked for ``lockout`` seconds, doubling with every further failure up to ``max_lockout``.
+    """Slows down password guessing: after ``free`` failed sign-ins for one name, that name is locked for
+    ``lockout`` seconds, doubling with every further failure up to ``max_lockout``. The count starts
+    afresh after ``window`` seconds without a failure (counted from the end of a lock).
 
     A successful sign-in clears the count. Kept in memory of the app's process (a restart clears it).
     """
@@ -281,10 +282,11 @@ class SignInThrottle:
         """Count a failed sign-in; returns the seconds the name is now locked (0 if not)."""
         now = self.clock()
         with self._lock:
-            entry = self._failures.setdefault(_fold(name), _Failures(first=now))
-            if now - entry.first > self.window and entry.locked_until <= now:
-                entry.count, entry.first = 0, now
+            entry = self._failures.setdefault(_fold(name), _Failures(last=now))
+            if now - max(entry.last, entry.locked_until) > self.window:  # quiet for a whole window: start afresh
+                entry.count = 0
             entry.count += 1
+            entry.last = now
             if entry.count >= self.free:
                 wait = min(self.max_lockout, self.lockout * 2 ** (entry.count - self.free))
                 entry.locked_until = now + wait
