@@ -97,7 +97,7 @@ def _plan_tab() -> None:
     rows = invitation_rows(common.graph(), plan, include_email=include_email)
     data = common.csv_bytes(rows)
     if include_email:
-        data = auth.audited_download("invitations_email", lambda: data, rows=len(rows),
+        data = auth.audited_download("invitations_email", lambda content=data: content, rows=len(rows),
                                      with_email=sum(1 for r in rows if r.get("E-Mail")))
     common.download_button("Einladungsliste als CSV herunterladen", data,
                            file_name="msonet-einladungsliste.csv", mime="text/csv", key="meet_csv")
