@@ -328,7 +328,22 @@ def _sso(page, url: str, sub: str) -> None:
     wait_for_app(page)
 
 
-def test_single_sign_on_maps_groups_to_roles_and_signs_out(page, oidc_app):
+@pytest.fixture
+def sso_page(browser):
+    """A tab for single sign-on: the test provider's own form page asks a CDN for a style sheet; that request
+    is blocked (there is no internet here) and is the only one allowed to leave the machine."""
+    context, tab, outside = _tab(browser)
+    tab.route(PROVIDER_STYLE, lambda route: route.abort())
+    yield tab
+    context.close()
+    assert [u for u in outside if u != PROVIDER_STYLE] == []
+
+
+PROVIDER_STYLE = "https://cdn.jsdelivr.net/npm/@picocss/pico@2/css/pico.min.css"
+
+
+def test_single_sign_on_maps_groups_to_roles_and_signs_out(sso_page, oidc_app):
+    page = sso_page
     url, issuer, home = oidc_app
     _provider_user(issuer, "carla", {"preferred_username": "carla", "groups": ["msonet-beratung", "andere"]})
     _sso(page, url, "carla")
@@ -342,7 +357,12 @@ def test_single_sign_on_maps_groups_to_roles_and_signs_out(page, oidc_app):
     wait_for_app(page)
     page.get_by_role("heading", name="Übersicht", exact=True).wait_for()
     assert page.get_by_role("heading", name="Daten", exact=True).count() == 0
+    _shot(page, "24-sso-seite-nicht-erlaubt")
+    page.keyboard.press("Escape")  # Streamlit's "page not found" dialog
     page.get_by_role("button", name="Abmelden").click()
+    # st.logout ends the session at the provider too (RP-initiated logout); the test provider asks first.
+    page.get_by_role("button", name="End session").click()
+    page.wait_for_url(f"{url}/**")
     page.get_by_role("button", name="Anmelden (Single Sign-on)").wait_for()
     page.goto(f"{url}/tandem")
     wait_for_app(page)
@@ -351,7 +371,8 @@ def test_single_sign_on_maps_groups_to_roles_and_signs_out(page, oidc_app):
     assert ("carla", "beraten", "oidc", "signin") in actions and ("carla", "beraten", "oidc", "signout") in actions
 
 
-def test_single_sign_on_without_a_mapped_group_gets_no_access(page, oidc_app):
+def test_single_sign_on_without_a_mapped_group_gets_no_access(sso_page, oidc_app):
+    page = sso_page
     url, issuer, _home = oidc_app
     _provider_user(issuer, "gast", {"preferred_username": "gast", "groups": ["andere"]})
     _sso(page, url, "gast")
