@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import streamlit as st
 
@@ -41,8 +39,7 @@ def _log_section() -> None:
     c1, c2 = st.columns(2)
     common.download_button("Protokoll als CSV herunterladen", common.csv_bytes(rows), file_name="msonet-protokoll.csv",
                            mime="text/csv", key="audit_csv", where=c1)
-    raw = "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in entries).encode("utf-8")
-    common.download_button("Protokoll als JSON Lines (zum Prüfen der Kette: Originaldatei)", raw,
+    common.download_button("Protokoll als Originaldatei (JSON Lines, mit Prüfkette)", settings.audit_path.read_bytes,
                            file_name="msonet-protokoll.jsonl", mime="application/x-ndjson", key="audit_jsonl",
                            where=c2)
 
