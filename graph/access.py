@@ -38,9 +38,10 @@ _RANK = {role: i for i, role in enumerate(ROLES)}
 #: right -> (lowest role that has it, what it allows, in German). One table for the app, the CLI and docs.
 RIGHTS: dict[str, tuple[str, str]] = {
     "view": ("lesen", "Übersicht, Netzwerk und Versorgungskarte ansehen und herunterladen – Kennzahlen, Karten, "
-                      "Organisationen und Verbindungen, ohne Kontaktdaten"),
+                      "Organisationen und Verbindungen, ohne Kontaktdaten und Anschrift"),
     "advise": ("beraten", "Isolierte Organisationen, Tandem-Suche und Vernetzungstreffen planen"),
-    "contact": ("beraten", "Kontaktdaten von Organisationen sehen (E-Mail-Adressen in der Einladungsliste)"),
+    "contact": ("beraten", "Kontaktdaten von Organisationen sehen (Anschrift im Netzwerk, E-Mail-Adressen in der "
+                           "Einladungsliste)"),
     "edit": ("bearbeiten", "Daten ändern: Dateien hochladen (auch Korrekturen), Teilnahme erfassen, Demodaten "
                            "laden; Export ohne personenbezogene Daten"),
     "admin": ("verwalten", "Organisationen löschen („vergessen“), Export mit personenbezogenen Daten, "

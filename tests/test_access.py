@@ -20,9 +20,9 @@ from graph.access import (
     has_right,
     is_loopback,
     parse_role_map,
+    rights_of,
     role_from_claims,
     role_key,
-    rights_of,
 )
 from graph.settings import Settings
 
