@@ -440,6 +440,8 @@ def cmd_migrate(args: argparse.Namespace, store: GraphStore) -> int:
     if target is source or type(store).__name__ == "EmbeddedStore":
         raise CliError("Für „migrate“ muss ein Server angegeben sein (--neo4j, NEO4J_URI oder FALKORDB_URL).")
     summary = copy_graph(source, target)
+    _audit(args, "migrate", organisations=summary.organisations, events=summary.events,
+           relations=summary.relations, fundings=summary.fundings)
     print(f"Kopiert: {summary.organisations} Organisationen, {summary.events} Veranstaltungen, "
           f"{summary.relations} Beziehungen, {summary.fundings} Förderungen.")
     return EXIT_OK
@@ -573,6 +575,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except GraphError as exc:
             print(f"Fehler: {exc}", file=sys.stderr)
             return EXIT_INPUT
+        except (KeyboardInterrupt, EOFError):
+            print("\nAbgebrochen; nichts geändert.", file=sys.stderr)
+            return 130
     if args.command == "migrate" and args.store_dir is None:
         args.store_dir = str(settings.home)
     try:

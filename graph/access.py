@@ -66,6 +66,7 @@ AUDIT_ACTIONS = {
     "user_update": "Benutzer geändert",
     "user_remove": "Benutzer entfernt",
     "load": "Dateien geladen (Kommandozeile)",
+    "migrate": "Daten kopiert (migrate)",
 }
 
 #: Names of the counts in audit entries -> German label.

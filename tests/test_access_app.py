@@ -159,3 +159,19 @@ def test_public_address_without_sign_in_is_refused(home, monkeypatch, public_add
     at = _app()
     at.run()
     assert at.title[0].value == "Übersicht" and "im Netz erreichbar" in at.warning[0].value
+
+
+def test_sign_in_needs_a_writable_audit_log(home, monkeypatch):
+    blocker = home / "keine-ordner"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv("MSONET_AUDIT_LOG", str(blocker / "audit.jsonl"))
+    at = _app()
+    at.run()
+    at.text_input(key="signin_name").input("vera")
+    at.text_input(key="signin_password").input(PASSWORD)
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert "msonet – Protokoll nicht beschreibbar" in [t.value for t in at.title]
+    assert "MSONET_AUDIT_LOG" in at.error[0].value
+    assert "_msonet_principal" not in at.session_state

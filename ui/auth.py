@@ -66,6 +66,14 @@ def _log(settings) -> AuditLog:
     return AuditLog(settings.audit_path)
 
 
+def _record(log: AuditLog, principal: Principal, action: str, **counts: int) -> None:
+    """Log a sign-in event; without a writable log nobody is let in (accountability comes first)."""
+    try:
+        log.record(principal, action, **counts)
+    except AccessError as exc:
+        _stop_with("msonet – Protokoll nicht beschreibbar", str(exc))
+
+
 def _stop_with(title: str, text: str) -> None:
     st.title(title)
     st.error(text)
@@ -241,13 +249,13 @@ def _sign_in_form(settings, accounts: LocalAccounts, known: dict[str, str]) -> N
     who = Principal(stored or "(unbekannter Name)", known.get(stored or "", ""), "local")
     log = _log(settings)
     if wait > 0:
-        log.record(who, "signin_blocked", seconds=int(wait + 0.999))
+        _record(log, who, "signin_blocked", seconds=int(wait + 0.999))
         st.error(f"Zu viele Fehlversuche. Bitte in {_duration(wait)} erneut versuchen.")
         return
     principal = accounts.verify(name, password) if name and password else None
     if principal is None:
         locked = max(throttle.failed(name), throttle.failed(session))
-        log.record(who, "signin_failed")
+        _record(log, who, "signin_failed")
         message = "Benutzername oder Passwort stimmt nicht."
         if locked:
             message += f" Zu viele Fehlversuche: die nächste Anmeldung ist in {_duration(locked)} möglich."
@@ -255,7 +263,7 @@ def _sign_in_form(settings, accounts: LocalAccounts, known: dict[str, str]) -> N
         return
     throttle.succeeded(name)
     throttle.succeeded(session)
-    log.record(principal, "signin")
+    _record(log, principal, "signin")
     st.session_state[_KEY] = principal
     st.rerun()
 
@@ -312,6 +320,6 @@ def _oidc_principal(settings) -> Principal:
         st.stop()
     principal = Principal(name, role, "oidc")
     if st.session_state.get("_msonet_oidc_logged") != (name, role):
-        _log(settings).record(principal, "signin")
+        _record(_log(settings), principal, "signin")
         st.session_state["_msonet_oidc_logged"] = (name, role)
     return principal
