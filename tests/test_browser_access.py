@@ -359,6 +359,8 @@ def test_single_sign_on_maps_groups_to_roles_and_signs_out(sso_page, oidc_app):
     assert page.get_by_role("heading", name="Daten", exact=True).count() == 0
     _shot(page, "24-sso-seite-nicht-erlaubt")
     page.keyboard.press("Escape")  # Streamlit's "page not found" dialog
+    page.get_by_role("dialog").wait_for(state="detached")
+    wait_for_app(page)
     page.get_by_role("button", name="Abmelden").click()
     # st.logout ends the session at the provider too (RP-initiated logout); the test provider asks first.
     page.get_by_role("button", name="End session").click()
