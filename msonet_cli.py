@@ -100,6 +100,25 @@ def _vocab(kind: str, text: str | None, what: str) -> str | None:
     return key
 
 
+def _audit(args: argparse.Namespace, action: str, **counts: int) -> None:
+    """Record a write or an export with personal data in the audit log (the CLI acts as Verwalten)."""
+    from graph.access import AuditLog
+
+    AuditLog(args.settings.audit_path).record(_cli_principal(), action, **counts)
+
+
+def _cli_principal():
+    import getpass
+
+    from graph.access import Principal
+
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no login name, e.g. in a container without an /etc/passwd entry
+        name = "unbekannt"
+    return Principal(name, "verwalten", "cli")
+
+
 def _analysis_graph(store: GraphStore):
     return store.graph_view()
 
@@ -134,6 +153,8 @@ def cmd_demo(args: argparse.Namespace, store: GraphStore) -> int:
     if counts.get("organisations") or counts.get("events"):
         store.clear()
     summary = store.upsert(batch)
+    _audit(args, "demo", organisations=summary.organisations, events=summary.events, relations=summary.relations,
+           fundings=summary.fundings)
     print(f"Demodaten geladen: {summary.organisations} Organisationen, {summary.events} Veranstaltungen, "
           f"{summary.relations} Beziehungen, {summary.fundings} Förderungen.")
     return EXIT_OK
@@ -151,6 +172,8 @@ def cmd_load(args: argparse.Namespace, store: GraphStore) -> int:
         _print_json({"written": None, "problems": [p.as_dict() for p in exc.problems]})
         print(f"Nichts geladen. {exc}", file=sys.stderr)
         return EXIT_INPUT
+    _audit(args, "load", files=len(args.paths), organisations=report.summary.organisations,
+           events=report.summary.events, relations=report.summary.relations, fundings=report.summary.fundings)
     if args.json:
         _print_json(report.as_dict())
     else:
@@ -229,7 +252,9 @@ def cmd_export(args: argparse.Namespace, store: GraphStore) -> int:
         paths = [export.export_graphml(store, out, include_personal=args.include_personal)]
     for path in paths:
         print(f"geschrieben: {path}")
-    if not args.include_personal:
+    if args.include_personal:
+        _audit(args, "export_personal", files=len(paths), organisations=store.counts().get("organisations", 0))
+    else:
         print("Personenbezogene Daten (Ansprechperson, E-Mail, Telefon) sind nicht enthalten; "
               "--include-personal nimmt sie auf.")
     return EXIT_OK
@@ -307,6 +332,8 @@ def cmd_meeting(args: argparse.Namespace, store: GraphStore) -> int:
         _print_json(plan)
     elif args.csv:
         rows = invitation_rows(graph, plan, include_email=args.include_personal)
+        if args.include_personal:
+            _audit(args, "invitations_email", rows=len(rows), with_email=sum(1 for r in rows if r.get("E-Mail")))
         _print_csv(rows, list(rows[0]) if rows else ["name"])
     else:
         _print_table(plan["invitees"], [("name", "Name"), ("org_type", "Typ"), ("city", "Ort"),
@@ -348,6 +375,7 @@ def cmd_attend(args: argparse.Namespace, store: GraphStore) -> int:
     relations = attendance_relations(event_id, [o for o in org_ids if o not in known],
                                      source=Path(args.file).name, updated=updated)
     summary = store.upsert(RecordBatch(relations=relations))
+    _audit(args, "attendance", organisations=len(set(org_ids)), relations=summary.relations)
     print(f"Teilnahme gespeichert: {len(set(org_ids))} Organisationen bei {graph.nodes[event_id].get('name')} "
           f"({summary.relations} neu).")
     return EXIT_OK
@@ -389,8 +417,46 @@ def cmd_forget(args: argparse.Namespace, store: GraphStore) -> int:
         if answer.strip().lower() not in {"j", "ja", "y", "yes"}:
             print("Nichts gelöscht.")
             return EXIT_OK
-    store.remove_organisation(org_id)
+    ties = store.neighbourhood(org_id, 1).degree(org_id)  # counted for the audit log only
+    removed = store.remove_organisation(org_id)
+    _audit(args, "forget", organisations=int(bool(removed)), relations=ties)
     print(f"Gelöscht: {name} ({org_id}) mit allen Beziehungen, Förderungen und Kontaktdaten.")
+    return EXIT_OK
+
+
+def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
+    """Local accounts of the app (MSONET_AUTH=local): add, remove, list."""
+    import getpass
+
+    from graph.access import ROLE_LABELS, LocalAccounts, role_key
+
+    accounts = LocalAccounts(settings.users_path)
+    if args.user_command == "list":
+        rows = [{"name": a.name, "role": ROLE_LABELS.get(a.role, a.role), "created": a.created,
+                 "changed": a.changed} for a in accounts.accounts()]
+        _print_table(rows, [("name", "Benutzer"), ("role", "Rolle"), ("created", "angelegt"), ("changed", "geändert")],
+                     empty=f"Noch keine Benutzer ({settings.users_path}).")
+        if settings.auth != "local":
+            print("\nHinweis: Die App nutzt diese Konten nur mit MSONET_AUTH=local.")
+        return EXIT_OK
+    if args.user_command == "remove":
+        name = accounts.remove(args.name)
+        _audit(args, "user_remove")
+        print(f"Benutzer „{name}“ entfernt; eine laufende Sitzung endet beim nächsten Klick.")
+        return EXIT_OK
+    role = role_key(args.role)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"Passwort für {args.name}: ")
+        if getpass.getpass("Passwort wiederholen: ") != password:
+            raise CliError("Die beiden Passwörter stimmen nicht überein; nichts geändert.")
+    changed = accounts.add(args.name, role, password, replace=args.replace)
+    _audit(args, "user_update" if changed else "user_add")
+    print(f"Benutzer „{args.name}“ {'geändert' if changed else 'angelegt'}: Rolle {ROLE_LABELS[role]} "
+          f"({settings.users_path}).")
+    if settings.auth != "local":
+        print("Damit die App diese Konten verlangt: MSONET_AUTH=local setzen (siehe README).")
     return EXIT_OK
 
 
@@ -402,6 +468,8 @@ def cmd_migrate(args: argparse.Namespace, store: GraphStore) -> int:
     if target is source or type(store).__name__ == "EmbeddedStore":
         raise CliError("Für „migrate“ muss ein Server angegeben sein (--neo4j, NEO4J_URI oder FALKORDB_URL).")
     summary = copy_graph(source, target)
+    _audit(args, "migrate", organisations=summary.organisations, events=summary.events,
+           relations=summary.relations, fundings=summary.fundings)
     print(f"Kopiert: {summary.organisations} Organisationen, {summary.events} Veranstaltungen, "
           f"{summary.relations} Beziehungen, {summary.fundings} Förderungen.")
     return EXIT_OK
@@ -502,6 +570,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("org", metavar="ORG", help="Id oder Name")
     p.add_argument("--yes", action="store_true", help="ohne Rückfrage")
 
+    p = add("user", cmd_user, "Konten der App-Anmeldung (MSONET_AUTH=local) verwalten: add, remove, list")
+    user_sub = p.add_subparsers(dest="user_command", required=True, metavar="AKTION")
+    q = user_sub.add_parser("add", help="Benutzer anlegen (oder mit --replace Rolle und Passwort ändern)",
+                            description="Benutzer anlegen; das Passwort wird abgefragt (mindestens 10 Zeichen) und "
+                                        "nur als Argon2id-Hash gespeichert.")
+    q.add_argument("name", metavar="NAME", help="Benutzername")
+    q.add_argument("--role", required=True, metavar="ROLLE", help="Lesen, Beraten, Bearbeiten oder Verwalten")
+    q.add_argument("--replace", action="store_true", help="vorhandenen Benutzer ändern")
+    q.add_argument("--password-stdin", action="store_true", help="Passwort aus der ersten Zeile der Standardeingabe")
+    q = user_sub.add_parser("remove", help="Benutzer entfernen")
+    q.add_argument("name", metavar="NAME", help="Benutzername")
+    user_sub.add_parser("list", help="Benutzer und Rollen zeigen")
+
     p = add("migrate", cmd_migrate, "Daten zwischen eingebettetem Speicher und Server kopieren")
     p.add_argument("direction", choices=["to-server", "from-server"],
                    help="to-server: eingebettet -> Server; from-server: Server -> eingebettet")
@@ -513,7 +594,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    settings = Settings.from_env(home=args.store, neo4j_uri=args.neo4j, falkordb_url=args.falkordb)
+    try:
+        settings = Settings.from_env(home=args.store, neo4j_uri=args.neo4j, falkordb_url=args.falkordb)
+    except GraphError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    args.settings = settings
+    if args.command == "user":  # needs no store
+        try:
+            return cmd_user(args, settings)
+        except GraphError as exc:
+            print(f"Fehler: {exc}", file=sys.stderr)
+            return EXIT_INPUT
+        except (KeyboardInterrupt, EOFError):
+            print("\nAbgebrochen; nichts geändert.", file=sys.stderr)
+            return 130
     if args.command == "migrate" and args.store_dir is None:
         args.store_dir = str(settings.home)
     try:

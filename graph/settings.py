@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from graph.access import AUTH_MODES, AccessError
+
 __all__ = ["Settings", "SETTINGS_HELP", "default_home"]
 
 #: (name, environment variable, help) of every setting; a test checks each is in the README.
@@ -17,6 +19,19 @@ SETTINGS_HELP = [
     ("neo4j_database", "NEO4J_DATABASE", "Datenbank in Neo4j (Standard: neo4j)"),
     ("falkordb_url", "FALKORDB_URL", "Adresse eines FalkorDB-Servers, z.B. redis://localhost:6379/msonet"),
     ("max_upload_mb", "MSONET_MAX_UPLOAD_MB", "Größte Datei, die die App annimmt, in MB (Standard: 50)"),
+    ("auth", "MSONET_AUTH", "Anmeldung in der App: none (keine, nur localhost), local (Konten von „msonet user“) "
+                            "oder oidc (Single Sign-on über .streamlit/secrets.toml)"),
+    ("users_file", "MSONET_USERS_FILE", "Datei der lokalen Konten (Standard: users.json in MSONET_HOME)"),
+    ("audit_log", "MSONET_AUDIT_LOG", "Protokolldatei (Standard: audit.jsonl in MSONET_HOME)"),
+    ("oidc_provider", "MSONET_OIDC_PROVIDER", "Name des Anbieters unter [auth.NAME] in secrets.toml, wenn dort "
+                                              "mehrere stehen"),
+    ("oidc_claim", "MSONET_OIDC_CLAIM", "Claim mit den Gruppen oder Rollen der Person (Standard: groups)"),
+    ("oidc_roles", "MSONET_OIDC_ROLES", "Zuordnung Claim-Wert=Rolle, mehrere durch ; getrennt, z.B. "
+                                        "„msonet-admin=Verwalten; foerderer=Lesen“"),
+    ("oidc_default_role", "MSONET_OIDC_DEFAULT_ROLE", "Rolle angemeldeter Personen ohne passenden Claim-Wert "
+                                                      "(Standard: keine – sie werden abgewiesen)"),
+    ("allow_unprotected", "MSONET_ALLOW_UNPROTECTED",
+     "1 erlaubt, die App ohne Anmeldung auf anderen Netzwerkschnittstellen als localhost anzubieten (nicht empfohlen)"),
 ]
 
 
@@ -36,6 +51,14 @@ class Settings:
     neo4j_database: str = "neo4j"
     falkordb_url: str | None = None
     max_upload_mb: int = 50
+    auth: str = "none"
+    users_file: Path | None = None
+    audit_log: Path | None = None
+    oidc_provider: str | None = None
+    oidc_claim: str = "groups"
+    oidc_roles: str = ""
+    oidc_default_role: str | None = None
+    allow_unprotected: bool = False
 
     def __repr__(self) -> str:
         parts = []
@@ -55,6 +78,16 @@ class Settings:
             return "falkordb"
         return "embedded"
 
+    @property
+    def users_path(self) -> Path:
+        """The file of local accounts."""
+        return self.users_file or self.home / "users.json"
+
+    @property
+    def audit_path(self) -> Path:
+        """The audit log."""
+        return self.audit_log or self.home / "audit.jsonl"
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
         """Build settings from environment variables; explicit ``overrides`` (not None) win."""
@@ -70,4 +103,15 @@ class Settings:
             values["home"] = Path(str(values["home"])).expanduser()
         if "max_upload_mb" in values:
             values["max_upload_mb"] = int(str(values["max_upload_mb"]))
+        for name in ("users_file", "audit_log"):
+            if name in values:
+                values[name] = Path(str(values[name])).expanduser()
+        if "auth" in values:
+            values["auth"] = str(values["auth"]).strip().casefold()
+            if values["auth"] not in AUTH_MODES:
+                raise AccessError(f"MSONET_AUTH „{values['auth']}“ ist unbekannt. Erlaubt sind: "
+                                  + ", ".join(AUTH_MODES) + ".")
+        if "allow_unprotected" in values:
+            values["allow_unprotected"] = str(values["allow_unprotected"]).strip().casefold() in {
+                "1", "true", "ja", "yes", "on"}
         return cls(**values)  # type: ignore[arg-type]

@@ -40,17 +40,22 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(home: Path, *, today: str, log: Path) -> Iterator[str]:
-    """Run ``streamlit run app.py`` on a free port with ``MSONET_HOME=home``; yields the base URL."""
-    port = free_port()
-    env = {**os.environ, "MSONET_HOME": str(home), "MSONET_TODAY": today}
+def streamlit_server(home: Path, *, today: str, log: Path, env: dict[str, str] | None = None,
+                     port: int | None = None, address: str = "127.0.0.1", cwd: Path | None = None) -> Iterator[str]:
+    """Run ``streamlit run app.py`` on a free port with ``MSONET_HOME=home``; yields the base URL.
+
+    ``env`` adds environment variables (e.g. ``MSONET_AUTH``); ``cwd`` is where Streamlit looks for
+    ``.streamlit/secrets.toml`` (default: the repository).
+    """
+    port = port or free_port()
+    env = {**os.environ, "MSONET_HOME": str(home), "MSONET_TODAY": today, **(env or {})}
     for var in ("NEO4J_URI", "FALKORDB_URL"):
         env.pop(var, None)
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+               "--server.port", str(port), "--server.address", address, "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none"]
     with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd or ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60

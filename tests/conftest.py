@@ -17,3 +17,13 @@ def falkordb_server(tmp_path_factory):
     server = FalkorDBServer(tmp_path_factory.mktemp("falkordb")).start()
     yield server
     server.stop()
+
+
+# -- access control (graph/access.py): nothing a test does lands in the real data folder ---------------------
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path_factory, monkeypatch):
+    """Commands run against a server without ``--store`` still write their audit log to MSONET_HOME."""
+    import os
+
+    if not os.environ.get("MSONET_HOME"):
+        monkeypatch.setenv("MSONET_HOME", str(tmp_path_factory.mktemp("msonet-home")))

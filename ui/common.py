@@ -53,7 +53,8 @@ __all__ = [
 
 #: Keys of Streamlit secrets (``.streamlit/secrets.toml``) that override the environment.
 SECRET_KEYS = ("NEO4J_URI", "NEO4J_USERNAME", "NEO4J_PASSWORD", "NEO4J_DATABASE", "FALKORDB_URL",
-               "MSONET_MAX_UPLOAD_MB")
+               "MSONET_MAX_UPLOAD_MB", "MSONET_AUTH", "MSONET_USERS_FILE", "MSONET_AUDIT_LOG", "MSONET_OIDC_PROVIDER",
+               "MSONET_OIDC_CLAIM", "MSONET_OIDC_ROLES", "MSONET_OIDC_DEFAULT_ROLE", "MSONET_ALLOW_UNPROTECTED")
 
 
 def _secrets() -> dict[str, str]:

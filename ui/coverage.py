@@ -9,7 +9,7 @@ import streamlit as st
 
 from graph.maps import POINT_GROUPS, add_points, choropleth_figure, point_rows
 from graph.vocabulary import SECTORS, label
-from ui import common
+from ui import auth, common
 
 __all__ = ["render", "metric_rows", "METRICS"]
 
@@ -64,6 +64,7 @@ def metric_rows(coverage: list[dict[str, Any]], metric: str, sector: str | None,
 
 
 def _body() -> None:
+    auth.require("view")
     st.title("Versorgungskarte")
     st.caption("Wo gibt es MSO, Kommunale Integrationszentren (KI) und Integrationsagenturen (IA)? Welche Kreise "
                "sind in einem Handlungsfeld weiße Flecken, wo wird MSO-Arbeit nur über Projekte gefördert?")

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ui import common
+from ui import auth, common
 
 __all__ = ["render", "problem_rows", "export_bytes"]
 
@@ -130,6 +130,9 @@ def _upload_section() -> None:
         from loaders.load import write_result
 
         report = write_result(result, common.get_store(), skip_invalid=only_valid)
+        written = report.summary
+        auth.audit("upload", files=len(files), organisations=written.organisations, events=written.events,
+                   relations=written.relations, fundings=written.fundings)
         st.session_state["upload_report"] = report.summary
     summary = st.session_state.get("upload_report")
     if summary is not None:
@@ -146,19 +149,27 @@ def _export_section() -> None:
         return
     c1, c2 = st.columns([2, 2])
     fmt = c1.radio("Format", list(EXPORT_FORMATS), format_func=lambda k: EXPORT_FORMATS[k][0], key="export_fmt")
-    personal = c2.checkbox("Personenbezogene Daten einschließen (Ansprechperson, E-Mail, Telefon)", value=False,
-                           key="export_personal",
-                           help="Nur ankreuzen, wenn die Weitergabe datenschutzrechtlich geklärt ist.")
+    personal = auth.allowed("admin") and c2.checkbox(
+        "Personenbezogene Daten einschließen (Ansprechperson, E-Mail, Telefon)", value=False, key="export_personal",
+        help="Nur ankreuzen, wenn die Weitergabe datenschutzrechtlich geklärt ist.")
+    if not auth.allowed("admin"):
+        c2.caption("Ohne personenbezogene Daten (Ansprechperson, E-Mail, Telefon); mit ihnen exportieren dürfen "
+                   "Personen mit der Rolle „Verwalten“.")
     if personal:
         c2.warning("Der Export enthält personenbezogene Daten. Bitte nur berechtigten Personen weitergeben.")
     button_label, file_name, mime = EXPORT_FORMATS[fmt]
     # Built when the button is clicked (on its own thread), not on every visit of the page: at 100,000
     # organisations an export takes some seconds.
-    common.download_button(f"{button_label} herunterladen", functools.partial(export_bytes, G, fmt, personal),
+    build = functools.partial(export_bytes, G, fmt, personal)
+    if personal:
+        organisations = sum(1 for _, d in G.nodes(data=True) if d.get("kind") == "organisation")
+        build = auth.audited_download("export_personal", build, organisations=organisations)
+    common.download_button(f"{button_label} herunterladen", build,
                            file_name=file_name, mime=mime, key="export_download", type="primary")
 
 
 def _body() -> None:
+    auth.require("edit")
     st.title("Daten")
     _upload_section()
     st.divider()

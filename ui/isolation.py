@@ -12,7 +12,7 @@ import streamlit as st
 from graph.isolation import REASON_CODES
 from graph.maps import points_figure
 from graph.vocabulary import ORG_TYPES, label
-from ui import common
+from ui import auth, common
 
 __all__ = ["render", "result_rows"]
 
@@ -81,6 +81,7 @@ def _csv(rows: list[dict[str, Any]], district_names: dict[str, str]) -> bytes:
 
 
 def _body() -> None:
+    auth.require("advise")
     st.title("Isolierte Organisationen")
     st.caption("Organisationen ohne Verbindungen, MSO ohne Verbindung zu Regeldiensten (die „Mainstreaming-"
                "Lücke“), Organisationen ohne Veranstaltung in den letzten Jahren und kleine abgetrennte Gruppen. "

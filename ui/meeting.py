@@ -10,7 +10,7 @@ import streamlit as st
 
 from graph.model import Event, RecordBatch, make_id
 from graph.vocabulary import EVENT_TYPES, SECTORS, label
-from ui import common
+from ui import auth, common
 
 __all__ = ["render", "table_rows"]
 
@@ -92,10 +92,14 @@ def _plan_tab() -> None:
                      height=common.table_height(len(groups), 460))
     from graph.meeting import invitation_rows
 
-    include_email = st.checkbox("E-Mail-Adressen in die Liste aufnehmen (personenbezogene Daten)", value=False,
-                                key="meet_email")
+    include_email = auth.allowed("contact") and st.checkbox(
+        "E-Mail-Adressen in die Liste aufnehmen (personenbezogene Daten)", value=False, key="meet_email")
     rows = invitation_rows(common.graph(), plan, include_email=include_email)
-    common.download_button("Einladungsliste als CSV herunterladen", common.csv_bytes(rows),
+    data = common.csv_bytes(rows)
+    if include_email:
+        data = auth.audited_download("invitations_email", lambda content=data: content, rows=len(rows),
+                                     with_email=sum(1 for r in rows if r.get("E-Mail")))
+    common.download_button("Einladungsliste als CSV herunterladen", data,
                            file_name="msonet-einladungsliste.csv", mime="text/csv", key="meet_csv")
 
 
@@ -105,6 +109,9 @@ def _take_invitees() -> None:
 
 
 def _attendance_tab() -> None:
+    if not auth.allowed("edit"):
+        st.info("Teilnahmen erfassen dürfen Personen mit der Rolle „Bearbeiten“ oder „Verwalten“.")
+        return
     st.caption("Nach dem Treffen: Veranstaltung wählen oder anlegen, teilnehmende Organisationen auswählen und "
                "speichern. Daraus werden Beziehungen „nahm teil an“.")
     mode = st.radio("Veranstaltung", ["Bestehende Veranstaltung wählen", "Neue Veranstaltung anlegen"],
@@ -144,6 +151,7 @@ def _attendance_tab() -> None:
         relations = attendance_relations(event_id, org_ids, source=APP_SOURCE, updated=common.today().isoformat())
         batch = RecordBatch(events=[new_event] if new_event else [], relations=relations)
         summary = common.get_store().upsert(batch)
+        auth.audit("attendance", organisations=len(relations), events=summary.events, relations=summary.relations)
         st.session_state["att_saved"] = (len(relations), summary.total)
     saved = st.session_state.pop("att_saved", None)
     if saved:
@@ -154,6 +162,7 @@ def _attendance_tab() -> None:
 
 
 def _body() -> None:
+    auth.require("advise")
     st.title("Vernetzungstreffen")
     st.caption("Wen einladen, damit neue Verbindungen entstehen – besonders zwischen MSO und Regeldiensten? "
                "Isolierte MSO und Brückenakteure kommen zuerst; an den Tischen sitzen möglichst Menschen, die "

@@ -19,7 +19,7 @@ from graph.render import (
     view_tables,
 )
 from graph.vocabulary import FUNDING_KINDS, ORG_TYPES, RELATION_TYPES, SECTORS, label
-from ui import common
+from ui import auth, common
 
 __all__ = ["render", "facets", "details", "table_csv"]
 
@@ -204,7 +204,7 @@ def _details_panel(G, org_id: str) -> None:
     facts = []
     if info["founded"]:
         facts.append(f"gegründet {common.md(info['founded'])}")
-    if info["address"]:
+    if info["address"] and auth.allowed("contact"):  # a small association's address may be a private home
         facts.append(common.md(info["address"]))
     if info["website"]:
         facts.append("Website: " + common.code(info["website"]))
@@ -243,6 +243,7 @@ def _show_html(page: str, height: int) -> None:
 
 
 def _body() -> None:
+    auth.require("view")
     st.title("Netzwerk")
     if common.empty_state():
         return

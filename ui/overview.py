@@ -11,7 +11,7 @@ import streamlit as st
 
 from graph.render import escape_text
 from graph.vocabulary import MSO_TYPES, ORG_TYPES, SECTORS, label
-from ui import common
+from ui import auth, common
 
 __all__ = ["render", "key_figures"]
 
@@ -101,6 +101,8 @@ def _load_demo() -> None:
     with st.spinner("Erzeuge und lade die Demodaten (einige Sekunden) …"):
         batch = build_demo_batch(seed=2024)
         summary = common.get_store().upsert(batch)
+    auth.audit("demo", organisations=summary.organisations, events=summary.events, relations=summary.relations,
+               fundings=summary.fundings)
     st.session_state["demo_loaded"] = summary.total
 
 
@@ -120,11 +122,13 @@ def _bar_figure(counter: Counter[str]) -> go.Figure:
 
 
 def _body() -> None:
+    auth.require("view")
     st.title("Übersicht")
     st.caption("Migrant\\*innenselbstorganisationen (MSO), Integrationszentren, Integrationsagenturen und "
                "Regeldienste in Nordrhein-Westfalen – wer ist mit wem verbunden, wo gibt es Lücken?")
     from graph.backends import describe_backend
 
+    auth.unprotected_notice()
     if st.session_state.pop("demo_loaded", None) is not None:
         st.success("Die Demodaten wurden geladen.")
     figures = _figures(common.data_version())
@@ -132,7 +136,8 @@ def _body() -> None:
         st.info("Der Datenspeicher ist noch leer. Laden Sie die Demodaten (realistische, aber zum großen Teil "
                 "**synthetische** Organisationen und Veranstaltungen in NRW) oder eigene Dateien auf der Seite "
                 "**Daten**.")
-        st.button("Demodaten laden", type="primary", on_click=_load_demo, key="load_demo")
+        if auth.allowed("edit"):
+            st.button("Demodaten laden", type="primary", on_click=_load_demo, key="load_demo")
         st.caption("Speicherort: " + common.md(describe_backend(common.settings())))
         return
 

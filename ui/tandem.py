@@ -9,7 +9,7 @@ import streamlit as st
 
 from graph.maps import point_rows, points_figure
 from graph.vocabulary import SECTORS, label
-from ui import common
+from ui import auth, common
 
 __all__ = ["render", "proposal_rows"]
 
@@ -151,6 +151,7 @@ def _pair_row(i: int, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _body() -> None:
+    auth.require("advise")
     st.title("Tandem-Suche")
     st.caption("Ein Tandem ist eine MSO und eine Organisation außerhalb des Migrationsfelds, im selben Ort oder "
                "in der Nähe, die „auf Augenhöhe“ zusammenarbeiten.")
