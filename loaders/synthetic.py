@@ -826,8 +826,9 @@ def _make_partner_ties(gen: _Generator, ties_per_org: float, roles: Mapping[str,
                 target = (regional or local)[rng.randrange(len(regional or local))]
             else:
                 heard: dict[str, _Actor] = {}
-                for key, members, draws in ((("district", org.district), local, int(model["heard_of"] * 0.8)),
-                                            (("rb", org.regierungsbezirk or ""), regional, int(model["heard_of"] * 0.2))):
+                near_draws, far_draws = int(model["heard_of"] * 0.8), int(model["heard_of"] * 0.2)
+                for key, members, draws in ((("district", org.district), local, near_draws),
+                                            (("rb", org.regierungsbezirk or ""), regional, far_draws)):
                     cum = cums.get(key)
                     if not members or not cum:
                         continue

@@ -255,12 +255,17 @@ def test_tandem_proposals_and_cohort(home):
 
 def test_meeting_plan_and_attendance(home):
     at = open_page("ui/meeting.py")
-    invited = {m.label: m.value for m in at.metric}["Eingeladen"]
-    assert invited == "12"
+    metrics = {m.label: m.value for m in at.metric}
+    # only organisations that form plausible new pairs are invited (9 of 12); the rest stays free and is said
+    assert metrics["Eingeladen"] == "9" and metrics["Zielwert"] == "14"
+    assert any("Plätze besetzt" in c.value for c in at.caption)
     at.selectbox(key="meet_district").set_value("05315")
     at.run()
     assert_clean(at)
-    assert {m.label: m.value for m in at.metric}["Eingeladen"] == "6"
+    assert {m.label: m.value for m in at.metric}["Eingeladen"] == "4"  # 2 isolated MSOs x 2 partners
+    at.text_input(key="meet_venue").input("Kölle")
+    at.run()
+    assert "Ort „Kölle“ ist in NRW nicht bekannt" in at.error[0].value
     # Record who came to the 2019 conference.
     at.selectbox(key="att_event").set_value("ev-fachtag-2019")
     at.multiselect(key="att_orgs").set_value(["org-jugend", "org-ki-bielefeld"])
