@@ -275,9 +275,7 @@ def cmd_tandems(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 def cmd_meeting(args: argparse.Namespace, store: GraphStore) -> int:
-    from graph.meeting import invitation_rows, plan_meeting
-
-    from graph.meeting import check_request
+    from graph.meeting import check_request, invitation_rows, plan_meeting
     from loaders.gazetteer import region_centre, resolve_venue
 
     check_request(args.capacity, args.tables, args.radius_km)
@@ -301,7 +299,8 @@ def cmd_meeting(args: argparse.Namespace, store: GraphStore) -> int:
             print(f"Veranstaltungsort: {place['name']} ({place['lat']:.4f}, {place['lon']:.4f}), Reiseradius "
                   f"{_de_number(place['radius_km'])} km")
         print(f"Ziel: {_de_number(objective['value'])} = {objective['pairs']} plausible neue Paare "
-              f"({objective['pairs_isolated']} mit isolierten MSO, zählen doppelt; {objective['pairs_other']} weitere), "
+              f"({objective['pairs_isolated']} mit isolierten MSO, zählen doppelt; "
+              f"{objective['pairs_other']} weitere), "
               f"davon {objective['pairs_at_tables']} am selben Tisch.")
         for note in plan["notes"]:
             print(note)

@@ -19,9 +19,9 @@ from graph.model import Relation
 from graph.network import collect_ties, in_window
 from graph.vocabulary import COMPLEMENTARY_SECTORS, MIGRATION_FIELD_TYPES, MSO_TYPES, label, normalise_term
 
-__all__ = ["plan_meeting", "check_request", "invitation_rows", "attendance_relations", "ROLES", "plausible_pairs", "objective_value",
-           "DEFAULT_RADIUS_KM", "MAX_CAPACITY", "MAX_RADIUS_KM", "MAX_TABLES", "PAIRS_PER_MSO", "ISOLATED_WEIGHT",
-           "MAX_CARRIER_SHARE", "PARTNERS_PER_MSO"]
+__all__ = ["plan_meeting", "check_request", "invitation_rows", "attendance_relations", "ROLES", "plausible_pairs",
+           "objective_value", "DEFAULT_RADIUS_KM", "MAX_CAPACITY", "MAX_RADIUS_KM", "MAX_TABLES", "PAIRS_PER_MSO",
+           "ISOLATED_WEIGHT", "MAX_CARRIER_SHARE", "PARTNERS_PER_MSO"]
 
 #: Roles an invitee can have.
 ROLES = ("Veranstalter", "isolierte MSO", "MSO", "Partner außerhalb des Migrationsbereichs")
@@ -272,14 +272,15 @@ def plan_meeting(
     share a sector or where the partner covers a complementary field of the tandem project, both within
     ``radius_km`` of the venue and not yet tied (directly or through an event of the last
     ``event_years`` years). Each invited MSO counts up to :data:`PAIRS_PER_MSO` such pairs with invited
-    partners (and each partner up to as many MSOs), pairs of isolated MSOs weigh :data:`ISOLATED_WEIGHT`. Seats are filled greedily by
-    marginal gain per seat, over single organisations and MSO-partner pairs (a pair needs both ends,
+    partners (and each partner up to as many MSOs), pairs of isolated MSOs weigh
+    :data:`ISOLATED_WEIGHT`. Seats are filled greedily by marginal gain per seat, over single
+    organisations and MSO-partner pairs (a pair needs both ends,
     so a pair may enter together); no carrier gets more than :data:`MAX_CARRIER_SHARE` of the seats;
     equal gains go to whoever has more plausible partners left, then nearer the venue, then a fixed
     seeded order (:data:`TIE_SEED`), never the name.
 
-    Tables: each MSO sits where most of its invited partners sit (isolated MSOs first), each partner
-    where most of its MSOs sit, tables filled evenly; organisers host one table each.
+    Tables: groups of linked invitees (an MSO with its counted partners, their other MSOs ...) sit
+    together (split only where larger than a table), tables filled evenly; organisers host one table each.
 
     Parameters
     ----------

@@ -112,7 +112,8 @@ def test_capacity_larger_than_the_pool_fills_what_exists_and_says_so(G):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"capacity": 1_000_000_000}, "Die Zahl der Plätze muss zwischen 1 und 2.000 liegen \\(angegeben: 1.000.000.000\\)"),
+    ({"capacity": 1_000_000_000},
+     "Die Zahl der Plätze muss zwischen 1 und 2.000 liegen \\(angegeben: 1.000.000.000\\)"),
     ({"capacity": 0}, "Plätze"),
     ({"capacity": 10, "radius_km": -1}, "Der Reiseradius muss zwischen 0,1 und 300 km liegen \\(angegeben: -1\\)"),
     ({"capacity": 10, "radius_km": float("nan")}, "Reiseradius"),

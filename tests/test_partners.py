@@ -6,8 +6,7 @@ import random
 import pytest
 from geopy.distance import geodesic
 
-from graph.errors import NotFound
-from graph.errors import GraphError
+from graph.errors import GraphError, NotFound
 from graph.partners import PARTNER_TYPES, NotAnMSO, PartnerIndex, _tie_key, propose_partners
 from tests._graphs import PLACES, build, org, rel
 
@@ -239,9 +238,8 @@ def test_distance_inside_a_city_decides_not_the_name():
     assert [r["id"] for r in rows] == ["z1", "a2", "a1"]
     km = geodesic((51.5132, 7.4754), (51.5082, 7.4488)).km
     assert rows[0]["distance_km"] == round(km, 1) and rows[0]["distance_precision"] == "postcode"
-    assert f"Entfernung ca. {km:.1f} km, nach Postleitzahl (Dortmund, PLZ 44137).".replace(f"{km:.1f}",
-                                                                                          f"{km:.1f}".replace(".", ",")) \
-        in rows[0]["reasons"]
+    shown = f"{km:.1f}".replace(".", ",")
+    assert f"Entfernung ca. {shown} km, nach Postleitzahl (Dortmund, PLZ 44137)." in rows[0]["reasons"]
     assert len({r["distance_km"] for r in rows}) == 3
 
 
