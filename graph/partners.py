@@ -38,10 +38,13 @@ NON_PARTNER_TYPES = frozenset({"state_ministry", "state_authority", "municipal_a
 #: Organisation types that may be proposed as tandem partners.
 PARTNER_TYPES = frozenset(ORG_TYPES) - MIGRATION_FIELD_TYPES - NON_PARTNER_TYPES
 #: Weights of the score parts (they sum to 1, so the score lies between 0 and 1).
-WEIGHTS = {"sector": 0.40, "distance": 0.30, "proximity": 0.15, "openness": 0.15}
+#: Chosen on evaluation seed 11 of ``python -m bench --only quality`` (docs/quality.md): distance and
+#: common contacts carry most of the signal, sector fit little (most candidates fit some way).
+WEIGHTS = {"sector": 0.10, "distance": 0.50, "proximity": 0.20, "openness": 0.05, "activity": 0.15}
 SHARED_SECTOR_POINTS = 0.35  # per sector both work in
 COMPLEMENTARY_SECTOR_POINTS = 0.25  # per complementary field (tandem project) only the candidate covers
-DISTANCE_SCALE_KM = 10.0  # distance part = 1 / (1 + km / 10): 0 km -> 1, 10 km -> 0.5, 30 km -> 0.25
+DISTANCE_SCALE_KM = 5.0  # distance part = 1 / (1 + km / 5): 0 km -> 1, 5 km -> 0.5, 15 km -> 0.25
+ACTIVITY_SCALE = 5.0  # activity part = min(1, ln(1 + contacts) / 5): 10 contacts -> 0.48, 147 -> 1
 SAME_DISTRICT_UNKNOWN_DISTANCE = 0.3  # no coordinates, but the same Kreis
 _CELL_LAT = 0.1  # degrees; grid cells of about 11 x 10 km in NRW
 _CELL_LON = 0.15
@@ -75,6 +78,7 @@ class _Candidate:
     precision: str | None = None
     umbrella: bool = False
     migration_service: bool = False
+    activity: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +142,15 @@ def _precision(data: dict[str, Any]) -> str | None:
     return data.get("location_precision") or "municipality"
 
 
+def _activity(contacts: int) -> float:
+    return min(1.0, math.log1p(contacts) / ACTIVITY_SCALE)
+
+
 def _candidate(G: nx.MultiDiGraph, node: str, data: dict[str, Any]) -> _Candidate:
     return _Candidate(node, frozenset(data.get("sectors") or ()), _point(data), data.get("ags"),
                       data.get("district"), normalise_term(data.get("city") or ""), _tandem_partners(G, node),
                       data.get("org_type") or "", carrier_of(G, node), _precision(data), is_umbrella(G, node, data),
-                      is_migration_service(data))
+                      is_migration_service(data), _activity(len(_org_neighbours(G, node))))
 
 
 def _proximity(G: nx.MultiDiGraph, mso: str, tied: set[str]) -> dict[str, tuple[float, tuple[str, ...]]]:
@@ -186,7 +194,8 @@ def _same_place(q: _Query, c: _Candidate) -> bool:
     return bool((q.ags and q.ags == c.ags) or (q.city_key and q.city_key == c.city_key))
 
 
-_Parts = tuple[float, float, float, float]  # sector, distance, proximity, openness (unrounded)
+_Parts = tuple[float, float, float, float, float]  # sector, distance, proximity, openness, activity (unrounded)
+_PART_NAMES = ("sector", "distance", "proximity", "openness", "activity")
 
 
 def _score(q: _Query, c: _Candidate, km: float | None) -> tuple[float, _Parts] | None:
@@ -215,8 +224,8 @@ def _score(q: _Query, c: _Candidate, km: float | None) -> tuple[float, _Parts] |
     proximity = q.proximity[c.id][0] if c.id in q.proximity else 0.0
     openness = 1.0 / (1 + len(c.tandems))
     total = (WEIGHTS["sector"] * sector + WEIGHTS["distance"] * distance
-             + WEIGHTS["proximity"] * proximity + WEIGHTS["openness"] * openness)
-    return round(total, 4), (sector, distance, proximity, openness)
+             + WEIGHTS["proximity"] * proximity + WEIGHTS["openness"] * openness + WEIGHTS["activity"] * c.activity)
+    return round(total, 4), (sector, distance, proximity, openness, c.activity)
 
 
 def _km(a: tuple[float, float] | None, b: tuple[float, float] | None,
@@ -316,6 +325,10 @@ def _row(G: nx.MultiDiGraph, q: _Query, c: _Candidate, km: float | None, score: 
         reasons.append(f"Bereits Tandempartner von {', '.join(names)} (weniger freie Kapazität).")
     else:
         reasons.append("Noch in keinem Tandem.")
+    contacts = len(_org_neighbours(G, c.id))
+    if contacts:
+        reasons.append(f"Vernetzt mit {contacts} Organisation{'en' if contacts > 1 else ''} – aktive Organisationen "
+                       "gehen eher neue Kooperationen ein.")
     return {
         "id": c.id, "name": data.get("name") or c.id, "org_type": data.get("org_type"),
         "org_type_label": label("org_type", data.get("org_type") or ""), "city": data.get("city"),
@@ -415,8 +428,9 @@ class PartnerIndex:
         found: dict[str, tuple[float, float | None, _Parts]] = {}
         seen: set[str] = set()
         heap: list[float] = []
-        w_sector, w_distance, w_proximity, w_openness = (WEIGHTS[k] for k in ("sector", "distance", "proximity",
-                                                                                "openness"))
+        w_sector, w_distance, w_proximity = WEIGHTS["sector"], WEIGHTS["distance"], WEIGHTS["proximity"]
+        # openness and activity are at most 1 each: one upper bound for both
+        w_openness = WEIGHTS["openness"] + WEIGHTS["activity"]
 
         def consider(cid: str, km: float | None) -> None:
             seen.add(cid)
@@ -487,7 +501,8 @@ class PartnerIndex:
                     continue
                 near_part = _distance_part(near)
             if beaten(w_sector * q.fit(cand.sectors) + w_distance * near_part
-                      + w_proximity * q.proximity[cid][0] + w_openness / (1 + len(cand.tandems))):
+                      + w_proximity * q.proximity[cid][0] + WEIGHTS["openness"] / (1 + len(cand.tandems))
+                      + WEIGHTS["activity"] * cand.activity):
                 continue
             consider(cid, _km(q.point, cand.point, self.distances))
         ranked = sorted(found.items(), key=lambda kv: _rank_key(q.id, kv[1][0], kv[0], kv[1][1]))[:top]
@@ -582,11 +597,13 @@ def propose_partners(
 
     - ``sector``: 0.35 per shared sector + 0.25 per complementary field of the tandem project
       (:data:`graph.vocabulary.COMPLEMENTARY_SECTORS`) only the candidate covers, at most 1;
-    - ``distance``: ``1 / (1 + km/10)`` of the geodesic distance between the best known points
+    - ``distance``: ``1 / (1 + km/5)`` of the geodesic distance between the best known points
       (street address, else postcode, else municipality); without coordinates 1 for the same
       municipality/city, 0.3 for the same district, else 0;
     - ``proximity``: common contacts (Adamic-Adar over direct ties, at most 1);
-    - ``openness``: ``1 / (1 + number of tandems the candidate already has)``.
+    - ``openness``: ``1 / (1 + number of tandems the candidate already has)``;
+    - ``activity``: ``min(1, ln(1 + contacts) / 5)`` - organisations with many ties take up new ones more
+      often (in the benchmark data as in surveys of active associations).
 
     Order: by score; equal scores by distance, then by a fixed random order (:data:`TIE_SEED`), never
     by name. With ``diversify`` candidates within :data:`DIVERSITY_MARGIN` of the best remaining score
@@ -616,7 +633,7 @@ def propose_partners(
     Returns
     -------
     Rows ``{id, name, org_type, org_type_label, city, district, sectors, distance_km,
-    distance_precision, lat, lon, carrier, score, parts: {sector, distance, proximity, openness},
+    distance_precision, lat, lon, carrier, score, parts: {sector, distance, proximity, openness, activity},
     common_contacts, reasons}``.
 
     Raises
@@ -641,8 +658,7 @@ def propose_partners(
         ranked, notes = _diversify(G, ranked, candidates, top)
     rows = []
     for score, cid, km, raw in ranked:
-        parts = {name: round(value, 4) for name, value in zip(("sector", "distance", "proximity", "openness"), raw,
-                                                               strict=True)}
+        parts = {name: round(value, 4) for name, value in zip(_PART_NAMES, raw, strict=True)}
         row = _row(G, q, candidates[cid], km, score, parts)
         if cid in notes:
             row["reasons"].append(notes[cid])

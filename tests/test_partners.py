@@ -15,8 +15,9 @@ def km(a, b):
     return geodesic(PLACES[a][3:], PLACES[b][3:]).km
 
 
-def score(sector, distance, proximity, openness):
-    return round(0.4 * sector + 0.3 * distance + 0.15 * proximity + 0.15 * openness, 4)
+def score(sector, distance, proximity, openness, contacts=0):
+    activity = min(1.0, math.log1p(contacts) / 5)
+    return round(0.1 * sector + 0.5 * distance + 0.2 * proximity + 0.05 * openness + 0.15 * activity, 4)
 
 
 @pytest.fixture(scope="module")
@@ -42,21 +43,21 @@ def G():
 
 def test_exact_ranking_and_parts(G):
     rows = propose_partners(G, "mso", diversify=False)
-    lev = 1 / (1 + km("Köln", "Leverkusen") / 10)
-    bonn = 1 / (1 + km("Köln", "Bonn") / 10)
-    far = 1 / (1 + km("Köln", "Bielefeld") / 10)
+    lev = 1 / (1 + km("Köln", "Leverkusen") / 5)
+    bonn = 1 / (1 + km("Köln", "Bonn") / 5)
+    far = 1 / (1 + km("Köln", "Bielefeld") / 5)
     expected = sorted([
         (score(0.6, 1, 0, 1), "p-same"),
         (score(0.35, lev, 0, 1), "p-lev"),
-        (score(0.25, 1, 0, 0.5), "p-tandem"),
-        (score(0, bonn, 1 / math.log(3), 1), "p-common"),
+        (score(0.25, 1, 0, 0.5, contacts=1), "p-tandem"),
+        (score(0, bonn, 1 / math.log(3), 1, contacts=1), "p-common"),
         (score(0, 1, 0, 1), "p-nocoord"),
         (score(0.35, far, 0, 1), "p-far"),
     ], key=lambda s: (-s[0], s[1]))
     assert [(r["score"], r["id"]) for r in rows] == expected
     same = rows[0]
-    assert same["parts"] == {"sector": 0.6, "distance": 1.0, "proximity": 0.0, "openness": 1.0}
-    assert same["distance_km"] == 0.0 and same["score"] == 0.69
+    assert same["parts"] == {"sector": 0.6, "distance": 1.0, "proximity": 0.0, "openness": 1.0, "activity": 0.0}
+    assert same["distance_km"] == 0.0 and same["score"] == 0.61
     assert same["reasons"] == [
         "Gemeinsame Handlungsfelder: Kinder- und Jugendhilfe.",
         "Ergänzendes Handlungsfeld (wie im Tandemprojekt): Behinderung und Inklusion.",
@@ -81,13 +82,7 @@ def test_tied_migration_field_and_administration_are_not_candidates(G):
 def test_max_km_and_missing_coordinates(G):
     ids = [r["id"] for r in propose_partners(G, "mso", max_km=15)]
     # Leverkusen is 12 km away, Bonn 25 km; without coordinates only the same place counts.
-    # p-lev (0.4258) is within 0.03 of p-nocoord (0.45), whose type (Regeldienst) is already listed.
-    assert ids == ["p-same", "p-tandem", "p-lev", "p-nocoord"]
-    plain = [r["id"] for r in propose_partners(G, "mso", max_km=15, diversify=False)]
-    assert plain == ["p-same", "p-tandem", "p-nocoord", "p-lev"]
-    lifted = propose_partners(G, "mso", max_km=15)[2]
-    assert lifted["reasons"][-1] == ("Für Vielfalt vorgezogen: Bewertung 0,43 liegt höchstens 0,03 unter „P-NOCOORD“ "
-                                     "(Regeldienst) – diese Art ist schon in der Liste.")
+    assert ids == ["p-same", "p-tandem", "p-nocoord", "p-lev"]
 
 
 def test_sector_filter_accepts_labels(G):
@@ -191,10 +186,10 @@ def test_mso_without_coordinates_uses_place_and_district():
     rows = propose_partners(G, "m")
     assert [(r["id"], r["parts"]["distance"], r["distance_km"], r["score"]) for r in rows] == [
         ("same-town", 1.0, None, score(0, 1, 0, 1)),
-        ("elsewhere", 0.0, None, score(0.6, 0, 0, 1)),
         ("same-district", 0.3, None, score(0.35, 0.3, 0, 1)),
+        ("elsewhere", 0.0, None, score(0.6, 0, 0, 1)),
     ]
-    assert "Im selben Kreis (Heinsberg); Entfernung unbekannt, da Koordinaten fehlen." in rows[2]["reasons"]
+    assert "Im selben Kreis (Heinsberg); Entfernung unbekannt, da Koordinaten fehlen." in rows[1]["reasons"]
     index = PartnerIndex(G)
     for kwargs in ({}, {"top": 1}, {"max_km": 5}):
         assert propose_partners(G, "m", index=index, **kwargs) == propose_partners(G, "m", **kwargs)
@@ -258,3 +253,7 @@ def test_near_equal_candidates_span_types_and_carriers():
     assert len(set(types)) == 3  # school, welfare, sports club before a second school
     carriers = [r["carrier"] for r in rows if r["carrier"]]
     assert len(carriers) == len(set(carriers))  # AWO and Caritas, not AWO twice
+    plain = propose_partners(G, "mso", top=4, diversify=False)
+    assert [r["id"] for r in rows] != [r["id"] for r in plain]
+    lifted = [r for r in rows if r["reasons"][-1].startswith("Für Vielfalt vorgezogen")]
+    assert lifted and lifted[0]["reasons"][-1].endswith("– diese Art ist schon in der Liste.")
