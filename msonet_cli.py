@@ -313,6 +313,31 @@ def cmd_meeting(args: argparse.Namespace, store: GraphStore) -> int:
     return EXIT_OK
 
 
+def cmd_geocode(args: argparse.Namespace, store: GraphStore) -> int:
+    from loaders.geocode import CACHE_FILE, GeocodeCache, GeocoderFailed, geocode_organisations, nominatim
+
+    if args.limit is not None and args.limit < 1:
+        raise CliError(f"--limit muss mindestens 1 sein (angegeben: {args.limit}).")
+    settings = Settings.from_env(home=args.store)
+    geocoder = nominatim(settings.geocoder_user_agent, settings.geocoder_domain, settings.geocoder_scheme)
+    cache = GeocodeCache(settings.home / CACHE_FILE)
+    try:
+        report = geocode_organisations(store, geocoder, cache=cache, limit=args.limit,
+                                       progress=None if args.quiet else lambda m: print(m, file=sys.stderr))
+    except GeocoderFailed as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return EXIT_STORE
+    print(f"{len(report.placed)} Organisationen nach Adresse verortet ({report.asked} Anfragen, "
+          f"{report.from_cache} aus dem Zwischenspeicher); {len(report.not_found)} Adressen nicht gefunden, "
+          f"{len(report.elsewhere)} Treffer außerhalb des eigenen Kreises verworfen.")
+    if report.remaining:
+        print(f"{report.remaining} Adressen noch offen – „msonet geocode“ erneut aufrufen.")
+    if report.error:
+        print(f"Fehler: {report.error}", file=sys.stderr)
+        return EXIT_STORE
+    return EXIT_OK
+
+
 def cmd_attend(args: argparse.Namespace, store: GraphStore) -> int:
     from graph.lookup import resolve_event
     from graph.meeting import attendance_relations
@@ -489,6 +514,11 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--csv", action="store_true", help="Einladungsliste als CSV")
     p.add_argument("--include-personal", action="store_true",
                    help="E-Mail-Adressen (personenbezogen) in die Einladungsliste aufnehmen")
+
+    p = add("geocode", cmd_geocode, "Punkte nach Straße und Hausnummer nachtragen (Nominatim, 1 Anfrage/s, "
+                                    "mit Zwischenspeicher; braucht Internet)")
+    p.add_argument("--limit", type=int, help="höchstens so viele neue Anfragen (Standard: alle)")
+    p.add_argument("--quiet", action="store_true", help="keine Zeile je Anfrage ausgeben")
 
     p = add("attend", cmd_attend, "Teilnahme an einer Veranstaltung nachtragen (Datei mit Spalte organisation)")
     p.add_argument("event", metavar="VERANSTALTUNG", help="Id oder Name der Veranstaltung")

@@ -17,6 +17,11 @@ SETTINGS_HELP = [
     ("neo4j_database", "NEO4J_DATABASE", "Datenbank in Neo4j (Standard: neo4j)"),
     ("falkordb_url", "FALKORDB_URL", "Adresse eines FalkorDB-Servers, z.B. redis://localhost:6379/msonet"),
     ("max_upload_mb", "MSONET_MAX_UPLOAD_MB", "Größte Datei, die die App annimmt, in MB (Standard: 50)"),
+    ("geocoder_domain", "MSONET_GEOCODER_DOMAIN",
+     "Server des Geocoders für „msonet geocode“ (Standard: nominatim.openstreetmap.org)"),
+    ("geocoder_scheme", "MSONET_GEOCODER_SCHEME", "https oder http für den Geocoder (Standard: https)"),
+    ("geocoder_user_agent", "MSONET_GEOCODER_USER_AGENT",
+     "User-Agent, mit dem sich msonet beim Geocoder ausweist (Standard: msonet-geocode)"),
 ]
 
 
@@ -36,6 +41,9 @@ class Settings:
     neo4j_database: str = "neo4j"
     falkordb_url: str | None = None
     max_upload_mb: int = 50
+    geocoder_domain: str = "nominatim.openstreetmap.org"
+    geocoder_scheme: str = "https"
+    geocoder_user_agent: str = "msonet-geocode"
 
     def __repr__(self) -> str:
         parts = []
