@@ -276,8 +276,8 @@ def plan_meeting(
     :data:`ISOLATED_WEIGHT`. Seats are filled greedily by marginal gain per seat, over single
     organisations and MSO-partner pairs (a pair needs both ends,
     so a pair may enter together); no carrier gets more than :data:`MAX_CARRIER_SHARE` of the seats;
-    equal gains go to whoever has more plausible partners left, then nearer the venue, then a fixed
-    seeded order (:data:`TIE_SEED`), never the name.
+    equal gains go first to a carrier not yet represented, then to whoever has more plausible partners
+    left, then nearer the venue, then a fixed seeded order (:data:`TIE_SEED`), never the name.
 
     Tables: groups of linked invitees (an MSO with its counted partners, their other MSOs ...) sit
     together (split only where larger than a table), tables filled evenly; organisers host one table each.
@@ -506,9 +506,13 @@ def _choose(capacity: int, hosts: list[str], pairs: dict[str, list[str]], weight
                     + sum(w for w, _ in open_links(b, PAIRS_PER_MSO - 1, a))) / 2
         if gain <= 0:
             return
-        key = (-gain, -sum(len(links.get(o, ())) for o in ids), sum(venue_km.get(o, 0.0) for o in ids),
-               b"".join(_tie(o) for o in ids))
-        heapq.heappush(heap, (key, version[ids], ids, gain))
+        heapq.heappush(heap, (key_of(ids, gain), version[ids], ids, gain))
+
+    def key_of(ids: tuple[str, ...], gain: float) -> tuple[float, int, int, int, float, bytes]:
+        # equal gain: a carrier not yet represented first (variety), then more partners left, nearer, seeded
+        seats = [carrier_seats.get(carrier[o] or "", 0) for o in ids if carrier.get(o)]
+        return (-gain, -sum(1 for n in seats if n == 0), sum(1 for n in seats if n > 0), -sum(len(links.get(o, ())) for o in ids), sum(venue_km.get(o, 0.0) for o in ids),
+                b"".join(_tie(o) for o in ids))
 
     def refresh(o: str) -> None:
         if o not in invited:
@@ -527,8 +531,11 @@ def _choose(capacity: int, hosts: list[str], pairs: dict[str, list[str]], weight
         if o not in invited:
             push((o,))
     while len(chosen) < capacity and heap:
-        _key, stamp, ids, gain = heapq.heappop(heap)
+        key, stamp, ids, gain = heapq.heappop(heap)
         if stamp != version.get(ids) or not all(allowed(o) for o in ids) or len(chosen) + len(ids) > capacity:
+            continue
+        if key_of(ids, gain) != key:  # its carrier got represented meanwhile: queue it again, re-ranked
+            heapq.heappush(heap, (key_of(ids, gain), stamp, ids, gain))
             continue
         if len(ids) == 2 and carrier.get(ids[0]) and carrier.get(ids[0]) == carrier.get(ids[1]) \
                 and carrier_seats.get(carrier[ids[0]] or "", 0) + 2 > limit:
