@@ -278,9 +278,6 @@ def meeting_quality(scenarios: list[tuple[str, dict[str, Any], int]], seed: int 
                   and (not scope.get("regierungsbezirk") or d.get("regierungsbezirk") == scope["regierungsbezirk"])]
         # the objective of any invitation list, on the same terms as the planner's
         reach = {n for n in region if _km(point, _point(nodes[n])) <= plan["venue"]["radius_km"]}
-        probe = meeting.plan_meeting(G, meeting.MAX_CAPACITY, today=DEMO_TODAY, venue=point,
-                                     radius_km=plan["venue"]["radius_km"], **scope)
-        del probe
         from graph.network import collect_ties
 
         pool = sorted(reach)
