@@ -511,7 +511,8 @@ def _choose(capacity: int, hosts: list[str], pairs: dict[str, list[str]], weight
     def key_of(ids: tuple[str, ...], gain: float) -> tuple[float, int, int, int, float, bytes]:
         # equal gain: a carrier not yet represented first (variety), then more partners left, nearer, seeded
         seats = [carrier_seats.get(carrier[o] or "", 0) for o in ids if carrier.get(o)]
-        return (-gain, -sum(1 for n in seats if n == 0), sum(1 for n in seats if n > 0), -sum(len(links.get(o, ())) for o in ids), sum(venue_km.get(o, 0.0) for o in ids),
+        return (-gain, -sum(1 for n in seats if n == 0), sum(1 for n in seats if n > 0),
+                -sum(len(links.get(o, ())) for o in ids), sum(venue_km.get(o, 0.0) for o in ids),
                 b"".join(_tie(o) for o in ids))
 
     def refresh(o: str) -> None:
