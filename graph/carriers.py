@@ -105,5 +105,5 @@ def is_migration_service(data: dict[str, Any]) -> bool:
         return True
     if _MIGRATION_WORDS.search(normalise_term(data.get("name") or "")):
         return True
-    sectors = data.get("sectors") or ()
+    sectors = list(data.get("sectors") or ())
     return bool(sectors) and sectors[0] == "refugees"

@@ -482,7 +482,7 @@ def _choose(capacity: int, hosts: list[str], pairs: dict[str, list[str]], weight
     slots = {o: PAIRS_PER_MSO for o in invited}
     gains: dict[str, float] = {}
     version: dict[tuple[str, ...], int] = {}
-    heap: list[tuple[tuple[float, int, float, bytes], int, tuple[str, ...], float]] = []
+    heap: list[tuple[tuple[float, int, int, int, float, bytes], int, tuple[str, ...], float]] = []
 
     assigned: set[frozenset[str]] = set()
 

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from graph.errors import GraphError
 from graph.model import Event, Funding, Organisation, Place, RecordBatch, Relation
@@ -102,9 +102,9 @@ class _Location(TypedDict, total=False):
     ags: str
     district: str
     regierungsbezirk: str
-    lat: float
-    lon: float
-    location_precision: str
+    lat: float | None
+    lon: float | None
+    location_precision: str | None
 
 
 def _located(place: Place | None, postcode: str | None = None) -> _Location:
@@ -115,6 +115,11 @@ def _located(place: Place | None, postcode: str | None = None) -> _Location:
     lat, lon, precision = locate(place, postcode)
     return {"city": place.name, "ags": place.ags, "district": place.district,
             "regierungsbezirk": place.regierungsbezirk, "lat": lat, "lon": lon, "location_precision": precision}
+
+
+def _event_location(place: Place | None) -> dict[str, Any]:
+    """Location fields of an event (events have no precision field)."""
+    return {k: v for k, v in _located(place).items() if k != "location_precision"}
 
 
 def load_real_actors(gazetteer, today: date = DEMO_TODAY) -> list[Organisation]:
@@ -248,7 +253,7 @@ def _real_events(gazetteer, picker: _Picker, tandem_orgs: list[str], known: set[
         place = _resolve(gazetteer, row["city"], "real_events.csv", line)
         day = date.fromisoformat(row["date"])
         event = Event(id=row["id"], name=row["name"], event_type=event_type, date=day.isoformat(),
-                      **{k: v for k, v in _located(place).items() if k != "location_precision"},
+                      **_event_location(place),
                       sectors=tuple(_check(s, SECTORS, "real_events.csv", line, "sectors", "Handlungsfelder")
                                     for s in _split(row["sectors"])),
                       description=row["description"], synthetic=False, source=row["quelle"], updated=stamp)

@@ -96,7 +96,7 @@ def nominatim(user_agent: str, domain: str, scheme: str, timeout: float = 10.0):
 
 
 def _organisation(data: dict[str, Any], **changes: Any) -> Organisation:
-    values = {f.name: data.get(f.name) for f in fields(Organisation)}
+    values: dict[str, Any] = {f.name: data.get(f.name) for f in fields(Organisation)}
     values["sectors"] = tuple(values["sectors"] or ())
     values["synthetic"] = bool(values["synthetic"])
     values["source"] = values["source"] or ""
