@@ -245,6 +245,12 @@ def test_tandem_proposals_and_cohort(home):
     # agisra is already tied to the KI Köln and works in women_girls: partners are outside the migration field.
     assert "Kommunales Integrationszentrum Köln" not in set(table["Name"])
     assert table.iloc[0]["Rang"] == 1
+    assert set(table["Genauigkeit"]) <= {"Gemeinde", "Postleitzahl", "Adresse", ""}
+    at.checkbox(key="tandem_umbrella").check()
+    at.checkbox(key="tandem_services").check()
+    at.run()
+    assert_clean(at)
+    assert len(at.dataframe[0].value) >= len(table)  # asking for more kinds never removes a proposal
     at.toggle(key="cohort_run").set_value(True)
     at.run()
     assert_clean(at)

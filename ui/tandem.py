@@ -24,10 +24,12 @@ def _index(version: str):
 
 
 @st.cache_data(show_spinner="Suche Tandempartner …", max_entries=32)
-def _proposals(version: str, org_id: str, top: int, max_km: float | None, sector: str | None) -> list[dict]:
+def _proposals(version: str, org_id: str, top: int, max_km: float | None, sector: str | None,
+               umbrella: bool = False, migration_services: bool = False) -> list[dict]:
     from graph.partners import propose_partners
 
-    return propose_partners(common.graph(), org_id, top=top, max_km=max_km, sector=sector, index=_index(version))
+    return propose_partners(common.graph(), org_id, top=top, max_km=max_km, sector=sector, index=_index(version),
+                            include_umbrella=umbrella, include_migration_services=migration_services)
 
 
 @st.cache_data(show_spinner="Plane die Tandem-Kohorte …", max_entries=16)
@@ -86,8 +88,11 @@ def _partners_tab() -> None:
                    "mit denen die MSO noch nicht verbunden ist – nach Handlungsfeld, Entfernung, gemeinsamen "
                    "Kontakten und freier Kapazität.")
         return
+    o1, o2 = st.columns(2)
+    umbrella = o1.checkbox("Auch Dach- und Landesverbände, Ministerien, Bezirksregierung", key="tandem_umbrella")
+    services = o2.checkbox("Auch migrationsspezifische Dienste (z.B. Fachdienst Integration)", key="tandem_services")
     version = common.data_version()
-    rows = _proposals(version, org_id, int(top), float(max_km) or None, sector)
+    rows = _proposals(version, org_id, int(top), float(max_km) or None, sector, umbrella, services)
     if not rows:
         st.warning("Keine passenden Partner gefunden. Erweitern Sie die Entfernung oder entfernen Sie den Filter "
                    "für das Handlungsfeld.")
