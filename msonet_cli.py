@@ -14,6 +14,7 @@ from typing import Any
 
 from graph.backends import describe_backend, open_store
 from graph.errors import GraphError, NotFound, StoreError, ValidationError
+from graph.meeting import DEFAULT_RADIUS_KM
 from graph.settings import Settings
 from graph.store import GraphStore
 from graph.vocabulary import SECTORS, choices, label, lookup_key
@@ -73,6 +74,11 @@ def _print_table(rows: list[dict[str, Any]], columns: Sequence[tuple[str, str]],
     for c in cells:
         print("  ".join(v if len(v) <= w else v[: w - 1] + "…" for v, w in
                         zip((v.ljust(w) for v, w in zip(c, widths, strict=True)), widths, strict=True)).rstrip())
+
+
+def _de_number(value: float) -> str:
+    """German decimal comma: 25.0 -> "25", 3.25 -> "3,25"."""
+    return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def _district_key(text: str | None) -> str | None:
@@ -288,17 +294,19 @@ def _resolve_org(graph, text: str) -> str:
 
 
 def cmd_partners(args: argparse.Namespace, store: GraphStore) -> int:
-    from graph.partners import propose_partners
+    from graph.partners import check_top, propose_partners
 
+    check_top(args.top)
     org_id = _org_id(store, args.org)
     sector = _vocab("sector", args.sector, "Handlungsfeld")
+    search = {"top": args.top, "max_km": args.max_km, "sector": sector, "include_umbrella": args.include_umbrella,
+              "include_migration_services": args.include_migration_services}
     # the MSO, its contacts and theirs, the partners that can make the list (read through indexes)
-    graph = store.partner_view(org_id, top=args.top, sector=sector, max_km=args.max_km)
-    rows = propose_partners(graph, org_id, top=args.top, max_km=args.max_km, sector=sector)
+    rows = propose_partners(store.partner_view(org_id, **search), org_id, **search)
     if args.json:
         _print_json(rows)
         return EXIT_OK
-    print(f"Tandem-Vorschläge für {graph.nodes[org_id].get('name')} ({org_id}):\n")
+    print(f"Tandem-Vorschläge für {(store.get_node(org_id) or {}).get('name')} ({org_id}):\n")
     _print_table(rows, [("score", "Punkte"), ("id", "Id"), ("name", "Name"), ("city", "Ort"),
                         ("distance_km", "km"), ("reasons", "Gründe")],
                  empty="Keine passenden Partner gefunden (Entfernung oder Handlungsfeld zu eng?).")
@@ -320,14 +328,18 @@ def cmd_tandems(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 def cmd_meeting(args: argparse.Namespace, store: GraphStore) -> int:
-    from graph.meeting import invitation_rows, plan_meeting
+    from graph.meeting import check_request, invitation_rows, plan_meeting
+    from loaders.gazetteer import region_centre, resolve_venue
 
+    check_request(args.capacity, args.tables, args.radius_km)
+    district, region = _district_key(args.district), _region_name(args.region)
+    venue = resolve_venue(args.venue) if args.venue else region_centre(district, region)
     graph = _analysis_graph(store)
     organisers = tuple(_resolve_org(graph, o) for o in args.organiser or ())
-    plan = plan_meeting(graph, args.capacity, today=_today(args), district=_district_key(args.district),
-                        regierungsbezirk=_region_name(args.region),
+    plan = plan_meeting(graph, args.capacity, today=_today(args), district=district, regierungsbezirk=region,
                         topic=_vocab("sector", args.topic, "Thema (Handlungsfeld)"), tables=args.tables,
-                        organisers=organisers)
+                        organisers=organisers, venue=venue[1:] if venue else None,
+                        venue_name=venue[0] if venue else None, radius_km=args.radius_km)
     if args.json:
         _print_json(plan)
     elif args.csv:
@@ -336,12 +348,48 @@ def cmd_meeting(args: argparse.Namespace, store: GraphStore) -> int:
             _audit(args, "invitations_email", rows=len(rows), with_email=sum(1 for r in rows if r.get("E-Mail")))
         _print_csv(rows, list(rows[0]) if rows else ["name"])
     else:
-        _print_table(plan["invitees"], [("name", "Name"), ("org_type", "Typ"), ("city", "Ort"),
-                                        ("role", "Rolle"), ("reasons", "Warum")], empty="Niemand einzuladen.")
-        for number, table in enumerate(plan["tables"], start=1):
-            members = table["members"] if isinstance(table, dict) else table
-            names = [graph.nodes[m].get("name", m) for m in members]
-            print(f"\nTisch {number}: " + ", ".join(names))
+        place = plan["venue"]
+        objective = plan["objective"]
+        if place.get("lat") is not None:
+            print(f"Veranstaltungsort: {place['name']} ({place['lat']:.4f}, {place['lon']:.4f}), Reiseradius "
+                  f"{_de_number(place['radius_km'])} km")
+        print(f"Ziel: {_de_number(objective['value'])} = {objective['pairs']} plausible neue Paare "
+              f"({objective['pairs_isolated']} mit isolierten MSO, zählen doppelt; "
+              f"{objective['pairs_other']} weitere), "
+              f"davon {objective['pairs_at_tables']} am selben Tisch.")
+        for note in plan["notes"]:
+            print(note)
+        print()
+        _print_table(plan["invitees"], [("table", "Tisch"), ("name", "Name"), ("org_type_label", "Typ"),
+                                        ("city", "Ort"), ("venue_km", "km"), ("role", "Rolle"), ("reasons", "Warum")],
+                     empty="Niemand einzuladen.")
+        for table in plan["tables"]:
+            print(f"\nTisch {table['table']} ({table['pairs']} Paare): " + ", ".join(table["names"]))
+    return EXIT_OK
+
+
+def cmd_geocode(args: argparse.Namespace, store: GraphStore) -> int:
+    from loaders.geocode import CACHE_FILE, GeocodeCache, GeocoderFailed, geocode_organisations, nominatim
+
+    if args.limit is not None and args.limit < 1:
+        raise CliError(f"--limit muss mindestens 1 sein (angegeben: {args.limit}).")
+    settings = Settings.from_env(home=args.store)
+    geocoder = nominatim(settings.geocoder_user_agent, settings.geocoder_domain, settings.geocoder_scheme)
+    cache = GeocodeCache(settings.home / CACHE_FILE)
+    try:
+        report = geocode_organisations(store, geocoder, cache=cache, limit=args.limit,
+                                       progress=None if args.quiet else lambda m: print(m, file=sys.stderr))
+    except GeocoderFailed as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return EXIT_STORE
+    print(f"{len(report.placed)} Organisationen nach Adresse verortet ({report.asked} Anfragen, "
+          f"{report.from_cache} aus dem Zwischenspeicher); {len(report.not_found)} Adressen nicht gefunden, "
+          f"{len(report.elsewhere)} Treffer außerhalb des eigenen Kreises verworfen.")
+    if report.remaining:
+        print(f"{report.remaining} Adressen noch offen – „msonet geocode“ erneut aufrufen.")
+    if report.error:
+        print(f"Fehler: {report.error}", file=sys.stderr)
+        return EXIT_STORE
     return EXIT_OK
 
 
@@ -533,6 +581,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=10, help="Anzahl Vorschläge (Standard 10)")
     p.add_argument("--max-km", type=float, help="höchstens so weit entfernt")
     p.add_argument("--sector", help="nur Partner in diesem Handlungsfeld")
+    p.add_argument("--include-umbrella", action="store_true",
+                   help="auch Dach- und Landesverbände, Ministerien, Bezirksregierung vorschlagen")
+    p.add_argument("--include-migration-services", action="store_true",
+                   help="auch migrationsspezifische Dienste (z.B. Fachdienst Integration) vorschlagen")
     p.add_argument("--json", action="store_true", help="als JSON ausgeben")
 
     p = add("tandems", cmd_tandems, "N Tandems auf einmal planen (jede Organisation höchstens einmal)")
@@ -548,6 +600,11 @@ def build_parser() -> argparse.ArgumentParser:
     area.add_argument("--region", metavar="RB", help="Regierungsbezirk (z.B. Arnsberg)")
     p.add_argument("--topic", help="Thema als Handlungsfeld (z.B. child_youth)")
     p.add_argument("--tables", type=int, default=4, help="Anzahl Tische (Standard 4)")
+    p.add_argument("--venue", metavar="ORT", help="Veranstaltungsort: Ort oder PLZ in NRW "
+                                                   "(Standard: Mitte des Kreises bzw. Regierungsbezirks)")
+    p.add_argument("--radius-km", type=float,
+                   help=f"Reiseradius um den Veranstaltungsort in km (Standard {DEFAULT_RADIUS_KM:.0f}; "
+                        "ganz NRW ohne --venue: keine Grenze)")
     p.add_argument("--organiser", action="append", metavar="ORG", help="Veranstalter (mehrfach möglich)")
     p.add_argument("--today", help=argparse.SUPPRESS)
     fmt = p.add_mutually_exclusive_group()
@@ -555,6 +612,11 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--csv", action="store_true", help="Einladungsliste als CSV")
     p.add_argument("--include-personal", action="store_true",
                    help="E-Mail-Adressen (personenbezogen) in die Einladungsliste aufnehmen")
+
+    p = add("geocode", cmd_geocode, "Punkte nach Straße und Hausnummer nachtragen (Nominatim, 1 Anfrage/s, "
+                                    "mit Zwischenspeicher; braucht Internet)")
+    p.add_argument("--limit", type=int, help="höchstens so viele neue Anfragen (Standard: alle)")
+    p.add_argument("--quiet", action="store_true", help="keine Zeile je Anfrage ausgeben")
 
     p = add("attend", cmd_attend, "Teilnahme an einer Veranstaltung nachtragen (Datei mit Spalte organisation)")
     p.add_argument("event", metavar="VERANSTALTUNG", help="Id oder Name der Veranstaltung")

@@ -5,6 +5,7 @@ Usage::
     python -m bench                      # 100,000 organisations, about 1,000,000 relations (many minutes)
     python -m bench --quick              # 5,000 organisations, one run each, small browser views (~1 min)
     python -m bench --only load analytics --orgs 20000
+    python -m bench --only quality       # recommendation quality against baselines (demo-sized data)
 
 Generated datasets and loaded stores are kept in ``--workdir`` (default ``$TMPDIR/msonet-bench``) and
 reused by later runs of the same size; delete the folder to start from scratch.
@@ -31,7 +32,7 @@ __all__ = ["BENCHMARKS", "main"]
 
 
 def _benchmarks() -> dict[str, list[Callable[[Context], list[Row]]]]:
-    from bench import bench_app, bench_pyvis, bench_scale, bench_store
+    from bench import bench_app, bench_pyvis, bench_quality, bench_scale, bench_store
 
     return {
         "load": [bench_scale.bench_load],
@@ -41,11 +42,12 @@ def _benchmarks() -> dict[str, list[Callable[[Context], list[Row]]]]:
         "app": [bench_app.bench_app],
         "memory": [bench_scale.bench_memory, bench_app.bench_app_memory],
         "store": [bench_store.bench_store],
+        "quality": [bench_quality.bench_quality],
     }
 
 
 #: Names accepted by ``--only``, in the order they run (``load`` first: it builds the shared store).
-BENCHMARKS = ("load", "falkordb", "analytics", "pyvis", "app", "memory", "store")
+BENCHMARKS = ("load", "falkordb", "analytics", "pyvis", "app", "memory", "store", "quality")
 
 
 def _machine() -> str:

@@ -405,7 +405,7 @@ def build(package_dir: Path, out_dir: Path, postcode_wheel: Path | None,
         for plz, (lat, lon) in sorted(read_postcode_points(postcode_wheel).items()):
             for ags, (x0, y0, x1, y1) in boxes.items():
                 if x0 <= lon <= x1 and y0 <= lat <= y1 and point_in_multipolygon(lon, lat, municipality_geoms[ags]):
-                    postcode_rows.append([plz, ags])
+                    postcode_rows.append([plz, ags, round(lat, POINT_DECIMALS), round(lon, POINT_DECIMALS)])
                     break
 
     if problems:
@@ -421,7 +421,7 @@ def build(package_dir: Path, out_dir: Path, postcode_wheel: Path | None,
               ["ags", "name", "status", "district", "regierungsbezirk", "lat", "lon", "point"],
               municipality_rows)
     if postcode_wheel is not None:
-        write_csv(out_dir / "postcodes.csv", ["plz", "ags"], postcode_rows)
+        write_csv(out_dir / "postcodes.csv", ["plz", "ags", "lat", "lon"], postcode_rows)
     with open(out_dir / "districts.geojson", "w", encoding="utf-8") as fh:
         json.dump({"type": "FeatureCollection", "features": geo_features}, fh, ensure_ascii=False,
                   separators=(",", ":"))

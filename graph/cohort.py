@@ -9,8 +9,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from graph.errors import GraphError
-from graph.lookup import name_key
-from graph.partners import PartnerIndex, propose_partners
+from graph.partners import PartnerIndex, _tie_key, propose_partners
 from graph.vocabulary import MIGRATION_FIELD_TYPES, MSO_TYPES
 
 __all__ = ["plan_cohort", "eligible_msos", "max_weight_pairs", "DEFAULT_PER_MSO"]
@@ -33,7 +32,7 @@ def eligible_msos(G: nx.MultiDiGraph, *, district: str | None = None, pool: int 
     """MSOs without a tandem (optionally in one district), most in need first, at most ``pool``.
 
     Need: first MSOs with no direct tie to any organisation outside the migration field, then
-    fewer ties overall, then by name.
+    fewer ties overall, then a fixed seeded order (:data:`graph.partners.TIE_SEED`), never the name.
     """
     nodes = G.nodes
     found = []
@@ -46,7 +45,7 @@ def eligible_msos(G: nx.MultiDiGraph, *, district: str | None = None, pool: int 
             continue
         contacts = {o for o in (*G._succ[node], *G._pred[node]) if nodes[o].get("kind") == "organisation"}
         outside = sum(1 for o in contacts if nodes[o].get("org_type") not in MIGRATION_FIELD_TYPES)
-        found.append((outside > 0, len(contacts), *name_key(data.get("name"), node)))
+        found.append((outside > 0, len(contacts), _tie_key("cohort", node), node))
     found.sort()
     ids = [entry[-1] for entry in found]
     return ids if pool is None else ids[:pool]
@@ -84,6 +83,8 @@ def plan_cohort(
     index: PartnerIndex | None = None,
     per_mso: int = DEFAULT_PER_MSO,
     pool: int | None = None,
+    include_umbrella: bool = False,
+    include_migration_services: bool = False,
 ) -> list[dict[str, Any]]:
     """Propose ``count`` tandems at once so that the total fit is as high as possible.
 
@@ -111,15 +112,19 @@ def plan_cohort(
         Proposals per MSO in the matching.
     pool
         At most this many MSOs (default ``max(20 * count, 500)``), the most in need first: those
-        without any tie outside the migration field, then those with fewer ties, then by name.
+        without any tie outside the migration field, then those with fewer ties, then a seeded order.
+    include_umbrella, include_migration_services
+        As in :func:`graph.partners.propose_partners`: the same location and partner rules apply.
 
     Returns
     -------
     Rows ``{mso_id, mso_name, mso_city, partner_id, partner_name, partner_city, partner_org_type,
     score, distance_km, parts, reasons}``; best score first, equal scores by MSO id.
     """
-    if count < 0 or per_mso < 1:
-        raise GraphError("Bitte eine Anzahl Tandems ab 0 und mindestens einen Vorschlag je MSO angeben.")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0 or count > 5000 or per_mso < 1 \
+            or per_mso > 50:
+        raise GraphError(f"Bitte zwischen 0 und 5.000 Tandems und 1 bis 50 Vorschläge je MSO angeben "
+                         f"(angegeben: {count} Tandems, {per_mso} Vorschläge).")
     if max_km is not None and not max_km >= 0:  # also nan
         raise GraphError(f"Die höchste Entfernung muss eine Zahl ab 0 km sein (angegeben: {max_km}).")
     if count == 0:
@@ -128,7 +133,8 @@ def plan_cohort(
     msos = eligible_msos(G, district=district, pool=pool if pool is not None else max(20 * count, _MIN_POOL))
     proposals: dict[tuple[str, str], dict[str, Any]] = {}
     for mso in msos:
-        for row in propose_partners(G, mso, top=per_mso, max_km=max_km, index=index):
+        for row in propose_partners(G, mso, top=per_mso, max_km=max_km, index=index, include_umbrella=include_umbrella,
+                                    include_migration_services=include_migration_services):
             proposals[(mso, row["id"])] = row
     weights = {pair: round(row["score"] * _SCALE) for pair, row in proposals.items()}
     pairs = [(mso, partner, proposals[(mso, partner)]) for mso, partner in max_weight_pairs(weights)]

@@ -12,6 +12,8 @@ from graph.render import ORG_TYPE_COLOURS, UNKNOWN_COLOUR, escape_text
 from graph.vocabulary import label
 
 __all__ = [
+    "spread_points",
+    "focus_map",
     "NRW_CENTER",
     "NRW_ZOOM",
     "MAP_STYLE",
@@ -169,6 +171,45 @@ def _jitter(rows: Sequence[Mapping[str, Any]]) -> list[tuple[float, float]]:
         angle, radius = i * 2.4, 0.008 * math.sqrt(i)
         out.append((row["lat"] + radius * math.sin(angle), row["lon"] + radius * math.cos(angle) * 1.6))
     return out
+
+
+def spread_points(rows: Sequence[Mapping[str, Any]], anchor: Mapping[str, Any] | None = None,
+                  step_deg: float = 0.0012) -> list[dict[str, Any]]:
+    """Copies of ``rows`` moved apart so that no two points, and no point and ``anchor``, coincide.
+
+    Points sharing a spot (same postcode or municipality point) are placed on a golden-angle spiral around
+    it, about 130 m apart, across all layers; the anchor (e.g. the MSO a tandem is sought for) keeps its
+    spot. Rows keep their order; ``lat``/``lon`` of the copies are the drawn positions.
+    """
+    taken: dict[tuple[float, float], int] = {}
+    if anchor is not None and isinstance(anchor.get("lat"), int | float) and isinstance(anchor.get("lon"), int | float):
+        taken[(round(float(anchor["lat"]), 5), round(float(anchor["lon"]), 5))] = 1
+    out = []
+    for row in rows:
+        base = (round(float(row["lat"]), 5), round(float(row["lon"]), 5))
+        i = taken.get(base, 0)
+        taken[base] = i + 1
+        moved = dict(row)
+        if i:
+            angle, radius = i * 2.39996, step_deg * math.sqrt(i)
+            moved["lat"] = row["lat"] + radius * math.sin(angle)
+            moved["lon"] = row["lon"] + radius * math.cos(angle) * 1.6  # a longitude degree is shorter here
+        out.append(moved)
+    return out
+
+
+def focus_map(fig: go.Figure, rows: Sequence[Mapping[str, Any]], height: int) -> go.Figure:
+    """Centre and zoom the map on ``rows`` (all of them visible), never wider than all of NRW."""
+    if not rows:
+        return fig
+    lats = [float(r["lat"]) for r in rows]
+    lons = [float(r["lon"]) for r in rows]
+    span = max(max(lats) - min(lats), (max(lons) - min(lons)) / 1.6, 0.02)
+    # a map of 480 px shows about 2.6 degrees of latitude at zoom 6.6; each zoom step halves that
+    zoom = min(14.0, max(zoom_for_height(height), 6.6 + math.log2(2.6 / (span * 1.4)) + math.log2(height / 480)))
+    fig.update_layout(map={"center": {"lat": (min(lats) + max(lats)) / 2, "lon": (min(lons) + max(lons)) / 2},
+                           "zoom": round(zoom, 2)})
+    return fig
 
 
 def add_points(

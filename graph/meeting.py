@@ -3,34 +3,52 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import heapq
+import math
 from functools import lru_cache
 from typing import Any
 
 import networkx as nx
 
+from graph.carriers import CARRIERS, carrier_of, is_migration_service, is_umbrella
 from graph.errors import GraphError
 from graph.isolation import names_text
 from graph.lookup import name_key, resolve_organisation, vocabulary_key
 from graph.model import Relation
-from graph.network import collect_ties, in_window, organisation_graph
-from graph.vocabulary import MIGRATION_FIELD_TYPES, MSO_TYPES, label, normalise_term
+from graph.network import collect_ties, in_window
+from graph.vocabulary import COMPLEMENTARY_SECTORS, MIGRATION_FIELD_TYPES, MSO_TYPES, label, normalise_term
 
-__all__ = ["plan_meeting", "invitation_rows", "attendance_relations", "ROLES", "pair_value"]
+__all__ = ["plan_meeting", "check_request", "invitation_rows", "attendance_relations", "ROLES", "plausible_pairs",
+           "objective_value", "DEFAULT_RADIUS_KM", "MAX_CAPACITY", "MAX_RADIUS_KM", "MAX_TABLES", "PAIRS_PER_MSO",
+           "ISOLATED_WEIGHT", "MAX_CARRIER_SHARE", "PARTNERS_PER_MSO"]
 
-#: Roles an invitee can have, in the order the planner fills seats.
-ROLES = ("Veranstalter", "isolierte MSO", "Brückenakteur", "MSO", "Integrationsfachstelle", "Regeldienst",
-         "Förderer / Verwaltung")
-#: Funders and state bodies: invited last (they can always be added as organisers).
-FUNDER_TYPES = frozenset({"state_ministry", "state_authority", "foundation"})
-#: Up to this many organisations betweenness is exact, up to BETWEENNESS_LIMIT it is sampled.
-_EXACT_BETWEENNESS = 300
-BETWEENNESS_LIMIT = 20_000
-_SAMPLES = 100
-_BROKER_SHARE = 0.05  # top 5 % by betweenness count as bridging actors
-_SCAN = 400  # candidates evaluated per seat (from the front of the tier)
-_MAX_SWAP_PASSES = 20
+#: Roles an invitee can have.
+ROLES = ("Veranstalter", "isolierte MSO", "MSO", "Partner außerhalb des Migrationsbereichs")
+#: Default travel radius around the venue, km (about 30-45 minutes by bus and train in NRW).
+DEFAULT_RADIUS_KM = 25.0
+#: Largest meeting planned (a larger capacity is refused at once).
+MAX_CAPACITY = 2000
+#: Largest travel radius, km (NRW is about 260 km across).
+MAX_RADIUS_KM = 300.0
+MAX_TABLES = 200
+#: New contacts one organisation (MSO or partner) can realistically start at one meeting: more do not count.
+PAIRS_PER_MSO = 2
+#: Weight of a pair with an isolated MSO (no tie to any regular service); other pairs weigh 1.
+ISOLATED_WEIGHT = 2.0
+#: No carrier (welfare association) gets more than this share of the seats (at least one seat).
+MAX_CARRIER_SHARE = 0.25
+#: Plausible partners kept per MSO: the nearest ones to the MSO (bounds the work by the data).
+PARTNERS_PER_MSO = 12
+#: Seed of the fixed random order that decides between equal choices (never the name).
+TIE_SEED = 2024
+_PARTNER = "Partner außerhalb des Migrationsbereichs"
 #: The few Regierungsbezirk spellings of a region, normalised once each rather than once per organisation.
 _cached_term = lru_cache(maxsize=256)(normalise_term)
+
+
+#: Funders and state bodies: not partners at a networking meeting of local organisations.
+FUNDER_TYPES = frozenset({"state_ministry", "state_authority", "foundation"})
 
 
 def _half(org_type: str | None) -> str:
@@ -38,220 +56,8 @@ def _half(org_type: str | None) -> str:
     return "migration" if org_type in MIGRATION_FIELD_TYPES else "outside"
 
 
-def pair_value(a: dict[str, Any], b: dict[str, Any], tied: bool) -> int:
-    """Value of seating ``a`` and ``b`` at one table: 0 if already tied, else 2 for a new tie, +2 if it
-    crosses the field boundary (migration field / outside), +1 if their sectors differ."""
-    if tied:
-        return 0
-    return 2 + 2 * (_half(a["org_type"]) != _half(b["org_type"])) + (set(a["sectors"]) != set(b["sectors"]))
-
-
-def plan_meeting(
-    G: nx.MultiDiGraph,
-    capacity: int,
-    *,
-    today: dt.date,
-    district: str | None = None,
-    regierungsbezirk: str | None = None,
-    topic: str | None = None,
-    tables: int = 4,
-    organisers: tuple[str, ...] | list[str] = (),
-    event_years: int = 3,
-) -> dict[str, Any]:
-    """Propose invitees for a networking meeting and split them into tables.
-
-    Seats go first to the ``organisers``, then alternately to the migration field (MSO, KI, IA ...)
-    and to organisations outside it, so both halves are about equal. Within a half the order is:
-    isolated MSOs (no tie to a regular service, see :func:`graph.isolation.isolated_organisations`),
-    bridging actors (direct ties into both fields, or among the top 5 % by betweenness in the
-    regional network), other MSOs, other migration-field services; outside: bridging actors, regular
-    services without any tie to the migration field, other regular services, funders/state bodies.
-    Among equals the planner prefers whoever brings sectors not yet present, then fewer existing
-    ties to those already invited, then the name.
-
-    Tables: organisers host one table each, then every invitee joins the table where they add the
-    most (:func:`pair_value`: new ties, across the field boundary, different sectors), and pairwise
-    swaps between tables improve the total until none helps.
-
-    Parameters
-    ----------
-    G
-        The graph from ``store.to_networkx()``.
-    capacity
-        Number of seats (organisers included).
-    today, event_years
-        Shared events within the last ``event_years`` years up to ``today`` count as existing ties.
-    district, regierungsbezirk
-        Invite only organisations of this district (5-digit key) / Regierungsbezirk (name).
-    topic
-        Invite only organisations working in this sector (key or German label).
-    tables
-        Number of table groups.
-    organisers
-        Ids or names of the organising organisations (always invited, hosts of the tables).
-
-    Returns
-    -------
-    ``{invitees: [{id, name, org_type, org_type_label, city, district, sectors, role, table,
-    reasons}], tables: [{table, members, names, new_ties, cross_field_new_ties, sectors}],
-    summary: {capacity, invited, msos, migration_field, outside, new_ties, cross_field_new_ties,
-    tables}, filters: {...}, notes: [...]}``
-    """
-    if capacity < 1:
-        raise GraphError(f"Die Zahl der Plätze muss mindestens 1 sein (angegeben: {capacity}).")
-    if tables < 1:
-        raise GraphError(f"Die Zahl der Tische muss mindestens 1 sein (angegeben: {tables}).")
-    hosts: list[str] = []
-    for text in organisers:
-        org = resolve_organisation(G, text)
-        if org not in hosts:
-            hosts.append(org)
-    if len(hosts) > capacity:
-        raise GraphError(f"Es sind {len(hosts)} Veranstalter angegeben, aber nur {capacity} Plätze. "
-                         "Bitte mehr Plätze oder weniger Veranstalter angeben.")
-    topic_key = vocabulary_key("sector", topic) if topic else None
-    rb_key = normalise_term(regierungsbezirk) if regierungsbezirk else None
-    nodes = G.nodes
-    pool = []
-    for node, data in G.nodes(data=True):
-        if data.get("kind") != "organisation" or node in hosts:
-            continue
-        if district and data.get("district") != district:
-            continue
-        if rb_key and _cached_term(data.get("regierungsbezirk") or "") != rb_key:
-            continue
-        if topic_key and topic_key not in (data.get("sectors") or ()):
-            continue
-        pool.append(node)
-    pool.sort(key=lambda n: name_key(nodes[n].get("name"), n))
-    ties = collect_ties(G, [*hosts, *pool])
-    notes: list[str] = []
-    brokers = _brokers(G, [*hosts, *pool], today, event_years, notes)
-
-    profiles = {org: _profile(G, ties, org, today, event_years, brokers) for org in [*hosts, *pool]}
-    tiers: dict[str, list[list[str]]] = {"migration": [[], [], [], []], "outside": [[], [], [], []]}
-    for org in pool:
-        p = profiles[org]
-        tiers[p["half"]][p["tier"]].append(org)
-
-    chosen = list(hosts)
-    covered: set[str] = set()
-    for org in hosts:
-        covered.update(profiles[org]["sectors"])
-    counts = {"migration": 0, "outside": 0}
-    for org in hosts:
-        counts[profiles[org]["half"]] += 1
-    new_sectors: dict[str, list[str]] = {}
-    while len(chosen) < capacity:
-        order = sorted(("migration", "outside"), key=lambda h: (counts[h], h != "migration"))
-        pick = None
-        for half in order:
-            pick = _next(tiers[half], profiles, covered, set(chosen), ties)
-            if pick is not None:
-                break
-        if pick is None:
-            break
-        chosen.append(pick)
-        counts[profiles[pick]["half"]] += 1
-        new_sectors[pick] = sorted(set(profiles[pick]["sectors"]) - covered)
-        covered.update(profiles[pick]["sectors"])
-    if len(chosen) < capacity:
-        notes.append(f"Nur {len(chosen)} passende Organisationen gefunden; {capacity - len(chosen)} Plätze "
-                     "bleiben frei. Filter (Region, Thema) lockern, um mehr einzuladen.")
-
-    tied = _tied_pairs(ties, chosen, today, event_years)
-    rows = []
-    for org in chosen:
-        p = profiles[org]
-        role = "Veranstalter" if org in hosts else p["role"]
-        reasons = (["Veranstaltet das Treffen (vorgegeben)."] if org in hosts
-                   else _reasons(G, ties, org, p, brokers, event_years))
-        if org in new_sectors and new_sectors[org]:
-            reasons.append("Bringt Handlungsfelder ein, die sonst fehlen: "
-                           + ", ".join(label("sector", s) for s in new_sectors[org]) + ".")
-        if topic_key and org not in hosts:
-            reasons.append(f"Arbeitet im Handlungsfeld {label('sector', topic_key)}.")
-        data = nodes[org]
-        rows.append({"id": org, "name": data.get("name") or org, "org_type": data.get("org_type"),
-                     "org_type_label": label("org_type", data.get("org_type") or ""), "city": data.get("city"),
-                     "district": data.get("district"), "sectors": list(p["sectors"]), "role": role,
-                     "table": None, "reasons": reasons})
-    groups = _seat(rows, hosts, tables, tied)
-    table_rows = []
-    for number, members in enumerate(groups, start=1):
-        new, cross = _table_ties(rows, members, tied)
-        sectors = sorted({s for i in members for s in rows[i]["sectors"]})
-        for i in members:
-            rows[i]["table"] = number
-        table_rows.append({"table": number, "members": [rows[i]["id"] for i in members],
-                           "names": [rows[i]["name"] for i in members], "new_ties": new,
-                           "cross_field_new_ties": cross, "sectors": sectors})
-    all_new, all_cross = _table_ties(rows, list(range(len(rows))), tied)
-    return {
-        "invitees": rows,
-        "tables": table_rows,
-        "summary": {
-            "capacity": capacity, "invited": len(rows),
-            "msos": sum(1 for r in rows if r["org_type"] in MSO_TYPES),
-            "migration_field": sum(1 for r in rows if _half(r["org_type"]) == "migration"),
-            "outside": sum(1 for r in rows if _half(r["org_type"]) == "outside"),
-            "new_ties": sum(t["new_ties"] for t in table_rows),
-            "cross_field_new_ties": sum(t["cross_field_new_ties"] for t in table_rows),
-            "possible_new_ties": all_new, "possible_cross_field_new_ties": all_cross,
-            "tables": len(table_rows),
-        },
-        "filters": {"district": district, "regierungsbezirk": regierungsbezirk, "topic": topic_key,
-                    "today": today.isoformat(), "event_years": event_years},
-        "notes": notes,
-    }
-
-
-def _brokers(G, orgs: list[str], today: dt.date, event_years: int, notes: list[str]) -> dict[str, tuple[int, int]]:
-    """Rank of the top betweenness organisations in the regional network: ``{id: (rank, n)}``."""
-    if len(orgs) > BETWEENNESS_LIMIT:
-        notes.append(f"Mehr als {BETWEENNESS_LIMIT} Organisationen: Vermittlungsrollen (Betweenness) wurden "
-                     "nicht berechnet; Brückenakteure nur über Verbindungen in beide Bereiche.")
-        return {}
-    H = organisation_graph(G, nodes=orgs, today=today, event_years=event_years)
-    if H.number_of_edges() == 0:
-        return {}
-    # Sampled sources keep the cost near 200,000 node visits per source set, whatever the region size.
-    k = None if len(H) <= _EXACT_BETWEENNESS else max(16, min(_SAMPLES, 200_000 // len(H)))
-    values = nx.betweenness_centrality(H, k=k, seed=42)
-    ranked = sorted((kv for kv in values.items() if kv[1] > 0), key=lambda kv: (-kv[1], kv[0]))
-    keep = max(1, int(len(H) * _BROKER_SHARE))
-    return {org: (rank, len(H)) for rank, (org, _) in enumerate(ranked[:keep], start=1)}
-
-
-def _profile(G, ties, org: str, today: dt.date, event_years: int, brokers) -> dict[str, Any]:
-    """Half, tier and role of one candidate (cheap: the reason texts are written only for invitees)."""
-    nodes = G._node  # private dict: this runs for every organisation of the region
-    data = nodes[org]
-    org_type = data.get("org_type")
-    inside, outside = _contact_sides(nodes, ties, org)
-    half = _half(org_type)
-    if org_type in MSO_TYPES and not outside and not _recent_outside_contact(G, ties, org, today, event_years):
-        tier, role = 0, "isolierte MSO"
-    elif org_type in FUNDER_TYPES:
-        tier, role = 3, "Förderer / Verwaltung"
-    elif (inside and outside) or org in brokers:
-        tier, role = (1, "Brückenakteur") if half == "migration" else (0, "Brückenakteur")
-    elif org_type in MSO_TYPES:
-        tier, role = 2, "MSO"
-    elif half == "migration":
-        tier, role = 3, "Integrationsfachstelle"
-    elif not inside:
-        tier, role = 1, "Regeldienst"
-    else:
-        tier, role = 2, "Regeldienst"
-    return {"half": half, "tier": tier, "role": role, "sectors": tuple(sorted(data.get("sectors") or ()))}
-
-
 def _contact_sides(nodes, ties, org: str) -> tuple[bool, bool]:
-    """(has a direct contact in the migration field, has one outside it); stops once both are known.
-
-    Hubs have thousands of contacts; reading all of them for each of 100,000 candidates cost seconds.
-    """
+    """(has a direct contact in the migration field, has one outside it); stops once both are known."""
     inside = outside = False
     for other in ties.neighbours[org]:
         if nodes[other].get("org_type") in MIGRATION_FIELD_TYPES:
@@ -263,48 +69,6 @@ def _contact_sides(nodes, ties, org: str) -> tuple[bool, bool]:
     return inside, outside
 
 
-def _split_contacts(nodes, ties, org: str) -> tuple[list[str], list[str]]:
-    """The direct contacts of ``org`` in the migration field and outside it (for the reason texts)."""
-    inside: list[str] = []
-    outside: list[str] = []
-    for other in ties.neighbours[org]:
-        (inside if nodes[other].get("org_type") in MIGRATION_FIELD_TYPES else outside).append(other)
-    return inside, outside
-
-
-def _reasons(G, ties, org: str, p: dict[str, Any], brokers, event_years: int) -> list[str]:
-    nodes = G._node
-    inside, outside = _split_contacts(nodes, ties, org)
-
-    def names(ids: list[str]) -> str:
-        ordered = sorted(ids, key=lambda o: name_key(nodes[o].get("name"), o))
-        return names_text([nodes[o].get("name") or o for o in ordered], 3)
-
-    org_type = nodes[org].get("org_type") or ""
-    role = p["role"]
-    if role == "isolierte MSO":
-        return [f"MSO ohne Verbindung zu Regeldiensten (auch nicht über Veranstaltungen der letzten "
-                f"{event_years} Jahre) – das Treffen kann erste Kontakte schaffen."]
-    if role == "Förderer / Verwaltung":
-        return [f"{label('org_type', org_type)}: eingeladen, weil Plätze frei sind."]
-    if role == "Brückenakteur":
-        reasons = []
-        if inside and outside:
-            reasons.append(f"Verbunden mit dem Migrationsbereich ({names(inside)}) und mit "
-                           f"Organisationen außerhalb ({names(outside)}) – kann Kontakte vermitteln.")
-        if org in brokers:
-            rank, total = brokers[org]
-            reasons.append(f"Vermittelt im regionalen Netzwerk (Rang {rank} von {total} nach Betweenness).")
-        return reasons
-    if role == "MSO":
-        return ["MSO der Region mit ersten Kontakten außerhalb des Migrationsbereichs."]
-    if role == "Integrationsfachstelle":
-        return [f"{label('org_type', org_type)} der Region."]
-    if not inside:
-        return ["Bisher ohne Verbindung zum Migrationsbereich – neue Kontakte über die Feldgrenze möglich."]
-    return [f"Hat erste Kontakte zum Migrationsbereich ({names(inside)})."]
-
-
 def _recent_outside_contact(G, ties, org: str, today: dt.date, event_years: int) -> bool:
     nodes = G._node
     for event in ties.events_of[org]:
@@ -314,25 +78,6 @@ def _recent_outside_contact(G, ties, org: str, today: dt.date, event_years: int)
                         and nodes[other].get("org_type") not in MIGRATION_FIELD_TYPES:
                     return True
     return False
-
-
-def _next(tiers: list[list[str]], profiles, covered: set[str], chosen: set[str], ties) -> str | None:
-    for tier in tiers:
-        best = None
-        scanned = 0
-        for org in tier:
-            if org in chosen:
-                continue
-            sectors = profiles[org]["sectors"]
-            key = (-len(set(sectors) - covered), len(ties.neighbours[org] & chosen), scanned)
-            if best is None or key < best[0]:
-                best = (key, org)
-            scanned += 1
-            if scanned >= _SCAN:
-                break
-        if best is not None:
-            return best[1]
-    return None
 
 
 def _tied_pairs(ties, orgs: list[str], today: dt.date, event_years: int) -> set[frozenset[str]]:
@@ -350,61 +95,537 @@ def _tied_pairs(ties, orgs: list[str], today: dt.date, event_years: int) -> set[
     return pairs
 
 
-def _seat(rows: list[dict[str, Any]], hosts: list[str], tables: int, tied: set[frozenset[str]]) -> list[list[int]]:
-    n = len(rows)
+def _seat(chosen: list[str], hosts: list[str], tables: int, counted: dict[str, list[str]]) -> list[list[str]]:
+    """Table groups that seat counted pairs together: groups of linked invitees (an MSO with its partners,
+    their other MSOs ...) go whole to the table with most free seats, largest groups first, split only
+    where a group is larger than a table; then the rest fill the tables evenly. Cost: invitees x tables."""
+    n = len(chosen)
     if n == 0:
         return []
     t = min(tables, n)
     sizes = [n // t + (1 if i < n % t else 0) for i in range(t)]
-    groups: list[list[int]] = [[] for _ in range(t)]
-
-    def value(i: int, j: int) -> int:
-        return pair_value(rows[i], rows[j], frozenset((rows[i]["id"], rows[j]["id"])) in tied)
-
-    fixed = set()
-    for i in range(min(len(hosts), t)):  # rows start with the hosts, in order
-        groups[i].append(i)
-        fixed.add(i)
-    for i in range(len(fixed), n):
-        best = None
-        for g, members in enumerate(groups):
-            if len(members) >= sizes[g]:
-                continue
-            key = (-sum(value(i, j) for j in members), len(members), g)
-            if best is None or key < best[0]:
-                best = (key, g)
-        assert best is not None  # the sizes add up to n, so some table always has room
-        groups[best[1]].append(i)
-    where = {i: g for g, members in enumerate(groups) for i in members}
-    movable = [i for i in range(n) if i not in fixed]
-    for _ in range(_MAX_SWAP_PASSES):
-        improved = False
-        for x, a in enumerate(movable):
-            for b in movable[x + 1:]:
-                ga, gb = where[a], where[b]
-                if ga == gb:
-                    continue
-                gain = sum(value(b, j) for j in groups[ga] if j != a) + sum(value(a, j) for j in groups[gb] if j != b)
-                loss = sum(value(a, j) for j in groups[ga] if j != a) + sum(value(b, j) for j in groups[gb] if j != b)
-                delta = gain - loss
-                if delta > 0:
-                    groups[ga][groups[ga].index(a)] = b
-                    groups[gb][groups[gb].index(b)] = a
-                    where[a], where[b] = gb, ga
-                    improved = True
-        if not improved:
-            break
-    return [sorted(members) for members in groups]
+    groups: list[list[str]] = [[] for _ in range(t)]
+    position = {o: i for i, o in enumerate(chosen)}
+    placed: set[str] = set()
+    for i, host in enumerate(hosts[:t]):
+        groups[i].append(host)
+        placed.add(host)
+    U = nx.Graph()
+    U.add_edges_from((a, b) for a, bs in counted.items() for b in bs)
+    clusters = [sorted(c - placed, key=position.__getitem__) for c in nx.connected_components(U)]
+    clusters.sort(key=lambda c: (-len(c), position[c[0]]) if c else (0, 0))
+    for cluster in clusters:
+        start = cluster[0]
+        order = [start, *(v for _, v in nx.bfs_edges(U, start) if v not in placed)]  # neighbours stay adjacent
+        room = max(range(t), key=lambda g: (sizes[g] - len(groups[g]), -g))
+        for o in order:
+            if sizes[room] - len(groups[room]) <= 0:
+                room = max(range(t), key=lambda g: (sizes[g] - len(groups[g]), -g))
+                if sizes[room] - len(groups[room]) <= 0:
+                    break
+            groups[room].append(o)
+            placed.add(o)
+    for o in chosen:
+        if o not in placed:
+            room = max(range(t), key=lambda g: (sizes[g] - len(groups[g]), -g))
+            groups[room].append(o)
+            placed.add(o)
+    return [sorted(members, key=position.__getitem__) for members in groups]
 
 
-def _table_ties(rows, members: list[int], tied: set[frozenset[str]]) -> tuple[int, int]:
-    new = cross = 0
-    for x, i in enumerate(members):
-        for j in members[x + 1:]:
-            if frozenset((rows[i]["id"], rows[j]["id"])) not in tied:
-                new += 1
-                cross += _half(rows[i]["org_type"]) != _half(rows[j]["org_type"])
-    return new, cross
+def _tie(node: str) -> bytes:
+    return hashlib.blake2b(f"{TIE_SEED}|{node}".encode(), digest_size=8).digest()
+
+
+def _de_amount(value: float) -> str:
+    """German number: 2000 -> "2.000", 0.1 -> "0,1"."""
+    whole, _, frac = f"{value:,.2f}".rstrip("0").rstrip(".").partition(".")
+    return whole.replace(",", ".") + ("," + frac if frac else "")
+
+
+def _number(value: object, name: str, low: float, high: float, unit: str = "") -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or not low <= value <= high:
+        shown = _de_amount(value) if isinstance(value, int | float) and math.isfinite(value) else str(value)
+        raise GraphError(f"{name} muss zwischen {_de_amount(low)} und {_de_amount(high)}{unit} liegen "
+                         f"(angegeben: {shown}).")
+    return float(value)
+
+
+def check_request(capacity: object, tables: object = 4, radius_km: object = None) -> None:
+    """Refuse absurd meeting parameters at once (before any data is read), with a German message."""
+    _number(capacity, "Die Zahl der Plätze", 1, MAX_CAPACITY)
+    _number(tables, "Die Zahl der Tische", 1, MAX_TABLES)
+    if radius_km is not None:
+        _number(radius_km, "Der Reiseradius", 0.1, MAX_RADIUS_KM, " km")
+
+
+def _point(data: dict[str, Any]) -> tuple[float, float] | None:
+    lat, lon = data.get("lat"), data.get("lon")
+    if lat is None or lon is None:
+        return None
+    try:
+        return float(lat), float(lon)
+    except (TypeError, ValueError):
+        return None
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    p1, p2 = math.radians(a[0]), math.radians(b[0])
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b[1] - a[1]) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _de(number: float) -> str:
+    return f"{number:.1f}".replace(".", ",")
+
+
+def _sector_fit(mso: frozenset[str], partner: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """(shared sectors, complementary fields of the tandem project only the partner covers)."""
+    return mso & partner, (partner & COMPLEMENTARY_SECTORS) - mso
+
+
+_CELL_DEG = 0.05  # grid cells of about 5.5 x 3.5 km for the nearest-partner search
+
+
+def plausible_pairs(G: nx.MultiDiGraph, msos: list[str], partners: list[str], tied: set[frozenset[str]],
+                    points: dict[str, tuple[float, float]]) -> dict[str, list[str]]:
+    """MSO -> its plausible new partners among ``partners``: not tied yet, shared or complementary sector.
+
+    Only the :data:`PARTNERS_PER_MSO` nearest ones are kept (equal distances: a fixed seeded order),
+    found by walking grid rings outward, so the work grows with the number of MSOs, not with the
+    square of the region. Organisations without a point pair only with others without a point.
+    """
+    nodes = G._node
+    sectors = {o: frozenset(nodes[o].get("sectors") or ()) for o in [*msos, *partners]}
+    cells: dict[tuple[int, int], list[str]] = {}
+    unplaced: list[str] = []
+    for b in partners:
+        if b in points:
+            lat, lon = points[b]
+            cells.setdefault((math.floor(lat / _CELL_DEG), math.floor(lon / _CELL_DEG)), []).append(b)
+        else:
+            unplaced.append(b)
+    if cells:
+        rows = [c[0] for c in cells]
+        cols = [c[1] for c in cells]
+        extent = max(max(rows) - min(rows), max(cols) - min(cols)) + 1
+    else:
+        extent = 0
+    # a ring step is at least this far (a longitude cell is the narrower one at NRW's latitudes)
+    step_km = 0.99 * _CELL_DEG * 111.32 * math.cos(math.radians(56.0))
+
+    def fits(a: str, b: str) -> bool:
+        shared, complementary = _sector_fit(sectors[a], sectors[b])
+        return bool(shared or complementary) and frozenset((a, b)) not in tied
+
+    result: dict[str, list[str]] = {}
+    for a in msos:
+        options: list[tuple[float, bytes, str]] = []
+        if a in points:
+            lat, lon = points[a]
+            ci, cj = math.floor(lat / _CELL_DEG), math.floor(lon / _CELL_DEG)
+            for r in range(extent + 1):
+                ring = ([(ci, cj)] if r == 0 else
+                        [(ci + di, cj + dj) for di in range(-r, r + 1) for dj in (-r, r)]
+                        + [(ci + di, cj + dj) for di in (-r, r) for dj in range(-r + 1, r)])
+                for cell in ring:
+                    for b in cells.get(cell, ()):
+                        if fits(a, b):
+                            options.append((_km(points[a], points[b]), _tie(b), b))
+                if len(options) >= PARTNERS_PER_MSO and sorted(options)[PARTNERS_PER_MSO - 1][0] <= r * step_km:
+                    break
+        else:
+            options = [(0.0, _tie(b), b) for b in unplaced if fits(a, b)]
+        options.sort()
+        result[a] = [b for _, _, b in options[:PARTNERS_PER_MSO]]
+    return result
+
+
+def objective_value(chosen: set[str] | list[str], pairs: dict[str, list[str]], weights: dict[str, float]) -> float:
+    """The planner's objective for a set of invitees: the largest total weight of plausible new pairs
+    among them when every organisation takes part in at most :data:`PAIRS_PER_MSO` counted pairs
+    (pairs of isolated MSOs weigh :data:`ISOLATED_WEIGHT`, others 1)."""
+    return _pairs_matched(set(chosen), pairs, weights)[0]
+
+
+def plan_meeting(
+    G: nx.MultiDiGraph,
+    capacity: int,
+    *,
+    today: dt.date,
+    district: str | None = None,
+    regierungsbezirk: str | None = None,
+    topic: str | None = None,
+    tables: int = 4,
+    organisers: tuple[str, ...] | list[str] = (),
+    event_years: int = 3,
+    venue: tuple[float, float] | None = None,
+    venue_name: str | None = None,
+    radius_km: float | None = None,
+    carriers: dict[str, str | None] | None = None,
+) -> dict[str, Any]:
+    """Propose invitees for a networking meeting that maximise plausible new productive pairs.
+
+    Objective (:func:`objective_value`): a *plausible new productive pair* is an MSO and a local
+    organisation outside the migration field (no umbrella body, no migration-specific service) that
+    share a sector or where the partner covers a complementary field of the tandem project, both within
+    ``radius_km`` of the venue and not yet tied (directly or through an event of the last
+    ``event_years`` years). Each invited MSO counts up to :data:`PAIRS_PER_MSO` such pairs with invited
+    partners (and each partner up to as many MSOs), pairs of isolated MSOs weigh
+    :data:`ISOLATED_WEIGHT`. Seats are filled greedily by marginal gain per seat, over single
+    organisations and MSO-partner pairs (a pair needs both ends,
+    so a pair may enter together); no carrier gets more than :data:`MAX_CARRIER_SHARE` of the seats;
+    equal gains go first to a carrier not yet represented, then to whoever has more plausible partners
+    left, then nearer the venue, then a fixed seeded order (:data:`TIE_SEED`), never the name.
+
+    Tables: groups of linked invitees (an MSO with its counted partners, their other MSOs ...) sit
+    together (split only where larger than a table), tables filled evenly; organisers host one table each.
+
+    Parameters
+    ----------
+    G
+        The graph from ``store.to_networkx()``.
+    capacity
+        Number of seats (organisers included), 1 to :data:`MAX_CAPACITY`; more seats than fitting
+        organisations leaves seats free and says so.
+    today, event_years
+        Shared events within the last ``event_years`` years up to ``today`` count as existing ties.
+    district, regierungsbezirk
+        Invite only organisations of this district (5-digit key) / Regierungsbezirk (name).
+    topic
+        Invite only organisations working in this sector (key or German label).
+    tables
+        Number of table groups (1 to :data:`MAX_TABLES`).
+    organisers
+        Ids or names of the organising organisations (always invited, hosts of the tables).
+    venue, venue_name
+        Point (lat, lon) and name of the venue; default: the centre of the candidates' points.
+    radius_km
+        Invite only organisations within this distance of the venue (0 < radius <= :data:`MAX_RADIUS_KM`);
+        ``None``: :data:`DEFAULT_RADIUS_KM` when a venue, district or Regierungsbezirk is given, else
+        no limit (all of NRW).
+    carriers
+        Id -> carrier key (default: :func:`graph.carriers.carrier_of`).
+
+    Returns
+    -------
+    ``{invitees: [{id, name, org_type, org_type_label, city, district, sectors, role, table, carrier,
+    venue_km, reasons}], tables: [{table, members, names, pairs, new_ties, cross_field_new_ties,
+    sectors}], objective: {value, pairs, pairs_isolated, pairs_other, weights...}, summary: {...},
+    venue: {name, lat, lon, radius_km}, filters: {...}, notes: [...]}``
+    """
+    if radius_km is None:
+        radius_km = DEFAULT_RADIUS_KM if (venue is not None or district or regierungsbezirk) else MAX_RADIUS_KM
+    capacity = int(_number(capacity, "Die Zahl der Plätze", 1, MAX_CAPACITY))
+    tables = int(_number(tables, "Die Zahl der Tische", 1, MAX_TABLES))
+    radius_km = _number(radius_km, "Der Reiseradius", 0.1, MAX_RADIUS_KM, " km")
+    if venue is not None:
+        _number(venue[0], "Die geografische Breite des Veranstaltungsorts", -90, 90)
+        _number(venue[1], "Die geografische Länge des Veranstaltungsorts", -180, 180)
+    hosts: list[str] = []
+    for text in organisers:
+        org = resolve_organisation(G, text)
+        if org not in hosts:
+            hosts.append(org)
+    if len(hosts) > capacity:
+        raise GraphError(f"Es sind {len(hosts)} Veranstalter angegeben, aber nur {capacity} Plätze. "
+                         "Bitte mehr Plätze oder weniger Veranstalter angeben.")
+    topic_key = vocabulary_key("sector", topic) if topic else None
+    rb_key = normalise_term(regierungsbezirk) if regierungsbezirk else None
+    nodes = G._node
+    region = []
+    for node, data in G.nodes(data=True):
+        if data.get("kind") != "organisation" or node in hosts:
+            continue
+        if district and data.get("district") != district:
+            continue
+        if rb_key and _cached_term(data.get("regierungsbezirk") or "") != rb_key:
+            continue
+        if topic_key and topic_key not in (data.get("sectors") or ()):
+            continue
+        region.append(node)
+    points = {o: p for o in [*hosts, *region] if (p := _point(nodes[o])) is not None}
+    notes: list[str] = []
+    if venue is None:
+        located = [points[o] for o in region if o in points]
+        if located:
+            venue = (sum(p[0] for p in located) / len(located), sum(p[1] for p in located) / len(located))
+            venue_name = venue_name or "Mitte der Region (Durchschnitt der Standorte)"
+    venue_km = {o: _km(venue, p) for o, p in points.items()} if venue is not None else {}
+    pool = [o for o in region if venue is None or venue_km.get(o, math.inf) <= radius_km]
+    if venue is not None and len(pool) < len(region):
+        notes.append(f"{len(region) - len(pool)} Organisationen der Auswahl liegen weiter als {_de(radius_km)} km "
+                     "vom Veranstaltungsort entfernt (oder ohne Standort) und werden nicht eingeladen.")
+    carrier = carriers if carriers is not None else {}
+    if carriers is None:
+        for o in [*hosts, *pool]:
+            carrier[o] = carrier_of(G, o)
+    ties = collect_ties(G, [*hosts, *pool])
+    tied = _tied_pairs(ties, [*hosts, *pool], today, event_years)
+    msos = [o for o in pool if nodes[o].get("org_type") in MSO_TYPES]
+    partners = [o for o in pool if _half(nodes[o].get("org_type")) == "outside"
+                and nodes[o].get("org_type") not in FUNDER_TYPES | {"municipal_administration"}
+                and not is_umbrella(G, o) and not is_migration_service(nodes[o])]
+    isolated = {a for a in msos if not _contact_sides(nodes, ties, a)[1]
+                and not _recent_outside_contact(G, ties, a, today, event_years)}
+    pairs = plausible_pairs(G, msos, partners, tied, points)
+    weights = {a: ISOLATED_WEIGHT if a in isolated else 1.0 for a in msos}
+    chosen, gains = _choose(capacity, hosts, pairs, weights, carrier, venue_km)
+    if len(chosen) < capacity:
+        fitting = len(hosts) + sum(1 for a in msos if pairs[a])
+        notes.append(f"Nur {len(chosen)} Plätze besetzt, {capacity - len(chosen)} bleiben frei: weitere Einladungen "
+                     f"brächten kein zusätzliches plausibles neues Paar (in der Auswahl: {len(pool)} Organisationen, "
+                     f"davon {fitting - len(hosts)} MSO mit möglichen Partnern). Region, Radius oder Thema "
+                     "erweitern, um mehr einzuladen.")
+    invited = set(chosen)
+    value, matched = _pairs_matched(invited, pairs, weights)
+    partner_of: dict[str, list[str]] = {}
+    counted: dict[str, list[str]] = {}
+    order = {o: i for i, o in enumerate(chosen)}
+    for a, b in sorted(matched, key=lambda ab: (order[ab[0]], order[ab[1]])):
+        counted.setdefault(a, []).append(b)
+        partner_of.setdefault(b, []).append(a)
+    rows = []
+    for org in chosen:
+        data = nodes[org]
+        if org in hosts:
+            role = "Veranstalter"
+        elif org in weights:
+            role = "isolierte MSO" if org in isolated else "MSO"
+        else:
+            role = _PARTNER
+        rows.append({"id": org, "name": data.get("name") or org, "org_type": data.get("org_type"),
+                     "org_type_label": label("org_type", data.get("org_type") or ""), "city": data.get("city"),
+                     "district": data.get("district"), "sectors": sorted(data.get("sectors") or ()), "role": role,
+                     "table": None, "carrier": CARRIERS.get(carrier.get(org) or ""),
+                     "venue_km": round(venue_km[org], 1) if org in venue_km else None,
+                     "reasons": _reasons(G, org, role, counted, partner_of, venue_km, event_years, gains, topic_key)})
+    groups = _seat(chosen, hosts, tables, counted)
+    table_rows = []
+    position = {o: i for i, o in enumerate(chosen)}
+    for number, members in enumerate(groups, start=1):
+        member_set = set(members)
+        table_pairs = [(a, b) for a in members for b in counted.get(a, ()) if b in member_set]
+        new = cross = 0
+        for x, i in enumerate(members):
+            for j in members[x + 1:]:
+                if frozenset((i, j)) not in tied:
+                    new += 1
+                    cross += _half(nodes[i].get("org_type")) != _half(nodes[j].get("org_type"))
+        for o in members:
+            rows[position[o]]["table"] = number
+        table_rows.append({"table": number, "members": list(members),
+                           "names": [nodes[o].get("name") or o for o in members], "pairs": len(table_pairs),
+                           "new_ties": new, "cross_field_new_ties": cross,
+                           "sectors": sorted({s for o in members for s in nodes[o].get("sectors") or ()})})
+    pair_count = sum(len(v) for v in counted.values())
+    isolated_pairs = sum(len(v) for a, v in counted.items() if a in isolated)
+    carrier_counts: dict[str, int] = {}
+    for o in chosen:
+        if carrier.get(o):
+            name = CARRIERS[carrier[o] or ""]
+            carrier_counts[name] = carrier_counts.get(name, 0) + 1
+    distances = sorted(venue_km[o] for o in chosen if o in venue_km)
+    return {
+        "invitees": rows,
+        "tables": table_rows,
+        "objective": {
+            "value": value, "pairs": pair_count, "pairs_isolated": isolated_pairs,
+            "pairs_other": pair_count - isolated_pairs, "pairs_at_tables": sum(t["pairs"] for t in table_rows),
+            "isolated_weight": ISOLATED_WEIGHT, "pairs_per_mso": PAIRS_PER_MSO,
+            "description": ("Summe über eingeladene MSO: Gewicht (isolierte MSO 2, sonst 1) × Zahl plausibler neuer "
+                            f"Paare mit eingeladenen Partnern, höchstens {PAIRS_PER_MSO} je Organisation"),
+        },
+        "summary": {
+            "capacity": capacity, "invited": len(rows),
+            "msos": sum(1 for r in rows if r["org_type"] in MSO_TYPES),
+            "isolated_msos": sum(1 for r in rows if r["role"] == "isolierte MSO"),
+            "partners": sum(1 for r in rows if r["role"] == _PARTNER),
+            "migration_field": sum(1 for r in rows if _half(r["org_type"]) == "migration"),
+            "outside": sum(1 for r in rows if _half(r["org_type"]) == "outside"),
+            "new_ties": sum(t["new_ties"] for t in table_rows),
+            "cross_field_new_ties": sum(t["cross_field_new_ties"] for t in table_rows),
+            "carriers": dict(sorted(carrier_counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "median_venue_km": round(distances[len(distances) // 2], 1) if distances else None,
+            "tables": len(table_rows), "pool": len(pool),
+        },
+        "venue": {"name": venue_name, "lat": venue[0] if venue else None, "lon": venue[1] if venue else None,
+                  "radius_km": radius_km},
+        "filters": {"district": district, "regierungsbezirk": regierungsbezirk, "topic": topic_key,
+                    "today": today.isoformat(), "event_years": event_years},
+        "notes": notes,
+    }
+
+
+def _choose(capacity: int, hosts: list[str], pairs: dict[str, list[str]], weights: dict[str, float],
+            carrier: dict[str, str | None], venue_km: dict[str, float]) -> tuple[list[str], dict[str, float]]:
+    """Greedy on marginal gain per seat (lazy heap); returns the chosen ids in order and each one's gain.
+
+    An action adds one organisation or an MSO with a partner. Its gain is the weight of the new pairs it
+    opens with invited organisations that still have one of their :data:`PAIRS_PER_MSO` slots free (an
+    invited organisation's slots are taken as pairs are counted). Each commit changes the gains of the
+    neighbours only, so the work is about the seats times the pairs per organisation.
+    """
+    chosen = list(hosts)
+    invited = set(hosts)
+    limit = max(1, int(MAX_CARRIER_SHARE * capacity))
+    carrier_seats: dict[str, int] = {}
+    for o in hosts:
+        if carrier.get(o):
+            carrier_seats[carrier[o] or ""] = carrier_seats.get(carrier[o] or "", 0) + 1
+    links: dict[str, dict[str, float]] = {}  # o -> counterpart -> weight of the pair
+    for a, bs in pairs.items():
+        for b in bs:
+            links.setdefault(a, {})[b] = weights[a]
+            links.setdefault(b, {})[a] = weights[a]
+    slots = {o: PAIRS_PER_MSO for o in invited}
+    gains: dict[str, float] = {}
+    version: dict[tuple[str, ...], int] = {}
+    heap: list[tuple[tuple[float, int, int, int, float, bytes], int, tuple[str, ...], float]] = []
+
+    assigned: set[frozenset[str]] = set()
+
+    def open_links(o: str, k: int, exclude: str | None = None) -> list[tuple[float, str]]:
+        found = sorted(((-w, _tie(c), c) for c, w in links.get(o, {}).items()
+                        if c in invited and c != exclude and slots.get(c, 0) > 0
+                        and frozenset((o, c)) not in assigned))
+        return [(-w, c) for w, _, c in found[:k]]
+
+    def allowed(o: str) -> bool:
+        c = carrier.get(o)
+        return o not in invited and (not c or carrier_seats.get(c, 0) < limit)
+
+    def push(ids: tuple[str, ...]) -> None:
+        version[ids] = version.get(ids, 0) + 1
+        if len(ids) == 1:
+            gain = sum(w for w, _ in open_links(ids[0], PAIRS_PER_MSO))
+        else:
+            a, b = ids
+            gain = (links[a][b] + sum(w for w, _ in open_links(a, PAIRS_PER_MSO - 1, b))
+                    + sum(w for w, _ in open_links(b, PAIRS_PER_MSO - 1, a))) / 2
+        if gain <= 0:
+            return
+        heapq.heappush(heap, (key_of(ids, gain), version[ids], ids, gain))
+
+    def key_of(ids: tuple[str, ...], gain: float) -> tuple[float, int, int, int, float, bytes]:
+        # equal gain: a carrier not yet represented first (variety), then more partners left, nearer, seeded
+        seats = [carrier_seats.get(carrier[o] or "", 0) for o in ids if carrier.get(o)]
+        return (-gain, -sum(1 for n in seats if n == 0), sum(1 for n in seats if n > 0),
+                -sum(len(links.get(o, ())) for o in ids), sum(venue_km.get(o, 0.0) for o in ids),
+                b"".join(_tie(o) for o in ids))
+
+    def refresh(o: str) -> None:
+        if o not in invited:
+            push((o,))
+        for c in links.get(o, ()):
+            if c not in invited:
+                push((c,))
+                if o not in invited:
+                    push((o, c) if o in pairs else (c, o))
+
+    for a, bs in sorted(pairs.items()):
+        for b in bs:
+            if a not in invited and b not in invited:
+                push((a, b))
+    for o in sorted(links):
+        if o not in invited:
+            push((o,))
+    while len(chosen) < capacity and heap:
+        key, stamp, ids, gain = heapq.heappop(heap)
+        if stamp != version.get(ids) or not all(allowed(o) for o in ids) or len(chosen) + len(ids) > capacity:
+            continue
+        if key_of(ids, gain) != key:  # its carrier got represented meanwhile: queue it again, re-ranked
+            heapq.heappush(heap, (key_of(ids, gain), stamp, ids, gain))
+            continue
+        if len(ids) == 2 and carrier.get(ids[0]) and carrier.get(ids[0]) == carrier.get(ids[1]) \
+                and carrier_seats.get(carrier[ids[0]] or "", 0) + 2 > limit:
+            continue
+        touched: set[str] = set(ids)
+        for o in ids:
+            invited.add(o)
+            chosen.append(o)
+            gains[o] = gain
+            slots[o] = PAIRS_PER_MSO
+            c = carrier.get(o)
+            if c:
+                carrier_seats[c] = carrier_seats.get(c, 0) + 1
+        if len(ids) == 2:  # the pair itself takes one slot of each
+            slots[ids[0]] -= 1
+            slots[ids[1]] -= 1
+            assigned.add(frozenset(ids))
+        for o in ids:
+            for _w, other in open_links(o, slots[o]):
+                slots[o] -= 1
+                slots[other] -= 1
+                assigned.add(frozenset((o, other)))
+                touched.add(other)
+        for o in touched:
+            refresh(o)
+    return chosen, gains
+
+
+def _pairs_matched(chosen: set[str], pairs: dict[str, list[str]], weights: dict[str, float]
+                   ) -> tuple[float, list[tuple[str, str]]]:
+    """Objective value and the counted pairs: a maximum-weight choice of plausible pairs among ``chosen``
+    with at most :data:`PAIRS_PER_MSO` pairs per organisation.
+
+    A bipartite b-matching: its linear programme has integral corners, so HiGHS's simplex gives the
+    exact optimum.
+    """
+    edges = [(a, b) for a in sorted(pairs) if a in chosen for b in pairs[a] if b in chosen]
+    if not edges:
+        return 0.0, []
+    import numpy as np
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
+    ends = sorted({a for a, _ in edges}) + sorted({b for _, b in edges} - {a for a, _ in edges})
+    row = {o: i for i, o in enumerate(ends)}
+    rows, cols = [], []
+    for k, (a, b) in enumerate(edges):
+        rows += [row[a], row[b]]
+        cols += [k, k]
+    A = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(ends), len(edges)))
+    cost = np.array([-weights[a] for a, _ in edges])
+    result = linprog(cost, A_ub=A, b_ub=np.full(len(ends), PAIRS_PER_MSO), bounds=(0, 1), method="highs-ds")
+    used = [edge for edge, x in zip(edges, result.x, strict=True) if x > 0.5]
+    return sum(weights[a] for a, _ in used), used
+
+
+def _reasons(G, org: str, role: str, counted: dict[str, list[str]], partner_of: dict[str, list[str]],
+             venue_km: dict[str, float], event_years: int, gains: dict[str, float], topic: str | None) -> list[str]:
+    nodes = G._node
+
+    def names(ids: list[str]) -> str:
+        return names_text([nodes[o].get("name") or o for o in ids], 3)
+
+    reasons: list[str] = []
+    if role == "Veranstalter":
+        reasons.append("Veranstaltet das Treffen (vorgegeben).")
+    elif role == "isolierte MSO":
+        reasons.append(f"MSO ohne Verbindung zu Regeldiensten (auch nicht über Veranstaltungen der letzten "
+                       f"{event_years} Jahre) – zählt im Ziel doppelt.")
+    mine = frozenset(nodes[org].get("sectors") or ())
+    if counted.get(org):
+        fits = []
+        for b in counted[org]:
+            shared, complementary = _sector_fit(mine, frozenset(nodes[b].get("sectors") or ()))
+            fields = ", ".join(label("sector", s) for s in sorted(shared or complementary))
+            fits.append(f"{nodes[b].get('name') or b} ({'gemeinsam' if shared else 'ergänzend'}: {fields})")
+        reasons.append("Plausible neue Paare mit eingeladenen Partnern: " + "; ".join(fits) + ".")
+    if partner_of.get(org):
+        reasons.append(f"Passt als Partner außerhalb des Migrationsbereichs zu {names(partner_of[org])} "
+                       "(noch nicht verbunden).")
+    if org in gains:
+        reasons.append(f"Beitrag zum Ziel bei der Auswahl: {_de(gains[org])} je Platz.")
+    if org in venue_km:
+        precision = {"address": "nach Adresse", "postcode": "nach Postleitzahl"}.get(
+            nodes[org].get("location_precision") or "", "nach Gemeinde")
+        reasons.append(f"Anreise ca. {_de(venue_km[org])} km, {precision}.")
+    if topic:
+        reasons.append(f"Arbeitet im Handlungsfeld {label('sector', topic)}.")
+    return reasons
 
 
 def invitation_rows(G: nx.MultiDiGraph, plan: dict[str, Any], *, include_email: bool = True) -> list[dict[str, Any]]:

@@ -64,6 +64,8 @@ class Organisation:
     lon: float | None = None
     postcode: str | None = None
     address: str | None = None
+    #: How exactly ``lat``/``lon`` is known: ``address`` (geocoded), ``postcode`` or ``municipality``.
+    location_precision: str | None = None
     website: str | None = None
     founded: int | None = None
     description: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
 from collections.abc import Iterable
@@ -11,6 +12,7 @@ from typing import Any
 import networkx as nx
 from geopy.distance import geodesic
 
+from graph.carriers import CARRIERS, carrier_of, is_migration_service, is_umbrella
 from graph.errors import GraphError
 from graph.lookup import get_organisation, vocabulary_key
 from graph.vocabulary import COMPLEMENTARY_SECTORS, MIGRATION_FIELD_TYPES, MSO_TYPES, ORG_TYPES, label, normalise_term
@@ -23,6 +25,11 @@ __all__ = [
     "PARTNER_TYPES",
     "NON_PARTNER_TYPES",
     "WEIGHTS",
+    "DIVERSITY_MARGIN",
+    "MAX_TOP",
+    "TIE_SEED",
+    "distance_text",
+    "check_top",
 ]
 
 #: Outside the migration field but not civil-society actors: funders and administrations are not
@@ -31,14 +38,26 @@ NON_PARTNER_TYPES = frozenset({"state_ministry", "state_authority", "municipal_a
 #: Organisation types that may be proposed as tandem partners.
 PARTNER_TYPES = frozenset(ORG_TYPES) - MIGRATION_FIELD_TYPES - NON_PARTNER_TYPES
 #: Weights of the score parts (they sum to 1, so the score lies between 0 and 1).
-WEIGHTS = {"sector": 0.40, "distance": 0.30, "proximity": 0.15, "openness": 0.15}
+#: Chosen on evaluation seed 11 of ``python -m bench --only quality`` (docs/quality.md): distance and
+#: common contacts carry most of the signal, sector fit little (most candidates fit some way).
+WEIGHTS = {"sector": 0.10, "distance": 0.50, "proximity": 0.20, "openness": 0.05, "activity": 0.15}
 SHARED_SECTOR_POINTS = 0.35  # per sector both work in
 COMPLEMENTARY_SECTOR_POINTS = 0.25  # per complementary field (tandem project) only the candidate covers
-DISTANCE_SCALE_KM = 10.0  # distance part = 1 / (1 + km / 10): 0 km -> 1, 10 km -> 0.5, 30 km -> 0.25
+DISTANCE_SCALE_KM = 5.0  # distance part = 1 / (1 + km / 5): 0 km -> 1, 5 km -> 0.5, 15 km -> 0.25
+ACTIVITY_SCALE = 5.0  # activity part = min(1, ln(1 + contacts) / 5): 10 contacts -> 0.48, 147 -> 1
 SAME_DISTRICT_UNKNOWN_DISTANCE = 0.3  # no coordinates, but the same Kreis
 _CELL_LAT = 0.1  # degrees; grid cells of about 11 x 10 km in NRW
 _CELL_LON = 0.15
 _MARGIN = 1e-4  # safety margin when comparing rounded scores with an upper bound
+#: Candidates whose scores lie within this margin of the best remaining one count as near-equal: among
+#: them, one whose type and carrier are not yet in the list goes first (see :func:`propose_partners`).
+DIVERSITY_MARGIN = 0.03
+#: Most proposals one search returns (a larger ``top`` is refused at once, not computed).
+MAX_TOP = 500
+#: Seed of the fixed random order that decides between candidates with equal score and distance.
+TIE_SEED = 2024
+_PRECISION_RANK = {"address": 0, "postcode": 1, "municipality": 2}
+_PRECISION_TEXT = {"address": "nach Adresse", "postcode": "nach Postleitzahl", "municipality": "nach Gemeinde"}
 
 
 class NotAnMSO(GraphError):
@@ -54,6 +73,12 @@ class _Candidate:
     district: str | None
     city_key: str
     tandems: tuple[str, ...]
+    org_type: str = ""
+    carrier: str | None = None
+    precision: str | None = None
+    umbrella: bool = False
+    migration_service: bool = False
+    activity: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +94,9 @@ class _Query:
     sector_filter: str | None
     max_km: float | None
     fits: dict[frozenset[str], float]  # memo: candidate sector set -> sector part
+    precision: str | None = None
+    include_umbrella: bool = False
+    include_migration_services: bool = False
 
     def fit(self, sectors: frozenset[str]) -> float:
         """Sector part for a candidate working in ``sectors`` (monotone: more sectors never score less)."""
@@ -108,9 +136,21 @@ def _tandem_partners(G: nx.MultiDiGraph, node: str) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def _precision(data: dict[str, Any]) -> str | None:
+    if _point(data) is None:
+        return None
+    return data.get("location_precision") or "municipality"
+
+
+def _activity(contacts: int) -> float:
+    return min(1.0, math.log1p(contacts) / ACTIVITY_SCALE)
+
+
 def _candidate(G: nx.MultiDiGraph, node: str, data: dict[str, Any]) -> _Candidate:
     return _Candidate(node, frozenset(data.get("sectors") or ()), _point(data), data.get("ags"),
-                      data.get("district"), normalise_term(data.get("city") or ""), _tandem_partners(G, node))
+                      data.get("district"), normalise_term(data.get("city") or ""), _tandem_partners(G, node),
+                      data.get("org_type") or "", carrier_of(G, node), _precision(data), is_umbrella(G, node, data),
+                      is_migration_service(data), _activity(len(_org_neighbours(G, node))))
 
 
 def _proximity(G: nx.MultiDiGraph, mso: str, tied: set[str]) -> dict[str, tuple[float, tuple[str, ...]]]:
@@ -154,13 +194,16 @@ def _same_place(q: _Query, c: _Candidate) -> bool:
     return bool((q.ags and q.ags == c.ags) or (q.city_key and q.city_key == c.city_key))
 
 
-_Parts = tuple[float, float, float, float]  # sector, distance, proximity, openness (unrounded)
+_Parts = tuple[float, float, float, float, float]  # sector, distance, proximity, openness, activity (unrounded)
+_PART_NAMES = ("sector", "distance", "proximity", "openness", "activity")
 
 
 def _score(q: _Query, c: _Candidate, km: float | None) -> tuple[float, _Parts] | None:
     """Score of one candidate and its raw parts, or ``None`` if it is not eligible (tied, filtered,
     too far). The hot path of every search: the parts are rounded only for the rows shown."""
     if c.id == q.id or c.id in q.tied:
+        return None
+    if (c.umbrella and not q.include_umbrella) or (c.migration_service and not q.include_migration_services):
         return None
     if q.sector_filter and q.sector_filter not in c.sectors:
         return None
@@ -181,8 +224,8 @@ def _score(q: _Query, c: _Candidate, km: float | None) -> tuple[float, _Parts] |
     proximity = q.proximity[c.id][0] if c.id in q.proximity else 0.0
     openness = 1.0 / (1 + len(c.tandems))
     total = (WEIGHTS["sector"] * sector + WEIGHTS["distance"] * distance
-             + WEIGHTS["proximity"] * proximity + WEIGHTS["openness"] * openness)
-    return round(total, 4), (sector, distance, proximity, openness)
+             + WEIGHTS["proximity"] * proximity + WEIGHTS["openness"] * openness + WEIGHTS["activity"] * c.activity)
+    return round(total, 4), (sector, distance, proximity, openness, c.activity)
 
 
 def _km(a: tuple[float, float] | None, b: tuple[float, float] | None,
@@ -198,7 +241,10 @@ def _km(a: tuple[float, float] | None, b: tuple[float, float] | None,
     return km
 
 
-def _query(G: nx.MultiDiGraph, org_id: str, sector: str | None, max_km: float | None) -> _Query:
+def _query(G: nx.MultiDiGraph, org_id: str, sector: str | None, max_km: float | None,
+           include_umbrella: bool = False, include_migration_services: bool = False) -> _Query:
+    if max_km is not None and not (isinstance(max_km, int | float) and math.isfinite(max_km)):
+        raise GraphError(f"Die höchste Entfernung muss eine Zahl in km sein (angegeben: {max_km}).")
     data = get_organisation(G, org_id)
     if data.get("org_type") not in MSO_TYPES:
         raise NotAnMSO(
@@ -210,11 +256,35 @@ def _query(G: nx.MultiDiGraph, org_id: str, sector: str | None, max_km: float | 
     tied = _org_neighbours(G, org_id)
     return _Query(org_id, frozenset(data.get("sectors") or ()), _point(data), data.get("ags"),
                   data.get("district"), normalise_term(data.get("city") or ""), frozenset(tied),
-                  _proximity(G, org_id, tied), vocabulary_key("sector", sector) if sector else None, max_km, {})
+                  _proximity(G, org_id, tied), vocabulary_key("sector", sector) if sector else None, max_km, {},
+                  _precision(data), include_umbrella, include_migration_services)
 
 
 def _de(number: float) -> str:
     return f"{number:.1f}".replace(".", ",")
+
+
+def _de2(number: float) -> str:
+    return f"{number:.2f}".replace(".", ",")
+
+
+def _coarser(a: str | None, b: str | None) -> str:
+    ranks = [_PRECISION_RANK.get(p or "municipality", 2) for p in (a, b)]
+    return next(k for k, v in _PRECISION_RANK.items() if v == max(ranks))
+
+
+def distance_text(km: float, precision_a: str | None, precision_b: str | None) -> str:
+    """``"ca. 3,2 km, nach Postleitzahl"``: the distance with the coarser precision of its two points."""
+    return f"ca. {_de(km)} km, {_PRECISION_TEXT[_coarser(precision_a, precision_b)]}"
+
+
+def _tie_key(query_id: str, candidate_id: str) -> bytes:
+    """A fixed random order (seeded with :data:`TIE_SEED`) for candidates equal in score and distance."""
+    return hashlib.blake2b(f"{TIE_SEED}|{query_id}|{candidate_id}".encode(), digest_size=8).digest()
+
+
+def _rank_key(query_id: str, score: float, cid: str, km: float | None) -> tuple[float, float, bytes]:
+    return (-score, km if km is not None else math.inf, _tie_key(query_id, cid))
 
 
 def _sector_names(keys: Iterable[str]) -> str:
@@ -235,10 +305,12 @@ def _row(G: nx.MultiDiGraph, q: _Query, c: _Candidate, km: float | None, score: 
     if not shared and not complementary:
         reasons.append("Keine gemeinsamen oder ergänzenden Handlungsfelder erfasst.")
     city = data.get("city") or "Ort unbekannt"
-    if _same_place(q, c) or km == 0.0:
-        reasons.append(f"Im selben Ort ({city}).")
-    elif km is not None:
-        reasons.append(f"{_de(km)} km entfernt ({city}).")
+    precision = _coarser(q.precision, c.precision)
+    if km is not None and (km > 0.0 or precision != "municipality"):
+        where = f"{city}, PLZ {data['postcode']}" if data.get("postcode") and c.precision == "postcode" else city
+        reasons.append(f"Entfernung {distance_text(km, q.precision, c.precision)} ({where}).")
+    elif _same_place(q, c) or km == 0.0:
+        reasons.append(f"Im selben Ort ({city}); genauer Abstand unbekannt, da nur der Ort bekannt ist.")
     elif q.district and q.district == c.district:
         reasons.append(f"Im selben Kreis ({city}); Entfernung unbekannt, da Koordinaten fehlen.")
     else:
@@ -253,11 +325,18 @@ def _row(G: nx.MultiDiGraph, q: _Query, c: _Candidate, km: float | None, score: 
         reasons.append(f"Bereits Tandempartner von {', '.join(names)} (weniger freie Kapazität).")
     else:
         reasons.append("Noch in keinem Tandem.")
+    contacts = len(_org_neighbours(G, c.id))
+    if contacts:
+        reasons.append(f"Vernetzt mit {contacts} Organisation{'en' if contacts > 1 else ''} – aktive Organisationen "
+                       "gehen eher neue Kooperationen ein.")
     return {
         "id": c.id, "name": data.get("name") or c.id, "org_type": data.get("org_type"),
         "org_type_label": label("org_type", data.get("org_type") or ""), "city": data.get("city"),
         "district": data.get("district"), "sectors": sorted(c.sectors),
-        "distance_km": round(km, 1) if km is not None else None, "score": score, "parts": parts,
+        "distance_km": round(km, 1) if km is not None else None,
+        "distance_precision": precision if km is not None else None,
+        "lat": c.point[0] if c.point else None, "lon": c.point[1] if c.point else None,
+        "carrier": CARRIERS.get(c.carrier or ""), "score": score, "parts": parts,
         "common_contacts": list(common), "reasons": reasons,
     }
 
@@ -349,8 +428,9 @@ class PartnerIndex:
         found: dict[str, tuple[float, float | None, _Parts]] = {}
         seen: set[str] = set()
         heap: list[float] = []
-        w_sector, w_distance, w_proximity, w_openness = (WEIGHTS[k] for k in ("sector", "distance", "proximity",
-                                                                                "openness"))
+        w_sector, w_distance, w_proximity = WEIGHTS["sector"], WEIGHTS["distance"], WEIGHTS["proximity"]
+        # openness and activity are at most 1 each: one upper bound for both
+        w_openness = WEIGHTS["openness"] + WEIGHTS["activity"]
 
         def consider(cid: str, km: float | None) -> None:
             seen.add(cid)
@@ -421,10 +501,11 @@ class PartnerIndex:
                     continue
                 near_part = _distance_part(near)
             if beaten(w_sector * q.fit(cand.sectors) + w_distance * near_part
-                      + w_proximity * q.proximity[cid][0] + w_openness / (1 + len(cand.tandems))):
+                      + w_proximity * q.proximity[cid][0] + WEIGHTS["openness"] / (1 + len(cand.tandems))
+                      + WEIGHTS["activity"] * cand.activity):
                 continue
             consider(cid, _km(q.point, cand.point, self.distances))
-        ranked = sorted(found.items(), key=lambda kv: (-kv[1][0], kv[0]))[:top]
+        ranked = sorted(found.items(), key=lambda kv: _rank_key(q.id, kv[1][0], kv[0], kv[1][1]))[:top]
         return [(score, cid, km, parts) for cid, (score, km, parts) in ranked]
 
 
@@ -439,8 +520,58 @@ def _scan(G: nx.MultiDiGraph, q: _Query, top: int) -> list[tuple[float, str, flo
         result = _score(q, cand, km)
         if result is not None:
             scored.append((result[0], node, km, result[1]))
-    scored.sort(key=lambda s: (-s[0], s[1]))
+    scored.sort(key=lambda s: _rank_key(q.id, s[0], s[1], s[2]))
     return scored[:top]
+
+
+def _diversify(G: nx.MultiDiGraph, ranked: list[tuple[float, str, float | None, _Parts]],
+               candidates: dict[str, _Candidate], top: int) -> tuple[list[tuple[float, str, float | None, _Parts]],
+                                                                     dict[str, str]]:
+    """Pick ``top`` rows from the score order so that near-equal candidates are not a block of one kind.
+
+    Step by step: the candidates within :data:`DIVERSITY_MARGIN` of the best remaining score are near-equal;
+    among them the one whose type and carrier occur least often in the list so far goes first (then the
+    score order). Returns the rows and, for each row moved ahead, the reason text.
+    """
+    remaining = list(ranked)
+    picked: list[tuple[float, str, float | None, _Parts]] = []
+    types: dict[str, int] = {}
+    carriers: dict[str, int] = {}
+    notes: dict[str, str] = {}
+
+    def repeats(cid: str) -> int:
+        c = candidates[cid]
+        return types.get(c.org_type, 0) + (carriers.get(c.carrier, 0) if c.carrier else 0)
+
+    while remaining and len(picked) < top:
+        best = remaining[0][0]
+        window = [i for i, row in enumerate(remaining) if row[0] >= best - DIVERSITY_MARGIN - 1e-9]
+        choice = min(window, key=lambda i: (repeats(remaining[i][1]), i))
+        row = remaining.pop(choice)
+        if choice > 0:
+            passed = [r for r in remaining[:choice] if repeats(r[1]) > repeats(row[1])]
+            if passed:
+                first = candidates[passed[0][1]]
+                what = label("org_type", first.org_type)
+                if first.carrier and carriers.get(first.carrier):
+                    what += f", {CARRIERS[first.carrier]}"
+                name = G.nodes[first.id].get("name") or first.id
+                notes[row[1]] = (f"Für Vielfalt vorgezogen: Bewertung {_de2(row[0])} liegt höchstens "
+                                 f"{_de2(DIVERSITY_MARGIN)} unter „{name}“ ({what}) – diese Art ist schon in "
+                                 "der Liste.")
+        c = candidates[row[1]]
+        types[c.org_type] = types.get(c.org_type, 0) + 1
+        if c.carrier:
+            carriers[c.carrier] = carriers.get(c.carrier, 0) + 1
+        picked.append(row)
+    return picked, notes
+
+
+def check_top(top: object, *, maximum: int = MAX_TOP, what: str = "Vorschläge") -> int:
+    """``top`` as an int between 1 and ``maximum``, or a German error (answered at once)."""
+    if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= maximum:
+        raise GraphError(f"Bitte zwischen 1 und {maximum} {what} anfordern (angegeben: {top}).")
+    return top
 
 
 def propose_partners(
@@ -451,20 +582,33 @@ def propose_partners(
     max_km: float | None = None,
     sector: str | None = None,
     index: PartnerIndex | None = None,
+    include_umbrella: bool = False,
+    include_migration_services: bool = False,
+    diversify: bool = True,
 ) -> list[dict[str, Any]]:
     """Rank tandem partners outside the migration field for one MSO.
 
     Candidates are organisations of a type in :data:`PARTNER_TYPES` (outside the migration field,
     no funders/administrations) that have no direct tie to the MSO yet (already tied ones are left
-    out: a tandem should create a new tie). The score (0-1) is the weighted sum (:data:`WEIGHTS`) of
+    out: a tandem should create a new tie). Umbrella and state-level bodies
+    (:func:`graph.carriers.is_umbrella`) and migration-specific services
+    (:func:`graph.carriers.is_migration_service`) are left out unless asked for. The score (0-1) is
+    the weighted sum (:data:`WEIGHTS`) of
 
     - ``sector``: 0.35 per shared sector + 0.25 per complementary field of the tandem project
       (:data:`graph.vocabulary.COMPLEMENTARY_SECTORS`) only the candidate covers, at most 1;
-    - ``distance``: ``1 / (1 + km/10)`` of the geodesic distance between the municipality points
-      (same municipality = 1); without coordinates 1 for the same municipality/city, 0.3 for the
-      same district, else 0;
+    - ``distance``: ``1 / (1 + km/5)`` of the geodesic distance between the best known points
+      (street address, else postcode, else municipality); without coordinates 1 for the same
+      municipality/city, 0.3 for the same district, else 0;
     - ``proximity``: common contacts (Adamic-Adar over direct ties, at most 1);
-    - ``openness``: ``1 / (1 + number of tandems the candidate already has)``.
+    - ``openness``: ``1 / (1 + number of tandems the candidate already has)``;
+    - ``activity``: ``min(1, ln(1 + contacts) / 5)`` - organisations with many ties take up new ones more
+      often (in the benchmark data as in surveys of active associations).
+
+    Order: by score; equal scores by distance, then by a fixed random order (:data:`TIE_SEED`), never
+    by name. With ``diversify`` candidates within :data:`DIVERSITY_MARGIN` of the best remaining score
+    are near-equal, and among them one whose type and carrier are not yet in the list goes first
+    (such rows say so in their reasons).
 
     Parameters
     ----------
@@ -473,7 +617,7 @@ def propose_partners(
     org_id
         Id of the MSO (types :data:`graph.vocabulary.MSO_TYPES`).
     top
-        Number of proposals.
+        Number of proposals, 1 to :data:`MAX_TOP`.
     max_km
         Leave out candidates farther away (without coordinates: unless in the same place).
     sector
@@ -481,12 +625,16 @@ def propose_partners(
     index
         A :class:`PartnerIndex` of the same graph for fast searches; ``None`` scans all
         organisations. Both give identical results.
+    include_umbrella, include_migration_services
+        Also propose umbrella/state-level bodies, migration-specific services.
+    diversify
+        Reorder near-equal candidates for variety (``False``: pure score order).
 
     Returns
     -------
-    Rows ``{id, name, org_type, org_type_label, city, district, sectors, distance_km, score,
-    parts: {sector, distance, proximity, openness}, common_contacts, reasons}``; best first,
-    equal scores by id.
+    Rows ``{id, name, org_type, org_type_label, city, district, sectors, distance_km,
+    distance_precision, lat, lon, carrier, score, parts: {sector, distance, proximity, openness, activity},
+    common_contacts, reasons}``.
 
     Raises
     ------
@@ -495,18 +643,24 @@ def propose_partners(
     NotAnMSO
         The organisation is not an MSO.
     GraphError
-        ``top`` below 1, ``max_km`` negative or not a number.
+        ``top`` or ``max_km`` out of range.
     """
-    if top < 1:
-        raise GraphError(f"Bitte mindestens 1 Vorschlag anfordern (angegeben: {top}).")
-    q = _query(G, org_id, sector, max_km)
-    ranked = index.search(q, top) if index is not None else _scan(G, q, top)
-    candidates = index.candidates if index is not None else {}
+    check_top(top)
+    q = _query(G, org_id, sector, max_km, include_umbrella, include_migration_services)
+    pool = max(3 * top, top + 20) if diversify else top
+    ranked = index.search(q, pool) if index is not None else _scan(G, q, pool)
+    candidates = dict(index.candidates) if index is not None else {}
+    for _score_value, cid, _km_value, _raw in ranked:
+        if cid not in candidates:
+            candidates[cid] = _candidate(G, cid, G.nodes[cid])
+    notes: dict[str, str] = {}
+    if diversify:
+        ranked, notes = _diversify(G, ranked, candidates, top)
     rows = []
     for score, cid, km, raw in ranked:
-        cand = candidates.get(cid) or _candidate(G, cid, G.nodes[cid])
-        parts = {name: round(value, 4) for name, value in zip(("sector", "distance", "proximity", "openness"), raw,
-                                                               strict=True)}
-        rows.append(_row(G, q, cand, km, score, parts))
+        parts = {name: round(value, 4) for name, value in zip(_PART_NAMES, raw, strict=True)}
+        row = _row(G, q, candidates[cid], km, score, parts)
+        if cid in notes:
+            row["reasons"].append(notes[cid])
+        rows.append(row)
     return rows
-

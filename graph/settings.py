@@ -32,6 +32,11 @@ SETTINGS_HELP = [
                                                       "(Standard: keine – sie werden abgewiesen)"),
     ("allow_unprotected", "MSONET_ALLOW_UNPROTECTED",
      "1 erlaubt, die App ohne Anmeldung auf anderen Netzwerkschnittstellen als localhost anzubieten (nicht empfohlen)"),
+    ("geocoder_domain", "MSONET_GEOCODER_DOMAIN",
+     "Server des Geocoders für „msonet geocode“ (Standard: nominatim.openstreetmap.org)"),
+    ("geocoder_scheme", "MSONET_GEOCODER_SCHEME", "https oder http für den Geocoder (Standard: https)"),
+    ("geocoder_user_agent", "MSONET_GEOCODER_USER_AGENT",
+     "User-Agent, mit dem sich msonet beim Geocoder ausweist (Standard: msonet-geocode)"),
 ]
 
 
@@ -59,6 +64,9 @@ class Settings:
     oidc_roles: str = ""
     oidc_default_role: str | None = None
     allow_unprotected: bool = False
+    geocoder_domain: str = "nominatim.openstreetmap.org"
+    geocoder_scheme: str = "https"
+    geocoder_user_agent: str = "msonet-geocode"
 
     def __repr__(self) -> str:
         parts = []

@@ -6,7 +6,6 @@ import contextlib
 import fcntl
 import gc
 import json
-import math
 import os
 import sqlite3
 import threading
@@ -103,9 +102,8 @@ class GraphStore(Protocol):
         """``{total, synthetic, by_type, by_district, by_sector}`` over all organisations (see
         :func:`organisation_stats_of`)."""
 
-    def partner_view(self, org_id: str, *, top: int = 10, sector: str | None = None,
-                     max_km: float | None = None) -> nx.MultiDiGraph:
-        """A graph on which ``graph.partners.propose_partners(G, org_id, top=.., sector=.., max_km=..)``
+    def partner_view(self, org_id: str, **search: Any) -> nx.MultiDiGraph:
+        """A graph on which ``graph.partners.propose_partners(G, org_id, **search)``
         gives the same proposals as on the whole graph (the organisation, its contacts and theirs, the
         partners that can make the list, the tandem ties). Stores without a cheaper way return the
         whole graph."""
@@ -895,71 +893,14 @@ class EmbeddedStore:
 
         return self._read(read)
 
-    def partner_view(self, org_id: str, *, top: int = 10, sector: str | None = None,
-                     max_km: float | None = None) -> nx.MultiDiGraph:
-        """A graph on which ``propose_partners(G, org_id, top=top, sector=sector, max_km=max_km)`` equals
-        the answer on the whole graph, read through indexes.
+    def partner_view(self, org_id: str, **_search: Any) -> nx.MultiDiGraph:
+        """The whole graph (:meth:`graph_view`, read once per data version).
 
-        It holds the organisation, its ties and every tie of its organisation contacts (common contacts,
-        two hops), all tandem ties, and the possible partners that can still make the list: first those
-        in the same district or without coordinates are scored; the tenth best score then bounds how
-        far away a partner can be and still reach the list (best sector fit, full openness, no common
-        contact: those are all included), and the partners within that distance are added from the
-        coordinate index. Without a full first list or without the MSO's coordinates all partners are read.
+        The partner score uses each candidate's own ties (activity, carrier, umbrella membership, tandems)
+        and mixes near-equal candidates by type and carrier, so no index-only candidate set is known to give
+        the same list as the whole graph; correctness comes first (see docs/performance.md).
         """
-        from graph.partners import PARTNER_TYPES, WEIGHTS, propose_partners
-
-        types = sorted(PARTNER_TYPES)
-        partner_sql = f"kind = 'organisation' AND org_type IN ({_marks(len(types))})"
-
-        def read(conn: sqlite3.Connection) -> nx.MultiDiGraph | None:
-            row = conn.execute("SELECT nid, district, lat, lon FROM node WHERE id = ? AND kind = 'organisation'",
-                               (org_id,)).fetchone()
-            if row is None:
-                return None
-            mso, district, lat, lon = row
-            nids, ties = {mso}, set()
-            # the MSO's ties, then every tie of its organisation contacts (common contacts: two hops)
-            first = self._ties(conn, [mso])
-            contacts = {s if t == mso else t for _eid, s, t in first} - {mso}
-            org_contacts = [nid for chunk in _chunks(sorted(contacts)) for (nid,) in conn.execute(
-                f"SELECT nid FROM node WHERE kind = 'organisation' AND nid IN ({_marks(len(chunk))})", chunk)]
-            for eid, s, t in first + self._ties(conn, org_contacts):
-                ties.add(eid)
-                nids.update((s, t))
-            for eid, s, t in conn.execute("SELECT eid, source, target FROM edge WHERE type = 'tandem_partner'"):
-                ties.add(eid)
-                nids.update((s, t))
-            # partners nearby (same district) and those without coordinates: always scored
-            local = {n for (n,) in conn.execute(
-                f"SELECT nid FROM node WHERE {partner_sql} AND (lat IS NULL OR lon IS NULL OR district IS ?)",
-                (*types, district))}
-            radius = None
-            if lat is not None and lon is not None:
-                rows = propose_partners(self._subgraph(conn, nids | local, ties), org_id, top=top, sector=sector,
-                                        max_km=max_km)
-                if top > 0 and len(rows) >= top:
-                    # a partner d km away scores at most sector 1 + distance part + openness 1 (no common
-                    # contact: those are in already); it cannot reach the list unless that beats the tenth
-                    spare = rows[-1]["score"] - WEIGHTS["sector"] - WEIGHTS["openness"] - 1e-4
-                    if spare > 0:
-                        part = spare / WEIGHTS["distance"]  # 1 / (1 + d / 10) >= part
-                        radius = 10.0 * (1.0 / part - 1.0) if part < 1 else 0.0
-                if max_km is not None:
-                    radius = max_km if radius is None else min(radius, max_km)
-            if radius is None:
-                wanted = {n for (n,) in conn.execute(f"SELECT nid FROM node WHERE {partner_sql}", types)}
-            else:
-                # a box around the MSO that holds every point within ``radius`` km (degree lengths from below)
-                dlat = radius / 110.5 + 0.01
-                dlon = radius / (111.3 * math.cos(math.radians(min(89.0, abs(lat) + dlat + 1.0)))) + 0.01
-                wanted = local | {n for (n,) in conn.execute(
-                    f"SELECT nid FROM node WHERE {partner_sql} AND lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?",
-                    (*types, lat - dlat, lat + dlat, lon - dlon, lon + dlon))}
-            return self._subgraph(conn, nids | wanted, ties)
-
-        graph = self._read(read)
-        return graph if graph is not None else self.graph_view()
+        return self.graph_view()
 
     def counts(self) -> dict[str, int]:
         def read(conn: sqlite3.Connection) -> dict[str, int]:

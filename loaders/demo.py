@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from graph.errors import GraphError
 from graph.model import Event, Funding, Organisation, Place, RecordBatch, Relation
@@ -102,15 +102,24 @@ class _Location(TypedDict, total=False):
     ags: str
     district: str
     regierungsbezirk: str
-    lat: float
-    lon: float
+    lat: float | None
+    lon: float | None
+    location_precision: str | None
 
 
-def _located(place: Place | None) -> _Location:
+def _located(place: Place | None, postcode: str | None = None) -> _Location:
     if place is None:
         return {}
+    from loaders.geography import locate
+
+    lat, lon, precision = locate(place, postcode)
     return {"city": place.name, "ags": place.ags, "district": place.district,
-            "regierungsbezirk": place.regierungsbezirk, "lat": place.lat, "lon": place.lon}
+            "regierungsbezirk": place.regierungsbezirk, "lat": lat, "lon": lon, "location_precision": precision}
+
+
+def _event_location(place: Place | None) -> dict[str, Any]:
+    """Location fields of an event (events have no precision field)."""
+    return {k: v for k, v in _located(place).items() if k != "location_precision"}
 
 
 def load_real_actors(gazetteer, today: date = DEMO_TODAY) -> list[Organisation]:
@@ -135,7 +144,7 @@ def load_real_actors(gazetteer, today: date = DEMO_TODAY) -> list[Organisation]:
             description += f" Quelle für den Ort: {row['ort_quelle']}"
         out.append(Organisation(
             id=row["id"], name=row["name"], org_type=org_type, sectors=sectors,
-            **_located(_resolve(gazetteer, row["city"], "real_actors.csv", line)),
+            **_located(_resolve(gazetteer, row["city"], "real_actors.csv", line), row["postcode"] or None),
             postcode=row["postcode"] or None, address=row["address"] or None,
             founded=int(row["founded"]) if row["founded"] else None, description=description,
             synthetic=False, source=row["quelle"], updated=today.isoformat()))
@@ -244,7 +253,7 @@ def _real_events(gazetteer, picker: _Picker, tandem_orgs: list[str], known: set[
         place = _resolve(gazetteer, row["city"], "real_events.csv", line)
         day = date.fromisoformat(row["date"])
         event = Event(id=row["id"], name=row["name"], event_type=event_type, date=day.isoformat(),
-                      **_located(place),
+                      **_event_location(place),
                       sectors=tuple(_check(s, SECTORS, "real_events.csv", line, "sectors", "Handlungsfelder")
                                     for s in _split(row["sectors"])),
                       description=row["description"], synthetic=False, source=row["quelle"], updated=stamp)

@@ -360,3 +360,40 @@ def online_geocoder(user_agent: str, **kwargs: object):
     from geopy.geocoders import Nominatim
 
     return Nominatim(user_agent=user_agent, **kwargs)
+
+
+def resolve_venue(text: str, gazetteer: Gazetteer | None = None) -> tuple[str, float, float]:
+    """``(name, lat, lon)`` of a meeting venue: a place name, AGS or postcode (with "PLZ Ort" too).
+
+    A postcode gives its own centre point, a place its municipality point. Unknown or ambiguous text
+    raises :class:`graph.errors.NotFound` / ``Ambiguous`` with suggestions ("Meinten Sie …?").
+    """
+    from loaders.geography import load_postcode_points
+
+    gaz = gazetteer or default_gazetteer()
+    place = gaz.resolve(text)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    point = load_postcode_points().get(digits) if len(digits) == 5 else None
+    if point is not None and point.ags == place.ags:
+        return f"{point.plz} {place.name}", point.lat, point.lon
+    return place.name, place.lat, place.lon
+
+
+def region_centre(district: str | None = None, regierungsbezirk: str | None = None
+                  ) -> tuple[str, float, float] | None:
+    """Default venue: the district's point, or the mean of the Regierungsbezirk's district points.
+
+    ``None`` for all of NRW (the planner then takes the centre of the candidates' points).
+    """
+    from loaders.geography import load_districts
+
+    districts = load_districts()
+    if district:
+        d = districts[district]
+        return f"Mitte von {d.label}", d.lat, d.lon
+    if regierungsbezirk:
+        members = [d for d in districts.values() if d.regierungsbezirk == regierungsbezirk]
+        if members:
+            return (f"Mitte des Regierungsbezirks {regierungsbezirk}", sum(d.lat for d in members) / len(members),
+                    sum(d.lon for d in members) / len(members))
+    return None

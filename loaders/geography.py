@@ -21,6 +21,10 @@ __all__ = [
     "load_municipalities",
     "load_regierungsbezirke",
     "load_postcodes",
+    "load_postcode_points",
+    "PostcodePoint",
+    "PRECISIONS",
+    "locate",
     "district_geojson",
     "district_at",
     "nearest_municipality",
@@ -141,11 +145,60 @@ def load_municipalities() -> dict[str, Place]:
     return {p.ags: p for p in _municipalities()}
 
 
+#: How exactly an organisation's point is known, finest first -> German wording for reasons and tables.
+PRECISIONS: dict[str, str] = {
+    "address": "nach Adresse",
+    "postcode": "nach Postleitzahl",
+    "municipality": "nach Gemeinde",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PostcodePoint:
+    """The centre point of a postcode (PLZ) area and the municipality that contains it."""
+
+    plz: str
+    ags: str
+    lat: float
+    lon: float
+
+
 @functools.cache
-def _postcodes() -> tuple[tuple[str, str], ...]:
+def _postcode_points() -> tuple[PostcodePoint, ...]:
     if not (DATA_DIR / "postcodes.csv").exists():
         return ()
-    return tuple((row["plz"], row["ags"]) for row in _read_rows("postcodes.csv"))
+    out = []
+    for line, row in enumerate(_read_rows("postcodes.csv"), start=2):
+        out.append(PostcodePoint(row["plz"], row["ags"], _float(row, "lat", "postcodes.csv", line),
+                                 _float(row, "lon", "postcodes.csv", line)))
+    return tuple(out)
+
+
+def _postcodes() -> tuple[tuple[str, str], ...]:
+    return tuple((p.plz, p.ags) for p in _postcode_points())
+
+
+def load_postcode_points() -> dict[str, PostcodePoint]:
+    """Postcode -> :class:`PostcodePoint` (centre of the postcode area, rounded to about 1 m)."""
+    return {p.plz: p for p in _postcode_points()}
+
+
+def locate(place: Place | None, postcode: str | None,
+           points: dict[str, PostcodePoint] | None = None) -> tuple[float | None, float | None, str | None]:
+    """``(lat, lon, precision)`` of an organisation from its municipality and postcode.
+
+    The postcode's centre point is used when the postcode belongs to the same municipality (a postcode
+    area that spans several municipalities is assigned to one of them only; for the others the
+    municipality point is the safer guess). Precision is ``"postcode"`` or ``"municipality"``, and
+    ``(None, None, None)`` without a place. A street address comes only from ``msonet geocode``.
+    """
+    if place is None:
+        return None, None, None
+    if postcode:
+        point = (points if points is not None else load_postcode_points()).get(postcode.strip())
+        if point is not None and point.ags == place.ags:
+            return point.lat, point.lon, "postcode"
+    return place.lat, place.lon, "municipality"
 
 
 def load_postcodes() -> dict[str, str]:

@@ -25,6 +25,7 @@ from graph.vocabulary import (
 )
 from loaders.columns import COLUMNS, accepted_spellings, match_headers
 from loaders.files import KIND_LABELS, Table
+from loaders.geography import locate
 
 __all__ = [
     "RecordParser",
@@ -619,12 +620,13 @@ class RecordParser:
             given.update(LOCATION_FIELDS)
         if place is None and not row.cleared("city"):
             self._without_place.setdefault(row.table.name, []).append(row.number)
+        lat, lon, precision = locate(place, postcode if postcode and _POSTCODE.match(postcode) else None)
         org = Organisation(
             id=given_id or make_id("org", name, place.name if place else None), name=name, org_type=org_type,
             sectors=sectors, city=place.name if place else None, ags=place.ags if place else None,
             district=place.district if place else None,
-            regierungsbezirk=place.regierungsbezirk if place else None, lat=place.lat if place else None,
-            lon=place.lon if place else None, postcode=postcode or None, address=row.get("address") or None,
+            regierungsbezirk=place.regierungsbezirk if place else None, lat=lat, lon=lon,
+            location_precision=precision, postcode=postcode or None, address=row.get("address") or None,
             website=row.get("website") or None, founded=founded, description=row.get("description") or None,
             contact_person=row.get("contact_person") or None, email=email, phone=row.get("phone") or None,
             synthetic=synthetic, source=source, updated=updated, given=frozenset(given))

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from graph.model import Event, Funding, Organisation, Place, RecordBatch, Relation
-from graph.vocabulary import MIGRATION_FIELD_TYPES, SECTORS
+from graph.vocabulary import COMPLEMENTARY_SECTORS, MIGRATION_FIELD_TYPES, SECTORS
+from loaders.geography import PostcodePoint, load_postcode_points
 
 __all__ = [
     "generate",
@@ -27,6 +28,8 @@ __all__ = [
     "SYNTHETIC_DESCRIPTION",
     "ISOLATED_MSO_SHARE",
     "INWARD_MSO_SHARE",
+    "PARTNER_TIE_MODEL",
+    "STREET_NAMES",
 ]
 
 #: Text every generated organisation and event carries in ``description``.
@@ -205,14 +208,13 @@ _GROUP_OF_TYPE = {
 }
 # Where the ties of each kind of actor go (group, weight). "mso_bridged" = MSOs open to regular services.
 _MIX: dict[str, tuple[tuple[str, float], ...]] = {
-    "mso_bridged": (("ki", .12), ("ia", .12), ("mso", .24), ("network", .05), ("regular", .30),
-                    ("welfare", .05), ("council", .04), ("ads", .02), ("jugendamt", .06)),
+    # ties to "regular" and "welfare" actors come from the partner-tie mechanism (_make_partner_ties)
+    "mso_bridged": (("ki", .12), ("ia", .12), ("mso", .24), ("network", .05), ("council", .04), ("ads", .02),
+                    ("jugendamt", .06)),
     "mso_inward": (("ki", .20), ("ia", .20), ("mso", .43), ("network", .09), ("council", .05), ("ads", .03)),
     "network": (("mso", .50), ("ki", .15), ("ia", .10), ("network", .08), ("regular", .10), ("council", .07)),
-    "regular": (("regular", .55), ("welfare", .10), ("jugendamt", .08), ("ki", .05), ("ia", .06),
-                ("mso_bridged", .13), ("ads", .03)),
-    "welfare": (("regular", .55), ("ia", .10), ("jugendamt", .10), ("ki", .08), ("mso_bridged", .12),
-                ("welfare", .05)),
+    "regular": (("regular", .55), ("welfare", .10), ("jugendamt", .08), ("ki", .05), ("ia", .06), ("ads", .03)),
+    "welfare": (("regular", .55), ("ia", .10), ("jugendamt", .10), ("ki", .08), ("welfare", .05)),
     "jugendamt": (("regular", .60), ("ki", .15), ("welfare", .15), ("mso_bridged", .10)),
     "ki": (("mso", .40), ("regular", .20), ("ia", .15), ("council", .10), ("jugendamt", .10), ("ads", .05)),
     "ia": (("mso", .40), ("regular", .25), ("ki", .10), ("ia", .08), ("ads", .07), ("welfare", .10)),
@@ -227,6 +229,25 @@ _FITNESS_FACTOR = {"ki": 6.0, "ia": 3.0, "ads": 2.0, "network": 3.0, "council": 
                    "jugendamt": 3.0}
 # Where a tie's other end lives: same municipality, same district, same Regierungsbezirk, anywhere.
 _LOCALITY = (0.55, 0.85, 0.95)
+
+#: The mechanism that forms ties between MSOs open to regular services and local organisations outside the
+#: migration field (see docs/quality.md). It is deliberately not the partner search's scorer: an MSO first
+#: hears of ``heard_of`` organisations (active ones more often: drawn by activity from its district, a few
+#: from its Regierungsbezirk), then chooses one with odds ``exp(-km / decay_km)`` (``decay_km`` = 2.5 km
+#: in kreisfreie Städte, 8 km in Kreise) x ``shared_sector`` per shared sector x ``complementary`` if the
+#: other covers a field of the tandem project the MSO lacks x ``carrier`` for the welfare association the
+#: MSO belongs to x (1 + ``closure`` x common contacts). A share ``noise`` of ties ignores all of this
+#: (a random organisation of the Regierungsbezirk). Ties per MSO are heavy-tailed (Pareto, ``pareto_alpha``).
+PARTNER_TIE_MODEL: dict[str, float] = {
+    "heard_of": 40, "decay_km_city": 2.5, "decay_km_rural": 8.0, "shared_sector": 1.8, "complementary": 1.6,
+    "carrier": 2.5, "closure": 1.5, "noise": 0.12, "mean_ties": 1.6, "pareto_alpha": 2.2,
+}
+
+#: Street names found in most German towns (synthetic addresses use them with a house number).
+STREET_NAMES = ("Hauptstraße", "Bahnhofstraße", "Schulstraße", "Gartenstraße", "Kirchstraße", "Lindenstraße",
+                "Bergstraße", "Ringstraße", "Goethestraße", "Schillerstraße", "Friedrichstraße", "Marktstraße",
+                "Mühlenweg", "Am Markt", "Poststraße", "Wiesenstraße", "Feldstraße", "Parkstraße",
+                "Kaiserstraße", "Mozartstraße", "Beethovenstraße", "Jahnstraße", "Am Bahnhof", "Lessingstraße")
 
 
 def invented_word(rng: random.Random) -> str:
@@ -306,8 +327,15 @@ class _Generator:
     """Holds the random source, places and indexes while one population is built."""
 
     def __init__(self, seed: int, municipalities: Mapping[str, Place], districts: Mapping[str, object],
-                 today: date, id_prefix: str, source: str, weights: Mapping[str, float] | None):
+                 today: date, id_prefix: str, source: str, weights: Mapping[str, float] | None,
+                 postcodes: Mapping[str, PostcodePoint] | None = None):
         self.rng = random.Random(seed)
+        # Addresses draw from their own source, so the rest of the population does not depend on them.
+        self.address_rng = random.Random(f"msonet-addresses-{seed}")
+        self.postcodes_by_ags: dict[str, list[PostcodePoint]] = {}
+        for plz in sorted(postcodes or {}):
+            point = (postcodes or {})[plz]
+            self.postcodes_by_ags.setdefault(point.ags, []).append(point)
         self.today = today
         self.updated = today.isoformat()
         self.prefix = id_prefix
@@ -386,11 +414,18 @@ class _Generator:
                 "antidiscrimination_office": "ads", "municipal_integration_centre": "ki",
                 "integration_council": "ir"}.get(org_type, "org")
         description = SYNTHETIC_DESCRIPTION + (f"; {note}" if note else "")
+        lat, lon, precision = (place.lat, place.lon, "municipality") if place else (None, None, None)
+        postcode = address = None
+        points = self.postcodes_by_ags.get(place.ags) if place else None
+        if points:  # a postcode of the municipality and an everyday street name
+            point = points[self.address_rng.randrange(len(points))]
+            postcode, lat, lon, precision = point.plz, point.lat, point.lon, "postcode"
+            address = f"{self.address_rng.choice(STREET_NAMES)} {self.address_rng.randint(1, 120)}"
         return Organisation(
             id=self.next_id(kind), name=name, org_type=org_type, sectors=tuple(dict.fromkeys(sectors)),
             city=place.name if place else None, ags=place.ags if place else None,
             district=place.district if place else None, regierungsbezirk=place.regierungsbezirk if place else None,
-            lat=place.lat if place else None, lon=place.lon if place else None, founded=founded,
+            lat=lat, lon=lon, location_precision=precision, postcode=postcode, address=address, founded=founded,
             description=description, synthetic=True, source=self.source, updated=self.updated)
 
     def relate(self, source_id: str, target_id: str, rel_type: str, since: str | None = None,
@@ -732,6 +767,99 @@ def _make_ties(gen: _Generator, ties_per_org: float, roles: Mapping[str, str],
             gen.relate(s, t, rel, since=gen.since(s, t))
 
 
+def _km(a: Organisation, b: Organisation) -> float:
+    if a.lat is None or b.lat is None or a.lon is None or b.lon is None:
+        return 50.0
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b.lon - a.lon) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _make_partner_ties(gen: _Generator, ties_per_org: float, roles: Mapping[str, str]) -> None:
+    """Ties between MSOs open to regular services and local actors outside the migration field.
+
+    The process of :data:`PARTNER_TIE_MODEL`; it runs after the other ties, so common contacts exist.
+    """
+    model = PARTNER_TIE_MODEL
+    rng = gen.rng
+    role_carrier = {org_id: role.split(":", 1)[1] for role, org_id in roles.items() if role.startswith("welfare:")}
+    neighbours: dict[str, set[str]] = {}
+    for a, b in sorted(gen.tied):
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    carrier_of_mso: dict[str, str] = {}
+    for relation in gen.relations:
+        if relation.rel_type != "member_of":
+            continue
+        target = gen.by_id.get(relation.target_id)
+        carrier = role_carrier.get(relation.target_id) or (target.traeger if target is not None else None)
+        if carrier:
+            carrier_of_mso.setdefault(relation.source_id, carrier)
+    partners: dict[tuple[str, str], list[_Actor]] = {}
+    for actor in gen.actors:
+        group = _GROUP_OF_TYPE.get(actor.org.org_type)
+        if actor.isolated or group not in ("regular", "welfare") or not actor.org.district \
+                or actor.org.id in role_carrier:
+            continue
+        partners.setdefault(("district", actor.org.district), []).append(actor)
+        partners.setdefault(("rb", actor.org.regierungsbezirk or ""), []).append(actor)
+    cums = {key: list(itertools.accumulate(a.fitness for a in members)) for key, members in partners.items()}
+    alpha = model["pareto_alpha"]
+    scale = 1.0 / (alpha - 1.0)
+    mean = max(1.0, model["mean_ties"] * ties_per_org / 2.5)
+    msos = [a for a in gen.actors if a.created and not a.isolated and a.group == "mso_bridged"]
+    for actor in msos:
+        org = actor.org
+        if not org.district:
+            continue
+        district = gen.districts.get(org.district)
+        city = getattr(district, "kind", "") == "kreisfreie_stadt"
+        decay = model["decay_km_city"] if city else model["decay_km_rural"]
+        k = 1 + int((mean - 1.0) * (rng.paretovariate(alpha) - 1.0) / scale + rng.random())
+        local = partners.get(("district", org.district), [])
+        regional = partners.get(("rb", org.regierungsbezirk or ""), [])
+        if not local and not regional:
+            continue
+        mine = neighbours.setdefault(org.id, set())
+        for _ in range(min(k, 50)):
+            if rng.random() < model["noise"] or not local:
+                target = (regional or local)[rng.randrange(len(regional or local))]
+            else:
+                heard: dict[str, _Actor] = {}
+                near_draws, far_draws = int(model["heard_of"] * 0.8), int(model["heard_of"] * 0.2)
+                for key, members, draws in ((("district", org.district), local, near_draws),
+                                            (("rb", org.regierungsbezirk or ""), regional, far_draws)):
+                    cum = cums.get(key)
+                    if not members or not cum:
+                        continue
+                    for _ in range(draws):
+                        i = bisect.bisect_right(cum, rng.random() * cum[-1])
+                        candidate = members[min(i, len(members) - 1)]
+                        heard[candidate.org.id] = candidate
+                options = []
+                total = 0.0
+                for cid in sorted(heard):
+                    candidate = heard[cid]
+                    if cid in mine:
+                        continue
+                    weight = math.exp(-_km(org, candidate.org) / decay)
+                    weight *= model["shared_sector"] ** len(set(org.sectors) & set(candidate.org.sectors))
+                    if (set(candidate.org.sectors) & COMPLEMENTARY_SECTORS) - set(org.sectors):
+                        weight *= model["complementary"]
+                    if candidate.traeger and candidate.traeger == carrier_of_mso.get(org.id):
+                        weight *= model["carrier"]
+                    weight *= 1.0 + model["closure"] * len(mine & neighbours.get(cid, set()))
+                    total += weight
+                    options.append((total, candidate))
+                if not options:
+                    continue
+                r = rng.random() * total
+                target = options[min(bisect.bisect_right([t for t, _ in options], r), len(options) - 1)][1]
+            if gen.relate(org.id, target.org.id, "cooperates_with", since=gen.since(org.id, target.org.id)):
+                mine.add(target.org.id)
+                neighbours.setdefault(target.org.id, set()).add(org.id)
+
+
 # -- events ----------------------------------------------------------------------------------------------
 
 def _make_events(gen: _Generator, n_events: int, ki_by_district: Mapping[str, list[str]],
@@ -894,7 +1022,8 @@ def generate(n_orgs: int, seed: int, *, municipalities: Mapping[str, Place], dis
              today: date = date(2026, 11, 1), base: Sequence[Organisation] = (),
              roles: Mapping[str, str] | None = None, counts: Mapping[str, int] | None = None,
              ties_per_org: float = 12.0, n_events: int | None = None, weights: Mapping[str, float] | None = None,
-             id_prefix: str = "syn", source: str | None = None) -> RecordBatch:
+             id_prefix: str = "syn", source: str | None = None,
+             postcodes: Mapping[str, PostcodePoint] | None = None) -> RecordBatch:
     """Generate a realistic, fully synthetic network of MSOs and regular services in NRW.
 
     Deterministic: the same arguments give identical records (one seeded ``random.Random``, no clock,
@@ -935,13 +1064,18 @@ def generate(n_orgs: int, seed: int, *, municipalities: Mapping[str, Place], dis
         Prefix of all generated ids.
     source
         Value of the ``source`` field (default names the generator and seed).
+    postcodes
+        Postcode -> :class:`loaders.geography.PostcodePoint` (default: the shipped postcodes). Every
+        organisation in a municipality with postcodes gets one of them (its point, precision
+        ``postcode``) and an everyday street name with a house number; ``{}`` keeps municipality points.
 
     Returns
     -------
     RecordBatch with the new organisations, events, relations (ties and attendance) and funding records.
     """
     source = source or f"synthetisch: msonet-Generator (Seed {seed})"
-    gen = _Generator(seed, municipalities, districts, today, id_prefix, source, weights)
+    gen = _Generator(seed, municipalities, districts, today, id_prefix, source, weights,
+                     load_postcode_points() if postcodes is None else postcodes)
     base_actors = []
     for org in base:
         group = _GROUP_OF_TYPE.get(org.org_type)
@@ -959,6 +1093,7 @@ def generate(n_orgs: int, seed: int, *, municipalities: Mapping[str, Place], dis
     # Given organisations are tie targets and event guests; their own ties come with them.
     gen.actors = base_actors + created
     _make_ties(gen, ties_per_org, roles, ki_by_district)
+    _make_partner_ties(gen, ties_per_org, roles)
     _make_events(gen, n_orgs // 100 if n_events is None else n_events, ki_by_district)
     gen.actors = created
     _make_funding(gen, ki_by_district)

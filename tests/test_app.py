@@ -245,6 +245,12 @@ def test_tandem_proposals_and_cohort(home):
     # agisra is already tied to the KI Köln and works in women_girls: partners are outside the migration field.
     assert "Kommunales Integrationszentrum Köln" not in set(table["Name"])
     assert table.iloc[0]["Rang"] == 1
+    assert set(table["Genauigkeit"]) <= {"Gemeinde", "Postleitzahl", "Adresse", ""}
+    at.checkbox(key="tandem_umbrella").check()
+    at.checkbox(key="tandem_services").check()
+    at.run()
+    assert_clean(at)
+    assert len(at.dataframe[0].value) >= len(table)  # asking for more kinds never removes a proposal
     at.toggle(key="cohort_run").set_value(True)
     at.run()
     assert_clean(at)
@@ -255,12 +261,21 @@ def test_tandem_proposals_and_cohort(home):
 
 def test_meeting_plan_and_attendance(home):
     at = open_page("ui/meeting.py")
-    invited = {m.label: m.value for m in at.metric}["Eingeladen"]
-    assert invited == "12"
+    metrics = {m.label: m.value for m in at.metric}
+    # only organisations that form plausible new pairs are invited (9 of 12); the rest stays free and is said
+    assert metrics["Eingeladen"] == "9" and metrics["Zielwert"] == "14"
+    assert any("Plätze besetzt" in c.value.replace("\\", "") for c in at.caption)
     at.selectbox(key="meet_district").set_value("05315")
     at.run()
     assert_clean(at)
-    assert {m.label: m.value for m in at.metric}["Eingeladen"] == "6"
+    assert {m.label: m.value for m in at.metric}["Eingeladen"] == "4"  # 2 isolated MSOs x 2 partners
+    at.text_input(key="meet_venue").input("Kölle")
+    at.run()
+    assert "Ort „Kölle“ ist in NRW nicht bekannt" in at.error[0].value and "Köln" in at.error[0].value
+    at.text_input(key="meet_venue").input("50667")
+    at.run()
+    assert_clean(at)
+    assert any("Veranstaltungsort: 50667 Köln" in c.value.replace("\\", "") for c in at.caption)
     # Record who came to the 2019 conference.
     at.selectbox(key="att_event").set_value("ev-fachtag-2019")
     at.multiselect(key="att_orgs").set_value(["org-jugend", "org-ki-bielefeld"])
@@ -376,7 +391,7 @@ def test_store_errors_show_a_german_message(tmp_path, monkeypatch):
 
 def test_xss_name_is_text_everywhere(home):
     at = open_page("ui/meeting.py")
-    invitees = at.dataframe[0].value
+    invitees = next(d.value for d in at.dataframe if "Name" in d.value.columns)  # the first one: the objective
     assert XSS_NAME in set(invitees["Name"])  # shown as plain text in the grid
     assert not any("<img" in text for text in markdown_texts(at))
 

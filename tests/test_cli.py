@@ -50,7 +50,7 @@ def test_every_command_has_german_help(capsys):
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse keeps them here
     assert set(commands) == {"demo", "load", "stats", "export", "isolated", "partners", "tandems", "meeting",
-                             "attend", "coverage", "forget", "migrate", "user"}
+                             "attend", "coverage", "forget", "migrate", "user", "geocode"}
     for name in commands:
         with pytest.raises(SystemExit) as exit_info:
             main([name, "--help"])

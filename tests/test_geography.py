@@ -218,3 +218,36 @@ def test_centroid_and_area(build):
     square = [[[(0, 0), (2, 0), (2, 2), (0, 2), (0, 0)], [(0.5, 0.5), (1, 0.5), (1, 1), (0.5, 1), (0.5, 0.5)]]]
     assert build.multipolygon_area(square) == pytest.approx(4 - 0.25)
     assert build.multipolygon_centroid([[square[0][0]]]) == pytest.approx((1, 1))
+
+
+def test_postcode_points_and_placing_an_organisation():
+    from loaders.geography import load_municipalities, load_postcode_points, locate
+
+    points = load_postcode_points()
+    dortmund = load_municipalities()["05913000"]
+    assert sum(1 for p in points.values() if p.ags == "05913000") == 27
+    p = points["44137"]
+    assert locate(dortmund, "44137") == (p.lat, p.lon, "postcode")
+    # a postcode of another municipality, an unknown one or none: the municipality's point
+    assert locate(dortmund, "50667") == (dortmund.lat, dortmund.lon, "municipality")
+    assert locate(dortmund, "99999") == (dortmund.lat, dortmund.lon, "municipality")
+    assert locate(dortmund, None) == (dortmund.lat, dortmund.lon, "municipality")
+    assert locate(None, "44137") == (None, None, None)
+
+
+def test_a_loaded_organisation_sits_at_its_postcode(tmp_path, capsys):
+    from loaders.geography import load_postcode_points
+    from msonet_cli import main
+
+    data = tmp_path / "orgs.csv"
+    data.write_text("id;Name;Typ;Ort;PLZ\nd1;Jugendtreff Nord;Regeldienst;Dortmund;44147\n"
+                    "d2;Beratung Süd;Regeldienst;Dortmund;\n", encoding="utf-8")
+    assert main(["--store", str(tmp_path / "store"), "load", str(data)]) == 0
+    capsys.readouterr()
+    from graph.store import EmbeddedStore
+
+    store = EmbeddedStore(tmp_path / "store")
+    d1, d2 = store.get_node("d1"), store.get_node("d2")
+    point = load_postcode_points()["44147"]
+    assert (d1["lat"], d1["lon"], d1["location_precision"]) == (point.lat, point.lon, "postcode")
+    assert d2["location_precision"] == "municipality" and (d2["lat"], d2["lon"]) != (d1["lat"], d1["lon"])

@@ -99,3 +99,25 @@ def test_point_rows_drop_organisations_without_coordinates():
 @pytest.mark.parametrize(("height", "zoom"), [(480, 6.1), (240, 5.5), (960, 6.6)])
 def test_zoom_for_height(height, zoom):
     assert zoom_for_height(height) == zoom
+
+
+def test_spread_points_moves_partners_off_the_anchor_and_each_other():
+    from graph.maps import spread_points
+
+    mso = {"id": "m", "lat": 51.5, "lon": 7.4}
+    rows = [{"id": f"p{i}", "name": "", "org_type": "regular_service", "city": "", "lat": 51.5, "lon": 7.4}
+            for i in range(5)] + [{"id": "far", "name": "", "org_type": None, "city": "", "lat": 51.6, "lon": 7.5}]
+    spread = spread_points(rows, anchor=mso)
+    spots = {(round(r["lat"], 6), round(r["lon"], 6)) for r in spread} | {(51.5, 7.4)}
+    assert len(spots) == 7  # five partners at the MSO's point, one elsewhere, the MSO: all distinct
+    assert spread[-1]["lat"] == 51.6 and spread[-1]["lon"] == 7.5  # a free spot stays where it is
+    assert all(abs(r["lat"] - 51.5) < 0.005 for r in spread[:5])  # within a few hundred metres
+    assert rows[0]["lat"] == 51.5  # the input is not changed
+
+
+def test_focus_map_zooms_to_the_points():
+    from graph.maps import focus_map
+
+    fig = points_figure(POINTS)
+    focus_map(fig, [{"lat": 51.50, "lon": 7.40}, {"lat": 51.52, "lon": 7.46}], 480)
+    assert fig.layout.map.zoom > 10 and abs(fig.layout.map.center.lat - 51.51) < 1e-9

@@ -1,15 +1,30 @@
-"""Tests of the meeting planner: invitees, roles, tables, invitation list and attendance records."""
+"""Tests of the meeting planner: objective, venue and radius, carriers, tables, bad input, attendance."""
 
 import datetime as dt
+import itertools
+import random
 
 import pytest
 
 from graph.errors import GraphError, NotFound
-from graph.meeting import attendance_relations, invitation_rows, pair_value, plan_meeting
+from graph.meeting import (
+    MAX_CAPACITY,
+    attendance_relations,
+    check_request,
+    invitation_rows,
+    objective_value,
+    plan_meeting,
+    plausible_pairs,
+)
 from graph.model import Relation
-from tests._graphs import build, event, org, rel
+from tests._graphs import PLACES, build, event, org, rel
 
 TODAY = dt.date(2025, 6, 30)
+KOELN = PLACES["Köln"][3:]
+
+
+def ids(plan):
+    return [r["id"] for r in plan["invitees"]]
 
 
 @pytest.fixture(scope="module")
@@ -17,84 +32,164 @@ def G():
     return build(
         orgs=[
             org("host", "advisory_service", sectors=["volunteering"], name="Gastgeber", email="info@host.example"),
-            org("mso-iso", sectors=["child_youth"]),
-            org("mso-bridge", sectors=["culture"]),
-            org("mso-plain", sectors=["culture"]),
-            org("ki", "municipal_integration_centre", sectors=["education"]),
-            org("awo", "welfare_association", sectors=["seniors_care"]),
-            org("reg-new", "regular_service", sectors=["disability"]),
-            org("reg-old", "regular_service", sectors=["child_youth"]),
-            org("reg-linked", "regular_service", sectors=["sport"]),
+            org("mso-iso", sectors=["child_youth"], name="Zeta e.V."),
+            org("mso-plain", sectors=["culture"], name="Ypsilon e.V."),
+            org("ki", "municipal_integration_centre", sectors=["child_youth"]),
+            org("reg-youth", "regular_service", sectors=["child_youth"], name="Wichern Jugendzentrum"),
+            org("reg-culture", "education_provider", sectors=["culture"], name="Volkshochschule"),
+            org("reg-tied", "regular_service", sectors=["culture", "child_youth"], name="Bürgerhaus"),
+            # alphabetically first, but no plausible pair: no shared or complementary sector, tied, umbrella
+            org("a-mso", sectors=["child_youth"], name="AAA e.V."),
+            org("a-reg", "regular_service", sectors=["labour_market"], name="AAA Jobwerkstatt"),
+            org("a-lv", "welfare_association", sectors=["child_youth", "culture"], name="AAA Landesverband"),
+            org("a-fdi", "welfare_association", sectors=["child_youth"], name="AAA Fachdienst Integration"),
             org("ministry", "state_ministry"),
-            org("bonn-mso", city="Bonn"),
+            org("bonn-reg", "regular_service", city="Bonn", sectors=["culture"], name="Bonner Kulturhaus"),
         ],
-        relations=[rel("mso-iso", "ki"), rel("mso-bridge", "ki"), rel("mso-bridge", "awo"),
-                   rel("mso-plain", "awo"), rel("awo", "reg-old"), rel("reg-linked", "mso-plain")],
+        relations=[rel("mso-iso", "ki"), rel("mso-plain", "reg-tied"), rel("ki", "reg-tied"),
+                   rel("a-mso", "reg-youth"), rel("a-mso", "reg-tied")],
     )
 
 
-def test_invitees_roles_and_tables(G):
-    plan = plan_meeting(G, 6, today=TODAY, district="05315", organisers=["Gastgeber"], tables=2)
-    assert [(r["id"], r["role"]) for r in plan["invitees"]] == [
-        ("host", "Veranstalter"), ("mso-iso", "isolierte MSO"), ("mso-bridge", "Brückenakteur"),
-        ("awo", "Brückenakteur"), ("mso-plain", "MSO"), ("reg-new", "Regeldienst"),
-    ]
-    assert [(t["table"], t["members"], t["new_ties"], t["cross_field_new_ties"]) for t in plan["tables"]] == [
-        (1, ["host", "mso-bridge", "mso-plain"], 3, 2),
-        (2, ["mso-iso", "awo", "reg-new"], 3, 2),
-    ]
-    assert {r["id"]: r["table"] for r in plan["invitees"]}["awo"] == 2
-    assert plan["summary"] == {"capacity": 6, "invited": 6, "msos": 3, "migration_field": 3, "outside": 3,
-                               "new_ties": 6, "cross_field_new_ties": 4, "possible_new_ties": 13,
-                               "possible_cross_field_new_ties": 7, "tables": 2}
-    assert plan["notes"] == []
+def test_alphabetically_first_candidates_are_not_invited(G):
+    plan = plan_meeting(G, 2, today=TODAY, district="05315", venue=KOELN)
+    # the isolated MSO and its partner give the objective 2 (isolated pairs weigh double)
+    assert ids(plan) == ["mso-iso", "reg-youth"]
+    assert plan["objective"]["value"] == 2.0 and plan["objective"]["pairs_isolated"] == 1
+    assert not {"a-mso", "a-reg", "a-lv", "a-fdi"} & set(ids(plan))
 
 
-def test_reasons_explain_the_choice(G):
-    plan = plan_meeting(G, 6, today=TODAY, district="05315", organisers=["host"], tables=2)
+def test_objective_counts_pairs_and_weights_isolated_msos(G):
+    plan = plan_meeting(G, 4, today=TODAY, district="05315", venue=KOELN)
+    # after the first pair, Bürgerhaus adds the isolated MSO's second pair (2 for one seat), then
+    # Ypsilon e.V. pairs with Wichern's free slot (Bürgerhaus is tied to it already)
+    assert ids(plan) == ["mso-iso", "reg-youth", "reg-tied", "mso-plain"]
+    objective = plan["objective"]
+    assert (objective["value"], objective["pairs"], objective["pairs_isolated"], objective["pairs_other"]) == \
+        (5.0, 3, 2, 1)
+    roles = {r["id"]: r["role"] for r in plan["invitees"]}
+    assert roles["mso-iso"] == "isolierte MSO" and roles["mso-plain"] == "MSO"
+    assert roles["reg-youth"] == "Partner außerhalb des Migrationsbereichs"
     reasons = {r["id"]: r["reasons"] for r in plan["invitees"]}
-    assert reasons["host"] == ["Veranstaltet das Treffen (vorgegeben)."]
-    assert reasons["mso-iso"][0].startswith("MSO ohne Verbindung zu Regeldiensten")
-    assert reasons["awo"][0] == ("Verbunden mit dem Migrationsbereich (MSO-BRIDGE, MSO-PLAIN) und mit "
-                                 "Organisationen außerhalb (REG-OLD) – kann Kontakte vermitteln.")
-    assert reasons["awo"][1] == "Vermittelt im regionalen Netzwerk (Rang 1 von 10 nach Betweenness)."
-    assert reasons["reg-new"] == [
-        "Bisher ohne Verbindung zum Migrationsbereich – neue Kontakte über die Feldgrenze möglich.",
-        "Bringt Handlungsfelder ein, die sonst fehlen: Behinderung und Inklusion.",
-    ]
+    assert ("Plausible neue Paare mit eingeladenen Partnern: Wichern Jugendzentrum (gemeinsam: "
+            "Kinder- und Jugendhilfe); Bürgerhaus (gemeinsam: Kinder- und Jugendhilfe).") in reasons["mso-iso"]
+    assert "Passt als Partner außerhalb des Migrationsbereichs zu Zeta e.V., Ypsilon e.V. (noch nicht verbunden)." \
+        in reasons["reg-youth"]
+    assert reasons["mso-iso"][-1] == "Anreise ca. 0,0 km, nach Gemeinde."
 
 
-def test_tables_avoid_pairs_that_are_already_tied(G):
-    plan = plan_meeting(G, 6, today=TODAY, district="05315", organisers=["host"], tables=2)
-    for table in plan["tables"]:
-        members = set(table["members"])
-        assert not {"mso-bridge", "awo"} <= members and not {"mso-plain", "awo"} <= members
+def test_pairs_leave_out_tied_umbrella_migration_services_and_misfits(G):
+    msos = ["mso-iso", "mso-plain", "a-mso"]
+    partners = ["reg-youth", "reg-culture", "reg-tied", "a-reg"]
+    points = {o: KOELN for o in msos + partners}
+    tied = {frozenset(("mso-plain", "reg-tied"))}
+    pairs = plausible_pairs(G, msos, partners, tied, points)
+    assert {a: sorted(bs) for a, bs in pairs.items()} == {
+        "mso-iso": ["reg-tied", "reg-youth"], "mso-plain": ["reg-culture", "reg-youth"], "a-mso": ["reg-tied",
+                                                                                                  "reg-youth"]}
+    # with the real ties: a-mso knows both youth partners already; a child-and-youth partner is a
+    # complementary field (tandem project) for the culture MSO
+    tied |= {frozenset(("a-mso", "reg-youth")), frozenset(("a-mso", "reg-tied"))}
+    assert plausible_pairs(G, msos, partners, tied, points)["a-mso"] == []
+    plan = plan_meeting(G, 20, today=TODAY, district="05315", venue=KOELN)
+    assert not {"a-lv", "a-fdi", "ministry", "ki"} & set(ids(plan))
 
 
-def test_shared_recent_event_means_not_isolated():
-    G = build(orgs=[org("m"), org("r", "regular_service"), org("m-old"), org("r-old", "regular_service")],
-              relations=[rel("m", "e", "attended_event"), rel("r", "e", "organised_event"),
-                         rel("m-old", "e-old", "attended_event"), rel("r-old", "e-old", "attended_event")],
-              events=[event("e", "2024-05-01"), event("e-old", "2020-05-01")])
-    roles = {r["id"]: r["role"] for r in plan_meeting(G, 4, today=TODAY, tables=1)["invitees"]}
-    assert roles["m-old"] == "isolierte MSO" and roles["m"] != "isolierte MSO"
+def test_venue_and_radius_limit_who_is_invited(G):
+    near = plan_meeting(G, 20, today=TODAY, regierungsbezirk="Köln", venue=KOELN, radius_km=10)
+    assert "bonn-reg" not in ids(near)
+    assert any("weiter als 10,0 km" in n for n in near["notes"])
+    wide = plan_meeting(G, 20, today=TODAY, regierungsbezirk="Köln", venue=KOELN, radius_km=40)
+    assert wide["summary"]["pool"] == near["summary"]["pool"] + 1  # Bonn, 26 km away: within 40 km
+    assert wide["venue"] == {"name": None, "lat": KOELN[0], "lon": KOELN[1], "radius_km": 40.0}
+    assert wide["summary"]["median_venue_km"] is not None
 
 
-def test_topic_filter_and_few_candidates_note(G):
-    plan = plan_meeting(G, 10, today=TODAY, topic="Kinder- und Jugendhilfe", tables=3)
-    assert [r["id"] for r in plan["invitees"]] == ["mso-iso", "reg-old"]
-    assert plan["notes"] == ["Nur 2 passende Organisationen gefunden; 8 Plätze bleiben frei. "
-                             "Filter (Region, Thema) lockern, um mehr einzuladen."]
-    assert [t["members"] for t in plan["tables"]] == [["mso-iso"], ["reg-old"]]
+def test_capacity_larger_than_the_pool_fills_what_exists_and_says_so(G):
+    plan = plan_meeting(G, MAX_CAPACITY, today=TODAY, district="05315", venue=KOELN, tables=3)
+    assert plan["summary"]["invited"] == 5
+    assert plan["notes"][-1].startswith(f"Nur 5 Plätze besetzt, {MAX_CAPACITY - 5} bleiben frei")
 
 
-def test_invalid_requests(G):
-    with pytest.raises(GraphError, match="Veranstalter"):
-        plan_meeting(G, 1, today=TODAY, organisers=["host", "awo"])
+@pytest.mark.parametrize("kwargs, message", [
+    ({"capacity": 1_000_000_000},
+     "Die Zahl der Plätze muss zwischen 1 und 2.000 liegen \\(angegeben: 1.000.000.000\\)"),
+    ({"capacity": 0}, "Plätze"),
+    ({"capacity": 10, "radius_km": -1}, "Der Reiseradius muss zwischen 0,1 und 300 km liegen \\(angegeben: -1\\)"),
+    ({"capacity": 10, "radius_km": float("nan")}, "Reiseradius"),
+    ({"capacity": 10, "tables": 0}, "Tische"),
+    ({"capacity": 10, "tables": 10**9}, "Tische"),
+])
+def test_absurd_values_are_refused_at_once(kwargs, message):
+    huge = build(orgs=[org(f"m{i}", sectors=["culture"]) for i in range(3)])
+    capacity = kwargs.pop("capacity")
+    with pytest.raises(GraphError, match=message):
+        check_request(capacity, **kwargs)
+    with pytest.raises(GraphError, match=message):
+        plan_meeting(huge, capacity, today=TODAY, **kwargs)
+
+
+def test_no_carrier_dominates():
+    orgs = [org(f"m{i}", sectors=["seniors_care"], name=f"MSO {i}") for i in range(6)]
+    orgs += [org(f"awo{i}", "welfare_association", sectors=["seniors_care"], name=f"AWO Seniorentreff {i} Köln")
+             for i in range(6)]
+    orgs += [org("car", "welfare_association", sectors=["seniors_care"], name="Caritas Sozialdienst Köln"),
+             org("dia", "welfare_association", sectors=["seniors_care"], name="Diakonie Pflege Köln")]
+    plan = plan_meeting(build(orgs=orgs), 8, today=TODAY, venue=KOELN)
+    assert plan["summary"]["carriers"]["AWO"] <= 2  # a quarter of 8 seats
+    assert {"Caritas", "Diakonie"} <= set(plan["summary"]["carriers"])
+    assert plan["objective"]["pairs"] >= 3
+
+
+def test_tables_seat_counted_pairs_together():
+    orgs = [org("m1", sectors=["sport"]), org("p1", "sports_club", sectors=["sport"]),
+            org("m2", sectors=["culture"]), org("p2", "education_provider", sectors=["culture"])]
+    plan = plan_meeting(build(orgs=orgs), 4, today=TODAY, tables=2, venue=KOELN)
+    tables = {frozenset(t["members"]) for t in plan["tables"]}
+    assert tables == {frozenset({"m1", "p1"}), frozenset({"m2", "p2"})}
+    assert plan["objective"]["pairs_at_tables"] == 2
+
+
+def _enumerate_best(pairs, weights, candidates, k):
+    return max(objective_value(set(c), pairs, weights) for c in itertools.combinations(candidates, k))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_greedy_against_the_exact_optimum_on_tiny_instances(seed):
+    rng = random.Random(seed)
+    sectors = ["sport", "culture", "seniors_care"]
+    orgs = [org(f"m{i}", sectors=[rng.choice(sectors)]) for i in range(4)]
+    orgs += [org(f"p{i}", "regular_service", sectors=[rng.choice(sectors)]) for i in range(4)]
+    G = build(orgs=orgs)
+    for k in (2, 4, 6):
+        plan = plan_meeting(G, k, today=TODAY, venue=KOELN)
+        msos = [f"m{i}" for i in range(4)]
+        partners = [f"p{i}" for i in range(4)]
+        pairs = plausible_pairs(G, msos, partners, set(), {o: KOELN for o in msos + partners})
+        best = _enumerate_best(pairs, {a: 2.0 for a in msos}, msos + partners, k)
+        assert plan["objective"]["value"] == objective_value(set(ids(plan)), pairs, {a: 2.0 for a in msos})
+        # the objective is not submodular (a pair needs both ends), so greedy carries no (1 - 1/e)
+        # guarantee; on these instances it stays within a quarter of the optimum
+        assert plan["objective"]["value"] >= 0.75 * best
+
+
+def test_shared_recent_event_means_not_isolated_and_tied():
+    G = build(orgs=[org("m", sectors=["sport"]), org("p", "sports_club", sectors=["sport"]),
+                    org("q", "sports_club", sectors=["sport"], city="Leverkusen")],
+              events=[event("e", "2025-01-10")],
+              relations=[rel("m", "e", "attended_event"), rel("p", "e", "attended_event")])
+    plan = plan_meeting(G, 2, today=TODAY, venue=KOELN, radius_km=50)
+    assert ids(plan) == ["m", "q"]  # m and p met at an event last winter: not a new pair
+    assert plan["invitees"][0]["role"] == "MSO"
+
+
+def test_organisers_and_unknown_ones(G):
+    plan = plan_meeting(G, 3, today=TODAY, district="05315", organisers=["Gastgeber"], tables=1, venue=KOELN)
+    assert ids(plan)[0] == "host" and plan["invitees"][0]["role"] == "Veranstalter"
     with pytest.raises(NotFound):
-        plan_meeting(G, 5, today=TODAY, organisers=["Unbekannt e.V."])
-    with pytest.raises(GraphError):
-        plan_meeting(G, 5, today=TODAY, tables=0)
+        plan_meeting(G, 3, today=TODAY, organisers=["gibt-es-nicht"])
+    with pytest.raises(GraphError, match="2 Veranstalter"):
+        plan_meeting(G, 1, today=TODAY, organisers=["host", "ki"])
 
 
 def test_empty_graph():
@@ -103,16 +198,15 @@ def test_empty_graph():
 
 
 def test_invitation_rows(G):
-    plan = plan_meeting(G, 6, today=TODAY, district="05315", organisers=["host"], tables=2)
+    plan = plan_meeting(G, 5, today=TODAY, district="05315", organisers=["host"], tables=2, venue=KOELN)
     rows = invitation_rows(G, plan)
-    assert [(r["Tisch"], r["Name"]) for r in rows] == [
-        (1, "Gastgeber"), (1, "MSO-BRIDGE"), (1, "MSO-PLAIN"), (2, "AWO"), (2, "MSO-ISO"), (2, "REG-NEW")]
     assert list(rows[0]) == ["Tisch", "Name", "Typ", "Ort", "E-Mail", "Rolle", "Begründung"]
-    assert rows[0]["E-Mail"] == "info@host.example" and rows[1]["E-Mail"] == ""
+    assert {r["Name"] for r in rows} == {"Gastgeber", "Zeta e.V.", "Wichern Jugendzentrum", "Ypsilon e.V.",
+                                         "Bürgerhaus"}
+    by_name = {r["Name"]: r for r in rows}
+    assert by_name["Gastgeber"]["E-Mail"] == "info@host.example" and by_name["Zeta e.V."]["E-Mail"] == ""
     assert "E-Mail" not in invitation_rows(G, plan, include_email=False)[0]
-    plan_without_host = plan_meeting(G, 3, today=TODAY, district="05315", tables=1)
-    assert [r["id"] for r in plan_without_host["invitees"]] == ["mso-iso", "awo", "mso-bridge"]
-    assert "E-Mail" not in invitation_rows(G, plan_without_host)[0]
+    assert {r["Tisch"] for r in rows} == {1, 2} and plan["objective"]["pairs_at_tables"] >= 1
 
 
 def test_attendance_relations():
@@ -123,20 +217,8 @@ def test_attendance_relations():
         attendance_relations("", ["a"], source="x", updated="2025-07-01")
 
 
-def test_pair_value():
-    mso = {"org_type": "mso", "sectors": ["culture"]}
-    reg = {"org_type": "regular_service", "sectors": ["culture"]}
-    assert pair_value(mso, reg, tied=False) == 4
-    assert pair_value(mso, {"org_type": "mso", "sectors": []}, tied=False) == 3
-    assert pair_value(mso, reg, tied=True) == 0
-
-
-def test_regierungsbezirk_filter_ignores_spelling_and_reasons_name_the_contacts(G):
-    plan = plan_meeting(G, 20, today=TODAY, regierungsbezirk="  KÖLN ")
-    invited = {r["id"] for r in plan["invitees"]}
-    assert {"bonn-mso", "mso-iso", "reg-linked", "awo"} <= invited  # Bonn and Köln: both Regierungsbezirk Köln
-    reasons = {r["id"]: r["reasons"] for r in plan["invitees"]}
-    assert reasons["reg-linked"][0] == "Hat erste Kontakte zum Migrationsbereich (MSO-PLAIN)."
-    assert reasons["reg-new"][0].startswith("Bisher ohne Verbindung zum Migrationsbereich")
+def test_regierungsbezirk_filter_ignores_spelling(G):
+    plan = plan_meeting(G, 20, today=TODAY, regierungsbezirk="  KÖLN ", venue=KOELN, radius_km=50)
+    assert plan["summary"]["pool"] == 13  # every organisation: Bonn and Köln are both RB Köln
     elsewhere = plan_meeting(G, 20, today=TODAY, regierungsbezirk="Detmold")
     assert elsewhere["invitees"] == [] and elsewhere["notes"]

@@ -7,7 +7,7 @@ import pytest
 from geopy.distance import geodesic
 
 from graph.errors import GraphError, NotFound
-from graph.partners import PARTNER_TYPES, NotAnMSO, PartnerIndex, propose_partners
+from graph.partners import PARTNER_TYPES, NotAnMSO, PartnerIndex, _tie_key, propose_partners
 from tests._graphs import PLACES, build, org, rel
 
 
@@ -15,8 +15,9 @@ def km(a, b):
     return geodesic(PLACES[a][3:], PLACES[b][3:]).km
 
 
-def score(sector, distance, proximity, openness):
-    return round(0.4 * sector + 0.3 * distance + 0.15 * proximity + 0.15 * openness, 4)
+def score(sector, distance, proximity, openness, contacts=0):
+    activity = min(1.0, math.log1p(contacts) / 5)
+    return round(0.1 * sector + 0.5 * distance + 0.2 * proximity + 0.05 * openness + 0.15 * activity, 4)
 
 
 @pytest.fixture(scope="module")
@@ -41,26 +42,26 @@ def G():
 
 
 def test_exact_ranking_and_parts(G):
-    rows = propose_partners(G, "mso")
-    lev = 1 / (1 + km("Köln", "Leverkusen") / 10)
-    bonn = 1 / (1 + km("Köln", "Bonn") / 10)
-    far = 1 / (1 + km("Köln", "Bielefeld") / 10)
+    rows = propose_partners(G, "mso", diversify=False)
+    lev = 1 / (1 + km("Köln", "Leverkusen") / 5)
+    bonn = 1 / (1 + km("Köln", "Bonn") / 5)
+    far = 1 / (1 + km("Köln", "Bielefeld") / 5)
     expected = sorted([
         (score(0.6, 1, 0, 1), "p-same"),
         (score(0.35, lev, 0, 1), "p-lev"),
-        (score(0.25, 1, 0, 0.5), "p-tandem"),
-        (score(0, bonn, 1 / math.log(3), 1), "p-common"),
+        (score(0.25, 1, 0, 0.5, contacts=1), "p-tandem"),
+        (score(0, bonn, 1 / math.log(3), 1, contacts=1), "p-common"),
         (score(0, 1, 0, 1), "p-nocoord"),
         (score(0.35, far, 0, 1), "p-far"),
     ], key=lambda s: (-s[0], s[1]))
     assert [(r["score"], r["id"]) for r in rows] == expected
     same = rows[0]
-    assert same["parts"] == {"sector": 0.6, "distance": 1.0, "proximity": 0.0, "openness": 1.0}
-    assert same["distance_km"] == 0.0 and same["score"] == 0.69
+    assert same["parts"] == {"sector": 0.6, "distance": 1.0, "proximity": 0.0, "openness": 1.0, "activity": 0.0}
+    assert same["distance_km"] == 0.0 and same["score"] == 0.61
     assert same["reasons"] == [
         "Gemeinsame Handlungsfelder: Kinder- und Jugendhilfe.",
         "Ergänzendes Handlungsfeld (wie im Tandemprojekt): Behinderung und Inklusion.",
-        "Im selben Ort (Köln).",
+        "Im selben Ort (Köln); genauer Abstand unbekannt, da nur der Ort bekannt ist.",
         "Noch in keinem Tandem.",
     ]
     by_id = {r["id"]: r for r in rows}
@@ -91,12 +92,12 @@ def test_sector_filter_accepts_labels(G):
 
 def test_top_limits_and_zero(G):
     assert len(propose_partners(G, "mso", top=2)) == 2
-    for top in (0, -1):
-        with pytest.raises(GraphError, match="mindestens 1 Vorschlag"):
+    for top in (0, -1, 501, 1_000_000_000):
+        with pytest.raises(GraphError, match=f"zwischen 1 und 500 Vorschläge anfordern \\(angegeben: {top}\\)"):
             propose_partners(G, "mso", top=top)
-    for km in (float("nan"), -1.0):
-        with pytest.raises(GraphError, match="Zahl ab 0 km"):
-            propose_partners(G, "mso", max_km=km)
+    for max_km in (-1, float("nan"), float("inf")):
+        with pytest.raises(GraphError, match="Entfernung"):
+            propose_partners(G, "mso", max_km=max_km)
 
 
 def test_not_an_mso_is_a_clear_german_error(G):
@@ -112,10 +113,17 @@ def test_mso_without_candidates():
     assert propose_partners(G, "a", index=PartnerIndex(G)) == []
 
 
-def test_equal_scores_break_by_id():
+def test_equal_scores_break_by_distance_then_a_seeded_order_never_by_name():
     G = build(orgs=[org("m"), org("x2", "regular_service"), org("x1", "regular_service"),
-                    org("x3", "regular_service")])
-    assert [r["id"] for r in propose_partners(G, "m")] == ["x1", "x2", "x3"]
+                    org("x3", "regular_service"), org("a-far", "regular_service", city="Leverkusen",
+                                                       sectors=["child_youth"])])
+    rows = propose_partners(G, "m", diversify=False)
+    same = [r["id"] for r in rows if r["city"] == "Köln"]
+    assert same == sorted(["x1", "x2", "x3"], key=lambda c: _tie_key("m", c))
+    # the names (and insertion order) do not matter: renamed and reversed, the order stays
+    H = build(orgs=[org("m"), org("x3", "regular_service", name="A"), org("x1", "regular_service", name="Z"),
+                    org("x2", "regular_service", name="M")])
+    assert [r["id"] for r in propose_partners(H, "m", diversify=False)] == same
 
 
 def test_index_equals_brute_force_on_the_hand_built_graph(G):
@@ -178,11 +186,74 @@ def test_mso_without_coordinates_uses_place_and_district():
     rows = propose_partners(G, "m")
     assert [(r["id"], r["parts"]["distance"], r["distance_km"], r["score"]) for r in rows] == [
         ("same-town", 1.0, None, score(0, 1, 0, 1)),
-        ("elsewhere", 0.0, None, score(0.6, 0, 0, 1)),
         ("same-district", 0.3, None, score(0.35, 0.3, 0, 1)),
+        ("elsewhere", 0.0, None, score(0.6, 0, 0, 1)),
     ]
-    assert "Im selben Kreis (Heinsberg); Entfernung unbekannt, da Koordinaten fehlen." in rows[2]["reasons"]
+    assert "Im selben Kreis (Heinsberg); Entfernung unbekannt, da Koordinaten fehlen." in rows[1]["reasons"]
     index = PartnerIndex(G)
     for kwargs in ({}, {"top": 1}, {"max_km": 5}):
         assert propose_partners(G, "m", index=index, **kwargs) == propose_partners(G, "m", **kwargs)
     assert [r["id"] for r in propose_partners(G, "m", max_km=5)] == ["same-town"]
+
+
+def test_umbrella_bodies_and_migration_services_only_on_request():
+    G = build(
+        orgs=[
+            org("mso", sectors=["child_youth"]),
+            org("lv", "welfare_association", name="Der Paritätische NRW", sectors=["child_youth"]),
+            org("dach", "welfare_association", name="Caritas Dachverband", sectors=["child_youth"]),
+            org("hub", "welfare_association", name="Verbund Nord", sectors=["child_youth"]),
+            org("m1", city="Bonn"), org("m2", city="Bochum"), org("m3", city="Bielefeld"),
+            org("fdi", "welfare_association", name="AWO Fachdienst Integration Köln", sectors=["child_youth"]),
+            org("fh", "initiative", name="Helfende Hände", sectors=["refugees", "volunteering"]),
+            org("local", "welfare_association", name="AWO Ortsverein Köln", sectors=["child_youth"]),
+        ],
+        relations=[rel("m1", "hub", "member_of"), rel("m2", "hub", "member_of"), rel("m3", "hub", "member_of")],
+    )
+    assert [r["id"] for r in propose_partners(G, "mso")] == ["local"]
+    with_umbrella = {r["id"] for r in propose_partners(G, "mso", include_umbrella=True)}
+    assert with_umbrella == {"local", "lv", "dach", "hub"}  # hub: members in three districts
+    with_services = {r["id"] for r in propose_partners(G, "mso", include_migration_services=True)}
+    assert with_services == {"local", "fdi", "fh"}
+
+
+def test_distance_inside_a_city_decides_not_the_name():
+    # Alphabetically first candidates sit at the far end of Dortmund; the right answer is the nearest.
+    dortmund = dict(city="Dortmund")
+    G = build(orgs=[
+        org("mso", sectors=["child_youth"], lat=51.5132, lon=7.4754, location_precision="postcode", **dortmund),
+        org("a1", "education_provider", name="A Gesamtschule", sectors=["child_youth"], lat=51.5714,
+            lon=7.3977, location_precision="postcode", **dortmund),
+        org("a2", "education_provider", name="B Gesamtschule", sectors=["child_youth"], lat=51.4424,
+            lon=7.4907, location_precision="postcode", **dortmund),
+        org("z1", "education_provider", name="Z Gesamtschule", sectors=["child_youth"], lat=51.5082,
+            lon=7.4488, location_precision="postcode", postcode="44137", **dortmund),
+    ])
+    rows = propose_partners(G, "mso", diversify=False)
+    assert [r["id"] for r in rows] == ["z1", "a2", "a1"]
+    km = geodesic((51.5132, 7.4754), (51.5082, 7.4488)).km
+    assert rows[0]["distance_km"] == round(km, 1) and rows[0]["distance_precision"] == "postcode"
+    shown = f"{km:.1f}".replace(".", ",")
+    assert f"Entfernung ca. {shown} km, nach Postleitzahl (Dortmund, PLZ 44137)." in rows[0]["reasons"]
+    assert len({r["distance_km"] for r in rows}) == 3
+
+
+def test_near_equal_candidates_span_types_and_carriers():
+    same = dict(sectors=["child_youth"])
+    G = build(orgs=[
+        org("mso", **same),
+        *[org(f"s{i}", "education_provider", name=f"Gesamtschule {i}", **same) for i in range(4)],
+        *[org(f"w{i}", "welfare_association", name=f"AWO Stadtteilbüro {i}", **same) for i in range(3)],
+        org("c0", "welfare_association", name="Caritas Sozialdienst", **same),
+        org("j0", "sports_club", name="Sportverein", **same),
+    ])
+    rows = propose_partners(G, "mso", top=4)
+    assert len({r["score"] for r in rows}) == 1  # all near-equal
+    types = [r["org_type"] for r in rows]
+    assert len(set(types)) == 3  # school, welfare, sports club before a second school
+    carriers = [r["carrier"] for r in rows if r["carrier"]]
+    assert len(carriers) == len(set(carriers))  # AWO and Caritas, not AWO twice
+    plain = propose_partners(G, "mso", top=4, diversify=False)
+    assert [r["id"] for r in rows] != [r["id"] for r in plain]
+    lifted = [r for r in rows if r["reasons"][-1].startswith("Für Vielfalt vorgezogen")]
+    assert lifted and lifted[0]["reasons"][-1].endswith("– diese Art ist schon in der Liste.")

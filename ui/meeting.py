@@ -27,17 +27,46 @@ def _municipalities() -> dict[str, Any]:
 
 @st.cache_data(show_spinner="Plane das Treffen …", max_entries=16)
 def _plan(version: str, capacity: int, today: str, district: str | None, bezirk: str | None, topic: str | None,
-          tables: int, organisers: tuple[str, ...]) -> dict[str, Any]:
+          tables: int, organisers: tuple[str, ...], venue: tuple[str, float, float] | None = None,
+          radius_km: float | None = None) -> dict[str, Any]:
     from graph.meeting import plan_meeting
 
     return plan_meeting(common.graph(), capacity, today=dt.date.fromisoformat(today), district=district,
-                        regierungsbezirk=bezirk, topic=topic, tables=tables, organisers=organisers)
+                        regierungsbezirk=bezirk, topic=topic, tables=tables, organisers=organisers,
+                        venue=venue[1:] if venue else None, venue_name=venue[0] if venue else None,
+                        radius_km=radius_km)
+
+
+def _de(value: float) -> str:
+    return f"{value:.1f}".replace(".", ",").removesuffix(",0")
+
+
+def objective_rows(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """The objective's value and its parts as German rows (pure, for tests)."""
+    objective = plan.get("objective") or {}
+    summary = plan.get("summary") or {}
+    carriers = summary.get("carriers") or {}
+    return [
+        {"Kennzahl": "Zielwert", "Wert": _de(objective.get("value", 0)),
+         "Erläuterung": objective.get("description", "")},
+        {"Kennzahl": "plausible neue Paare mit isolierten MSO", "Wert": str(objective.get("pairs_isolated", 0)),
+         "Erläuterung": f"zählen {_de(objective.get('isolated_weight', 2))}-fach"},
+        {"Kennzahl": "weitere plausible neue Paare", "Wert": str(objective.get("pairs_other", 0)),
+         "Erläuterung": "MSO mit einer Organisation außerhalb des Migrationsbereichs, noch nicht verbunden"},
+        {"Kennzahl": "davon am selben Tisch", "Wert": str(objective.get("pairs_at_tables", 0)), "Erläuterung": ""},
+        {"Kennzahl": "Träger unter den Eingeladenen",
+         "Wert": ", ".join(f"{k} {v}" for k, v in carriers.items()) or "keine",
+         "Erläuterung": "kein Träger erhält mehr als ein Viertel der Plätze"},
+        {"Kennzahl": "Anreise (Median)",
+         "Wert": f"{_de(summary['median_venue_km'])} km" if summary.get("median_venue_km") is not None else "–",
+         "Erläuterung": "Luftlinie zum Veranstaltungsort"},
+    ]
 
 
 def table_rows(plan: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per table group with German columns (pure, for tests)."""
     return [{"Tisch": t["table"], "Teilnehmende": ", ".join(t.get("names") or ()),
-             "neue Kontakte": t.get("new_ties", 0),
+             "plausible Paare": t.get("pairs", 0), "neue Kontakte": t.get("new_ties", 0),
              "davon über das Migrationsfeld hinaus": t.get("cross_field_new_ties", 0),
              "Handlungsfelder": ", ".join(label("sector", s) for s in t.get("sectors") or ())}
             for t in plan.get("tables", [])]
@@ -48,7 +77,9 @@ def _plan_tab() -> None:
     options = common.org_options()
     bezirke = sorted({d.regierungsbezirk for d in common.districts().values()})
     c1, c2, c3, c4, c5 = st.columns([1, 1, 1.3, 1.6, 1.6])
-    capacity = c1.number_input("Plätze", 2, 500, 30, key="meet_capacity")
+    from graph.meeting import DEFAULT_RADIUS_KM, MAX_CAPACITY, MAX_RADIUS_KM
+
+    capacity = c1.number_input("Plätze", 2, MAX_CAPACITY, 30, key="meet_capacity")
     tables = c2.number_input("Tische", 1, 50, 4, key="meet_tables")
     bezirk = c3.selectbox("Regierungsbezirk", bezirke, index=None, placeholder="ganz NRW", key="meet_rb")
     district_keys = sorted((k for k, d in common.districts().items() if not bezirk or d.regierungsbezirk == bezirk),
@@ -59,17 +90,39 @@ def _plan_tab() -> None:
                          placeholder="alle Themen", key="meet_topic")
     organisers = common.pick_many(st, "Veranstaltende Organisationen (sind gesetzt und leiten je einen Tisch)",
                                   options, placeholder="optional", key="meet_hosts")
+    v1, v2 = st.columns([2, 1])
+    venue_text = v1.text_input("Veranstaltungsort (Ort oder PLZ in NRW)", key="meet_venue",
+                               placeholder="leer: Mitte des Kreises bzw. Regierungsbezirks")
+    radius = v2.number_input("Reiseradius (km)", 1.0, MAX_RADIUS_KM, None, step=5.0, key="meet_radius",
+                             placeholder=f"{DEFAULT_RADIUS_KM:.0f} km (ganz NRW: ohne Grenze)")
+    from graph.errors import GraphError
+    from loaders.gazetteer import region_centre, resolve_venue
+
+    try:
+        venue = resolve_venue(venue_text) if venue_text.strip() else region_centre(district, bezirk)
+    except GraphError as exc:
+        st.error(common.md(str(exc)))
+        return
     today = common.today()
     plan = _plan(common.data_version(), int(capacity), today.isoformat(), district, bezirk, topic, int(tables),
-                 tuple(organisers))
+                 tuple(organisers), venue, float(radius) if radius is not None else None)
     st.session_state["meet_last_invitees"] = [r["id"] for r in plan["invitees"]]
     summary = plan.get("summary", {})
+    objective = plan.get("objective") or {}
     cols = st.columns(5)
     cols[0].metric("Eingeladen", summary.get("invited", len(plan["invitees"])))
-    cols[1].metric("davon MSO", summary.get("msos", 0))
-    cols[2].metric("Migrationsfeld / außerhalb", f"{summary.get('migration_field', 0)} / {summary.get('outside', 0)}")
-    cols[3].metric("mögliche neue Kontakte", summary.get("new_ties", 0))
-    cols[4].metric("davon feldübergreifend", summary.get("cross_field_new_ties", 0))
+    cols[1].metric("Zielwert", _de(objective.get("value", 0)))
+    cols[2].metric("plausible neue Paare", objective.get("pairs", 0))
+    cols[3].metric("isolierte MSO eingeladen", summary.get("isolated_msos", 0))
+    cols[4].metric("MSO / Partner", f"{summary.get('msos', 0)} / {summary.get('partners', 0)}")
+    place = plan.get("venue") or {}
+    if place.get("name"):
+        st.caption(common.md(f"Veranstaltungsort: {place['name']}, Reiseradius {_de(place['radius_km'])} km. "
+                             "Ziel: möglichst viele plausible neue Paare aus MSO und Organisationen außerhalb des "
+                             "Migrationsbereichs (gemeinsames oder ergänzendes Handlungsfeld, beide erreichbar, "
+                             "noch nicht verbunden); isolierte MSO zählen doppelt."))
+    with st.expander("Zielwert und seine Teile"):
+        st.dataframe(pd.DataFrame(objective_rows(plan)), hide_index=True, width="stretch")
     for note in plan.get("notes", []):
         st.caption(common.md(note))
     if not plan["invitees"]:
@@ -79,7 +132,9 @@ def _plan_tab() -> None:
     with left:
         st.markdown("**Einladungsliste**")
         invitees = [{"Tisch": r.get("table"), "Name": r["name"], "Typ": r.get("org_type_label") or "",
-                     "Ort": r.get("city") or "", "Rolle": r.get("role") or "",
+                     "Ort": r.get("city") or "",
+                     "Anreise": f"{_de(r['venue_km'])} km" if r.get("venue_km") is not None else "",
+                     "Rolle": r.get("role") or "",
                      "Begründung": " ".join(r.get("reasons") or ())}
                     for r in plan["invitees"]]
         st.dataframe(pd.DataFrame(invitees), hide_index=True, width="stretch",

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from graph.maps import point_rows, points_figure
+from graph.maps import focus_map, point_rows, points_figure, spread_points
 from graph.vocabulary import SECTORS, label
 from ui import auth, common
 
@@ -24,10 +24,12 @@ def _index(version: str):
 
 
 @st.cache_data(show_spinner="Suche Tandempartner …", max_entries=32)
-def _proposals(version: str, org_id: str, top: int, max_km: float | None, sector: str | None) -> list[dict]:
+def _proposals(version: str, org_id: str, top: int, max_km: float | None, sector: str | None,
+               umbrella: bool = False, migration_services: bool = False) -> list[dict]:
     from graph.partners import propose_partners
 
-    return propose_partners(common.graph(), org_id, top=top, max_km=max_km, sector=sector, index=_index(version))
+    return propose_partners(common.graph(), org_id, top=top, max_km=max_km, sector=sector, index=_index(version),
+                            include_umbrella=umbrella, include_migration_services=migration_services)
 
 
 @st.cache_data(show_spinner="Plane die Tandem-Kohorte …", max_entries=16)
@@ -54,11 +56,14 @@ def proposal_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "Typ": r.get("org_type_label") or label("org_type", r.get("org_type") or ""),
             "Ort": r.get("city") or "",
             "Entfernung (km)": _number(r.get("distance_km")),
+            "Genauigkeit": {"address": "Adresse", "postcode": "Postleitzahl", "municipality": "Gemeinde"}.get(
+                r.get("distance_precision") or "", ""),
             "Punkte": _number(r.get("score"), 2),
             "Handlungsfelder": _number(parts.get("sector"), 2),
             "Nähe": _number(parts.get("distance"), 2),
             "Gemeinsame Kontakte": _number(parts.get("proximity"), 2),
             "Offenheit": _number(parts.get("openness"), 2),
+            "Aktivität": _number(parts.get("activity"), 2),
             "Gründe": " ".join(r.get("reasons") or ()),
             "id": r["id"],
         })
@@ -83,8 +88,11 @@ def _partners_tab() -> None:
                    "mit denen die MSO noch nicht verbunden ist – nach Handlungsfeld, Entfernung, gemeinsamen "
                    "Kontakten und freier Kapazität.")
         return
+    o1, o2 = st.columns(2)
+    umbrella = o1.checkbox("Auch Dach- und Landesverbände, Ministerien, Bezirksregierung", key="tandem_umbrella")
+    services = o2.checkbox("Auch migrationsspezifische Dienste (z.B. Fachdienst Integration)", key="tandem_services")
     version = common.data_version()
-    rows = _proposals(version, org_id, int(top), float(max_km) or None, sector)
+    rows = _proposals(version, org_id, int(top), float(max_km) or None, sector, umbrella, services)
     if not rows:
         st.warning("Keine passenden Partner gefunden. Erweitern Sie die Entfernung oder entfernen Sie den Filter "
                    "für das Handlungsfeld.")
@@ -99,16 +107,26 @@ def _partners_tab() -> None:
     common.download_button("Vorschläge als CSV herunterladen", common.csv_bytes(export),
                            file_name="msonet-tandem-vorschlaege.csv", mime="text/csv", key="tandem_csv")
     G = common.graph()
-    partners = point_rows([{**G.nodes[r["id"]], "id": r["id"]} for r in rows])
     mso = point_rows([{**G.nodes[org_id], "id": org_id}])
-    extra = {r["id"]: [f"Rang {i}, Punkte {_number(r.get('score'), 2)}"] for i, r in enumerate(rows, start=1)}
+    # partners at the MSO's point (same postcode or town) or at each other's are moved apart: every dot shows
+    partners = spread_points(point_rows([{**G.nodes[r["id"]], "id": r["id"]} for r in rows]),
+                             anchor=mso[0] if mso else None)
+    extra = {r["id"]: [f"Rang {i}, Punkte {_number(r.get('score'), 2)}"]
+             + ([f"Entfernung ca. {_number(r['distance_km'])} km"] if r.get("distance_km") is not None else [])
+             for i, r in enumerate(rows, start=1)}
     fig = points_figure(partners, geojson=common.district_geojson(), highlight=mso,
                         highlight_name="gewählte MSO", extra=extra, height=480)
+    focus_map(fig, [*partners, *mso], 480)
     st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="tandem_map")
     with st.expander("So entsteht die Punktzahl"):
-        st.markdown("Punkte (0–1) = 40 % Handlungsfelder (gemeinsame und ergänzende Felder) + 30 % Nähe "
-                    "(gleicher Ort = 1, 10 km = 0,5) + 15 % gemeinsame Kontakte + 15 % Offenheit (noch kein "
-                    "oder wenige Tandems). Bereits verbundene Organisationen werden nicht vorgeschlagen.")
+        st.markdown("Punkte (0–1) = 50 % Nähe (gleicher Punkt = 1, 5 km = 0,5, 15 km = 0,25; Entfernung nach "
+                    "Adresse, sonst Postleitzahl, sonst Gemeinde) + 20 % gemeinsame Kontakte + 15 % Aktivität "
+                    "(Zahl der Kontakte) + 10 % Handlungsfelder (gemeinsame und ergänzende Felder) + 5 % "
+                    "Offenheit (noch kein oder wenige Tandems). Die Gewichte stammen aus der Qualitätsmessung "
+                    "(docs/quality.md). Bereits verbundene Organisationen, Dach- und Landesverbände, Ministerien, "
+                    "Bezirksregierung und migrationsspezifische Dienste werden nicht vorgeschlagen. Liegen "
+                    "Vorschläge höchstens 0,03 Punkte auseinander, kommt zuerst eine Art (Typ, Träger), die noch "
+                    "nicht in der Liste steht; solche Zeilen sagen das in den Gründen.")
 
 
 def _cohort_tab() -> None:
