@@ -135,8 +135,8 @@ class Relation:
         return relation_key(self.rel_type, self.source_id, self.target_id)
 
     def properties(self) -> dict[str, object]:
-        props = {"type": self.rel_type, "since": self.since, "note": self.note, "synthetic": self.synthetic,
-                 "source": self.source, "updated": self.updated}
+        props: dict[str, object] = {"type": self.rel_type, "since": self.since, "note": self.note,
+                                    "synthetic": self.synthetic, "source": self.source, "updated": self.updated}
         if self.given is not None:
             props = {k: v for k, v in props.items() if k in self.given or k in _ALWAYS or k == "type"}
         return props
@@ -241,7 +241,8 @@ def _defaults(record_type: type, **extra: object) -> dict[str, object]:
 _NODE_DEFAULTS = {"organisation": _defaults(Organisation, kind="organisation"),
                   "event": _defaults(Event, kind="event")}
 _FUNDING_DEFAULTS = _defaults(Funding, type="funded_by")
-_RELATION_DEFAULTS = {"type": None, "since": None, "note": None, "synthetic": False, "source": "", "updated": ""}
+_RELATION_DEFAULTS: dict[str, object] = {"type": None, "since": None, "note": None, "synthetic": False,
+                                         "source": "", "updated": ""}
 
 
 def merge_node(stored: dict[str, object] | None, incoming: dict[str, object]) -> dict[str, object]:
@@ -260,6 +261,7 @@ def merge_node(stored: dict[str, object] | None, incoming: dict[str, object]) ->
     """
     if stored is None:
         kind = incoming.get("kind")
+        base: dict[str, object]
         if kind in _NODE_DEFAULTS:
             base = _NODE_DEFAULTS[kind]
         elif "kind" not in incoming and "type" in incoming:

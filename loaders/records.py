@@ -440,16 +440,16 @@ class RecordParser:
         for number, cells in table.numbered():
             row = _Row(self, table, number, cells, mapping, broken=number in bad_rows)
             row.settled.update(header for header in mapping.values() if (number, header) in bad_cells)
-            for col in mapping:
-                found = _UNSTORABLE.search(row._raw(col))
+            for name in mapping:
+                found = _UNSTORABLE.search(row._raw(name))
                 if found:
-                    row.problem(col, _visible(row._raw(col)),
+                    row.problem(name, _visible(row._raw(name)),
                                 f"Text ohne Steuerzeichen – an Stelle {found.start() + 1} steht das unsichtbare "
                                 f"Zeichen U+{ord(found.group()):04X}; bitte löschen (entsteht oft beim Kopieren aus "
                                 "anderen Programmen)", final=True)
-            for col in required:
-                if row.cleared(col):
-                    row.problem(col, row._raw(col), f"einen Wert – „{CLEAR_MARKER}“ löscht nur Angaben in "
+            for name in required:
+                if row.cleared(name):
+                    row.problem(name, row._raw(name), f"einen Wert – „{CLEAR_MARKER}“ löscht nur Angaben in "
                                 "freiwilligen Spalten, diese Spalte ist Pflicht", final=True)
             record = handler(row)
             if row.rejected:
