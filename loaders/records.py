@@ -296,23 +296,25 @@ class _Row:
 
 def _vocab_expected(vocab: str, value: str) -> str:
     what, table, examples = _VOCAB[vocab]
-    labels = {normalise_term(short): short for short, _ in table.values()}
-    labels.update({normalise_term(k): k for k in table})
-    close = difflib.get_close_matches(normalise_term(value), list(labels), n=2, cutoff=0.6) if value else []
+    # Suggestions are German labels, also when the typed value is close to an internal key.
+    labels = {normalise_term(k): short for k, (short, _) in table.items()}
+    labels.update({normalise_term(short): short for short, _ in table.values()})
+    close = difflib.get_close_matches(normalise_term(value), list(labels), n=3, cutoff=0.6) if value else []
+    suggested = list(dict.fromkeys(labels[c] for c in close))[:2]
     empty = " – die Zelle ist leer" if not value else ""
-    text = (f"{what}, z.B. {examples[0]}, {examples[1]} oder „{examples[2]}“{empty} (Schlüssel oder deutsche "
-            "Bezeichnung, alle Werte: docs/columns.md)")
-    if close:
-        text += " – meinten Sie " + " oder ".join(f"„{labels[c]}“" for c in close) + "?"
+    text = (f"{what}, z.B. „{examples[0]}“, „{examples[1]}“ oder „{examples[2]}“{empty} (deutsche Bezeichnung "
+            "oder Schlüssel; alle Werte in der Spaltenübersicht auf der Seite „Daten“)")
+    if suggested:
+        text += " – meinten Sie " + " oder ".join(f"„{x}“" for x in suggested) + "?"
     return text
 
 
 _VOCAB = {
-    "org_type": ("ein Organisationstyp", ORG_TYPES, ("mso", "regular_service", "Kommunales Integrationszentrum (KI)")),
-    "sector": ("ein Handlungsfeld", SECTORS, ("child_youth", "health", "Eltern- und Familienarbeit")),
-    "relation_type": ("ein Beziehungstyp", RELATION_TYPES, ("cooperates_with", "member_of", "kooperiert mit")),
-    "event_type": ("ein Veranstaltungstyp", EVENT_TYPES, ("networking_meeting", "conference", "Vernetzungstreffen")),
-    "funding_kind": ("eine Förderart", FUNDING_KINDS, ("regular_funding", "project_funding", "Projektförderung")),
+    "org_type": ("ein Organisationstyp", ORG_TYPES, ("MSO", "Regeldienst", "Kommunales Integrationszentrum (KI)")),
+    "sector": ("ein Handlungsfeld", SECTORS, ("Jugendarbeit", "Gesundheit", "Eltern- und Familienarbeit")),
+    "relation_type": ("ein Beziehungstyp", RELATION_TYPES, ("kooperiert mit", "ist Mitglied von", "Tandempartner")),
+    "event_type": ("ein Veranstaltungstyp", EVENT_TYPES, ("Vernetzungstreffen", "Fachtag", "Fortbildung")),
+    "funding_kind": ("eine Förderart", FUNDING_KINDS, ("Regelförderung", "Projektförderung", "Eigenmittel")),
 }
 
 

@@ -15,6 +15,7 @@ import networkx as nx
 import streamlit as st
 
 from graph.errors import GraphError, StoreError
+from graph.formats import fmt_number
 from graph.settings import Settings
 from graph.vocabulary import MSO_TYPES, label
 from loaders.export import neutralise_formula  # one rule for the app's downloads and the export files
@@ -364,8 +365,8 @@ def pick_many(container, label: str, options: Mapping[str, str], *, key: str, pl
 
 
 def number(value: int | float) -> str:
-    """German thousands separator: ``4907`` -> ``"4.907"``."""
-    return f"{value:,.0f}".replace(",", ".")
+    """German thousands separator: ``4907`` -> ``"4.907"`` (see :mod:`graph.formats`)."""
+    return fmt_number(value)
 
 
 def table_height(rows: int, limit: int = 520) -> int:
