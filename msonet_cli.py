@@ -250,6 +250,8 @@ def cmd_export(args: argparse.Namespace, store: GraphStore) -> int:
         paths = export.export_csv(store, out, include_personal=args.include_personal)
     elif args.format == "json":
         paths = [export.export_json(store, out, include_personal=args.include_personal)]
+    elif args.format == "gexf":
+        paths = [export.export_gexf(store, out, include_personal=args.include_personal)]
     else:
         paths = [export.export_graphml(store, out, include_personal=args.include_personal)]
     for path in paths:

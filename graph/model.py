@@ -111,6 +111,7 @@ class Relation:
     synthetic: bool = False
     source: str = ""
     updated: str = ""
+    weight: float | None = None  # strength of the tie as the file gives it (Gephi/networkx "weight")
 
     @property
     def key(self) -> str:
@@ -118,7 +119,7 @@ class Relation:
 
     def properties(self) -> dict[str, object]:
         return {"type": self.rel_type, "since": self.since, "note": self.note, "synthetic": self.synthetic,
-                "source": self.source, "updated": self.updated}
+                "source": self.source, "updated": self.updated, "weight": self.weight}
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -308,6 +309,9 @@ def _vocab_expected(vocab: str, value: str) -> str:
         text += " – meinten Sie " + " oder ".join(f"„{x}“" for x in suggested) + "?"
     return text
 
+
+#: Values of Gephi's edge column "Type" (the direction, not the kind of tie).
+_DIRECTIONS = frozenset({"directed", "undirected", "mixed", "gerichtet", "ungerichtet"})
 
 _VOCAB = {
     "org_type": ("ein Organisationstyp", ORG_TYPES, ("MSO", "Regeldienst", "Kommunales Integrationszentrum (KI)")),
@@ -621,8 +625,38 @@ class RecordParser:
             row.problem("since", text, "ein Jahr wie 2019 oder ein Datum wie 14.06.2024 (oder leer)")
         return value
 
+    def _relation_type(self, row: _Row) -> str | None:
+        """The tie's type; in a Gephi edge table ``Type`` is the direction and ``Label`` says what the tie is."""
+        type_text = row.get("type")
+        if type_text and normalise_term(type_text) in _DIRECTIONS:
+            if row.get("label"):
+                return self._vocab(row, "label", "relation_type")
+            row.problem("type", type_text, "ein Beziehungstyp wie „kooperiert mit“ – „Directed“/„Undirected“ "
+                                           "gibt in Gephi nur die Richtung an; den Beziehungstyp bitte in eine "
+                                           "Spalte „Label“ schreiben")
+            return None
+        return self._vocab(row, "type", "relation_type")
+
+    def _weight(self, row: _Row) -> float | None:
+        text = row.get("weight")
+        if not text:
+            return None
+        # Weights come from programs (Gephi, networkx: "2.5") or people ("2,5"); a lone "." is a decimal
+        # point here, unlike in amounts of money.
+        folded = text.strip()
+        if "," in folded and "." in folded:
+            folded = parse_amount(folded)  # type: ignore[assignment]
+        try:
+            weight = float(str(folded).replace(",", ".")) if folded is not None else None
+        except ValueError:
+            weight = None
+        if weight is None or not math.isfinite(weight) or weight < 0:
+            row.problem("weight", text, "eine Zahl ab 0 wie 1, 2,5 oder 2.5 (oder leer)")
+            return None
+        return weight
+
     def _relations(self, row: _Row) -> Relation | None:
-        rel_type = self._vocab(row, "type", "relation_type")
+        rel_type = self._relation_type(row)
         if rel_type == "funded_by":
             row.problem("type", row.get("type"), "ein Beziehungstyp außer „wird gefördert durch“ – Förderungen "
                         "bitte in einer eigenen Förderungs-Datei (Programm, Förderart, Betrag) angeben")
@@ -634,11 +668,12 @@ class RecordParser:
             row.problem("target_id", row.get("target_id"), "eine andere Organisation als in der ersten Spalte – "
                         "keine Beziehung einer Organisation zu sich selbst")
         since = self._since(row)
+        weight = self._weight(row)
         synthetic, source, updated = self._provenance(row)
         if row.problems or rel_type is None or source_id is None or target_id is None:
             return None
         rel = Relation(source_id, target_id, rel_type, since=since, note=row.get("note") or None,
-                       synthetic=synthetic, source=source, updated=updated)
+                       synthetic=synthetic, source=source, updated=updated, weight=weight)
         return self._add_relation(row, rel, "target_id")
 
     def _attendance(self, row: _Row) -> Relation | None:
