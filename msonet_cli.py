@@ -578,7 +578,8 @@ def _build_parser() -> argparse.ArgumentParser:
                               "Veranstaltungen, Teilnahmen, Förderungen")
     p.add_argument("paths", nargs="+", metavar="DATEI", help="eine oder mehrere Dateien")
     p.add_argument("--skip-invalid", action="store_true", help="gültige Zeilen laden, ungültige melden")
-    p.add_argument("--kind", metavar="ART", choices=["organisations", "relations", "events", "attendance", "funding", "hsds"],
+    p.add_argument("--kind", metavar="ART",
+                   choices=["organisations", "relations", "events", "attendance", "funding", "hsds"],
                    help="Dateiart erzwingen: organisations, relations, events, attendance, funding oder hsds "
                         "(sonst an den Spalten erkannt)")
     p.add_argument("--json", action="store_true", help="Bericht als JSON")
@@ -596,7 +597,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p = add("isolated", cmd_isolated, "Isolierte Organisationen mit Begründung")
     p.add_argument("--district", metavar="KREIS", help="Kreis/kreisfreie Stadt (Name oder 5-stelliger Schlüssel)")
     p.add_argument("--type", metavar="TYP", help="Organisationstyp (z.B. „MSO“ oder „Wohlfahrtsverband“)")
-    p.add_argument("--years", metavar="JAHRE", type=_whole_number, default=3, help="Zeitfenster für Veranstaltungen in Jahren (Standard 3)")
+    p.add_argument("--years", metavar="JAHRE", type=_whole_number, default=3,
+                   help="Zeitfenster für Veranstaltungen in Jahren (Standard 3)")
     p.add_argument("--today", help=argparse.SUPPRESS)
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="als JSON ausgeben")

@@ -1,4 +1,4 @@
-"""German number and date formats, one rule for app, command line and exports (``1.968``, ``13,6 km``, ``01.11.2026``)."""
+"""German number and date formats, one rule for app, command line and exports (``1.968``, ``13,6 km``)."""
 
 from __future__ import annotations
 

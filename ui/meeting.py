@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from graph.model import Event, RecordBatch, make_id
@@ -75,21 +74,19 @@ def _plan_tab() -> None:
     if not plan["invitees"]:
         st.warning("Für diese Auswahl gibt es keine Organisationen. Bitte Region oder Thema ändern.")
         return
-    left, right = st.columns([1.5, 1])
+    # One below the other: side by side, roles, reasons and table groups were cut off in narrow columns.
+    left, right = st.container(), st.container()
     with left:
         st.markdown("**Einladungsliste**")
         invitees = [{"Tisch": r.get("table"), "Name": r["name"], "Typ": r.get("org_type_label") or "",
                      "Ort": r.get("city") or "", "Rolle": r.get("role") or "",
                      "Begründung": " ".join(r.get("reasons") or ())}
                     for r in plan["invitees"]]
-        st.dataframe(pd.DataFrame(invitees), hide_index=True, width="stretch",
-                     height=common.table_height(len(invitees), 460),
-                     column_config={"Begründung": st.column_config.TextColumn(width="large")})
+        common.text_table(invitees, text_columns=["Rolle", "Begründung"])
     with right:
         st.markdown("**Tischgruppen**")
         groups = table_rows(plan)
-        st.dataframe(pd.DataFrame(groups), hide_index=True, width="stretch",
-                     height=common.table_height(len(groups), 460))
+        common.text_table(groups, text_columns=["Teilnehmende", "Handlungsfelder"])
     from graph.meeting import invitation_rows
 
     include_email = st.checkbox("E-Mail-Adressen in die Liste aufnehmen (personenbezogene Daten)", value=False,
