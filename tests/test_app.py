@@ -220,7 +220,7 @@ def test_isolation_filters(home):
     at.run()
     assert_clean(at)
     filtered = at.dataframe[0].value
-    assert 0 < len(filtered) < found and set(filtered["Kreis"]) == {"Köln"}
+    assert 0 < len(filtered) < found and set(filtered["Ort"]) == {"Köln"}  # "Ort (Kreis)", Kreis only if other
     at.selectbox(key="iso_district").set_value("05911")
     at.run()
     assert_clean(at)
@@ -233,6 +233,8 @@ def test_isolation_filters(home):
     only = at.dataframe[0].value
     assert at.metric[0].value == str(len(only)) and "Rubicon e.V." in set(only["Name"])
     assert only["Gründe"].str.contains("Keine Verbindungen").all()
+    # choosing a row shows its whole explanation under the table
+    assert any("Eine Zeile auswählen" in c.value for c in at.caption)
 
 
 def test_tandem_proposals_and_cohort(home):
@@ -303,9 +305,18 @@ def test_coverage_metrics(home):
     assert_clean(at)
     at.selectbox(key="cov_sector").set_value("lgbtiq")
     at.run()
-    spots = {m.label: m.value for m in at.metric}["Weiße Flecken (Kreise ohne Akteur)"]
+    spots = {m.label: m.value for m in at.metric}["Weiße Flecken"]
     assert spots == "52"  # only Köln has an LSBTIQ* actor
     assert len(at.get("plotly_chart")) == 1
+    table = at.dataframe[0].value
+    heading = "Akteure im Handlungsfeld LSBTIQ*"  # the figure and the field, not just "Wert"
+    assert heading in table.columns and (table[heading] == 0).sum() == 52
+    assert str(table["MSO"].dtype) == "Int64"  # counts stay whole numbers (no "11.0")
+    from ui.coverage import table_rows, value_heading
+
+    assert value_heading("msos_per_100k", None) == "MSO je 100.000 Einwohner*innen"
+    rows = table_rows([{"name": "A", "value": 1.5}, {"name": "B", "value": None}], "share_regular", None)
+    assert [r["Kreis"] for r in rows] == ["A", "B"] and "Anteil Regelförderung an der MSO-Förderung (%)" in rows[0]
 
 
 def test_data_upload_shows_report_before_loading(home):
