@@ -326,7 +326,8 @@ def test_data_upload_shows_report_before_loading(home):
     at.run()
     report = at.dataframe[-1].value
     assert list(report.columns) == ["Datei", "Zeile", "Spalte", "Wert", "Was zu tun ist"]
-    assert list(at.dataframe[0].value["Art"]) == ["Organisationen"]  # the kind of file, in German
+    files = next(d.value for d in at.dataframe if "Art" in d.value.columns)  # after the column reference
+    assert list(files["Art"]) == ["Organisationen"]  # the kind of file, in German
     assert (report.iloc[0]["Datei"], report.iloc[0]["Zeile"], report.iloc[0]["Wert"]) == ("neu.csv", 3, "gibtsnicht")
     assert at.button(key="upload_load").disabled
     assert EmbeddedStore(home).counts()["organisations"] == 12  # nothing written yet
@@ -478,3 +479,27 @@ def test_large_choice_lists_become_a_search_field(home, monkeypatch):
     at.run()
     assert_clean(at)
     assert len(at.dataframe[0].value) >= 1
+
+
+def test_data_page_reference_kind_choice_and_examples(home):
+    """The column reference is in the app, the file kind can be chosen, the example files are offered."""
+    from ui.data import EXAMPLES, column_reference, value_reference
+
+    at = open_page("ui/data.py")
+    assert not any("docs/columns.md" in c.value for c in at.caption)
+    assert "Spaltenübersicht" in at.expander[0].label
+    assert {b.proto.label for b in at.get("download_button")} >= {p.name for p in EXAMPLES.glob("*.csv")}
+    relations = {r["Spalte"]: r for r in column_reference("relations")}
+    assert "target" in relations["target_id"]["andere Überschriften"] and relations["type"]["Pflicht"] == "ja"
+    assert any(r["Schlüssel"] == "child_youth" and "Jugendarbeit" in r["Beschreibung"]
+               for r in value_reference("sector"))
+    # With a "Datum" column the headings look like events; the kind the user chooses wins.
+    upload = ("liste.csv", "Name;Typ;Ort;Datum\nNeue MSO;MSO;Köln;2024-01-01\n".encode(), "text/csv")
+    at.file_uploader[0].set_value(upload)
+    at.run()
+    files = next(d.value for d in at.dataframe if "Art" in d.value.columns)
+    assert list(files["Art"]) == ["Veranstaltungen"] and at.error  # "MSO" is no event type
+    at.selectbox(key="upload_kind").set_value("organisations")
+    at.run()
+    files = next(d.value for d in at.dataframe if "Art" in d.value.columns)
+    assert list(files["Art"]) == ["Organisationen"] and not at.error
