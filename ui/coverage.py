@@ -19,7 +19,8 @@ METRICS = {
     "share_regular": "Anteil Regelförderung an der MSO-Förderung (%)",
 }
 #: Colour bar titles (short: the bar stands beside the map).
-SCALE_TITLES = {"msos_per_100k": "MSO je 100.000 Einw.", "white_spots": "Akteure", "share_regular": "Anteil Regel-förderung (%)"}
+SCALE_TITLES = {"msos_per_100k": "MSO je 100.000 Einw.", "white_spots": "Akteure",
+                "share_regular": "Anteil Regelförderung (%)"}
 #: Legend entries of districts whose value is 0, per figure (the white spots).
 ZERO_LABELS = {
     "msos_per_100k": "keine MSO erfasst (0)",
