@@ -130,12 +130,14 @@ def _body() -> None:
         if len(rows) > len(shown):
             st.caption(f"Die Tabelle zeigt die ersten {common.number(len(shown))} von {common.number(len(rows))} "
                        "Einträgen; die CSV-Datei enthält alle. Mit den Filtern oben lässt sich die Liste eingrenzen.")
-        # Fixed widths for the short columns leave the rest to the reasons, wrapped in their cells.
-        picked = common.text_table(shown, text_columns=["Gründe", "Erläuterung"], key="iso_table", selectable=True,
+        # Narrow fixed widths for name, type and place leave the rest to the reasons, wrapped in their cells;
+        # the long explanation of a row appears below the table when the row is chosen (and is in the CSV).
+        picked = common.text_table(shown, text_columns=["Gründe"], key="iso_table", selectable=True,
                                    column_config={"Name": st.column_config.TextColumn("Name", width=170),
-                                                  "Typ": st.column_config.TextColumn("Typ", width="small"),
-                                                  "Ort": st.column_config.TextColumn("Ort", width=130),
-                                                  "Gründe": st.column_config.TextColumn("Gründe", width=190)})
+                                                  "Typ": st.column_config.TextColumn("Typ", width=70),
+                                                  "Ort": st.column_config.TextColumn("Ort", width=120),
+                                                  "Gründe": st.column_config.TextColumn("Gründe", width=150),
+                                                  "Erläuterung": None})
         rows_picked = list(getattr(getattr(picked, "selection", None), "rows", None) or [])
         if rows_picked and rows_picked[0] < len(shown):
             row = shown.iloc[rows_picked[0]]
