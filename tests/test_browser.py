@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from _browser import (
@@ -239,10 +240,10 @@ _MAP_STATE = """(i) => {
   const m = gd._fullLayout.map._subplot.map;
   const canvas = m.getCanvas().getBoundingClientRect();
   const box = (el) => el ? el.getBoundingClientRect().toJSON() : null;
-  return {canvas: canvas.toJSON(), corners: %s.map(p => { const q = m.project(p); return [q.x, q.y]; }),
+  return {canvas: canvas.toJSON(), corners: CORNERS.map(p => { const q = m.project(p); return [q.x, q.y]; }),
           colorbar: box(gd.querySelector('.colorbar')), legend: box(gd.querySelector('.legend')),
           modebar: box(gd.querySelector('.modebar'))};
-}""" % NRW_CORNERS.__repr__().replace("(", "[").replace(")", "]")
+}""".replace("CORNERS", json.dumps(NRW_CORNERS))
 
 
 def _at_width(page, width: int) -> None:
