@@ -250,9 +250,17 @@ def _at_width(page, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 1000})
 
 
+def _wait_for_map(page, index: int = 0) -> None:
+    """Until plotly's map has loaded and painted (slow on a busy machine: up to 90 s)."""
+    page.wait_for_function("""(i) => { const gd = document.querySelectorAll('.js-plotly-plot')[i];
+        const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+        return !!(sub && sub.map && sub.map.loaded() && sub.map.getCanvas().width > 0); }""",
+                           arg=index, timeout=90_000)
+    page.wait_for_timeout(1000)
+
+
 def _map_state(page, index: int = 0) -> dict:
-    page.wait_for_selector(".js-plotly-plot canvas", timeout=30_000)
-    page.wait_for_timeout(1500)
+    _wait_for_map(page, index)
     return page.evaluate(_MAP_STATE, index)
 
 
@@ -277,7 +285,7 @@ def test_every_page_fits_the_width(page, app_url, path, width):
     _open(page, f"{app_url}/{path}")
     page.get_by_role("heading", name=title, exact=True).wait_for()
     if path in ("isoliert", "karte"):
-        page.wait_for_selector(".js-plotly-plot canvas", timeout=30_000)
+        _wait_for_map(page)
     if path == "netzwerk":
         network_frame(page)
     page.wait_for_timeout(1500)
@@ -337,7 +345,7 @@ def test_coverage_map_white_spots_are_visible_and_nothing_covers_the_districts(p
     expected = tuple(round(0.9 * c + 0.1 * 255) for c in target)  # drawn at 90 % opacity on white
     assert pixel != (255, 255, 255), "the white spot is white on white"
     assert all(abs(p - e) <= 30 for p, e in zip(pixel, expected, strict=True)), (pixel, expected)
-    legend = page.locator(".js-plotly-plot .legend").first.inner_text()
+    legend = page.locator(".js-plotly-plot .legend").first.text_content()
     assert "weißer Fleck" in legend
 
 
