@@ -14,6 +14,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from graph.formats import fmt_date
 from graph.store import gc_paused
 from graph.vocabulary import MSO_TYPES, ORG_TYPES, RELATION_TYPES, SYMMETRIC_RELATIONS, label
 
@@ -496,7 +497,7 @@ def node_tooltip(
         return "<br>".join(parts)
     if kind == "event":
         parts.append(escape_text(label("event_type", d.get("event_type") or "")) + " · "
-                     + escape_text(d.get("date") or "ohne Datum"))
+                     + escape_text(fmt_date(d["date"]) if d.get("date") else "ohne Datum"))
     else:
         parts.append(escape_text(label("org_type", d.get("org_type") or "")))
     place = d.get("city") or ""
@@ -509,7 +510,7 @@ def node_tooltip(
         parts.append("Handlungsfelder: " + escape_text(_sector_labels(d["sectors"])))
     parts.append(f"Verbindungen: {int(degree)}")
     source = d.get("source") or "unbekannt"
-    stamp = f", Stand {d['updated']}" if d.get("updated") else ""
+    stamp = f", Stand {fmt_date(d['updated'])}" if d.get("updated") else ""
     parts.append("Quelle: " + escape_text(f"{source}{stamp}"))
     if d.get("synthetic"):
         parts.append("<i>synthetischer Demodatensatz</i>")
@@ -634,7 +635,7 @@ def _edge_title(ties: list[dict[str, Any]], G: nx.Graph) -> str:
         text = (f"{G.nodes[tie['u']].get('name') or tie['u']} – {label('relation_type', rel)} – "
                 f"{G.nodes[tie['v']].get('name') or tie['v']}")
         if tie.get("since"):
-            text += f" (seit {tie['since']})"
+            text += f" (seit {fmt_date(tie['since'])})"
         lines.append(escape_text(text))
         if tie.get("note"):
             lines.append("<i>" + escape_text(tie["note"]) + "</i>")

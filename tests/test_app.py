@@ -92,7 +92,7 @@ def test_overview_key_figures(home):
     assert metrics["Beziehungen"] == "13"
     sources = at.dataframe[-1].value
     assert list(sources["Quelle"]) == ["testdaten.csv"]
-    assert any("2025-01-15" in c.value.replace("\\", "") for c in at.caption)
+    assert any("15.01.2025" in c.value.replace("\\", "") for c in at.caption)  # German date
 
 
 def test_overview_empty_state_offers_demo_data(empty_home):
@@ -206,7 +206,20 @@ def test_network_large_views_are_drawn_by_district_and_open_one_district(home, m
 def test_network_downloads(home):
     at = open_page("ui/network.py")
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Ansicht als HTML herunterladen", "Knoten als CSV", "Verbindungen als CSV"]
+    assert labels == ["Ansicht als HTML herunterladen", "Knoten als CSV", "Verbindungen als CSV",
+                      "Ansicht als GEXF (Gephi)"]
+    import networkx as nx
+
+    from ui.common import graph
+    from ui.network import view_gexf
+
+    G = graph()
+    data = view_gexf(G, "drawn", (), None, False, 1, None, 1000)
+    path = home / "ansicht.gexf"
+    path.write_bytes(data)
+    H = nx.read_gexf(path)
+    assert set(H) == {n for n, d in G.nodes(data=True) if d.get("kind") in ("organisation", "event")}
+    assert all("position" in H.nodes[n]["viz"] for n in H)
 
 
 def test_isolation_filters(home):

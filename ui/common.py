@@ -16,7 +16,7 @@ import networkx as nx
 import streamlit as st
 
 from graph.errors import GraphError, StoreError
-from graph.formats import fmt_decimal, fmt_number
+from graph.formats import fmt_date, fmt_decimal, fmt_number
 from graph.settings import Settings
 from graph.vocabulary import MSO_TYPES, label
 from loaders.export import neutralise_formula  # one rule for the app's downloads and the export files
@@ -293,7 +293,7 @@ def _event_options(version: str) -> dict[str, str]:
     G = graph()
     rows = [(n, d) for n, d in G.nodes(data=True) if d.get("kind") == "event"]
     rows.sort(key=lambda r: (r[1].get("date") or "", r[0]), reverse=True)
-    return {n: f"{d.get('date') or 'ohne Datum'} – {d.get('name') or n}"
+    return {n: f"{fmt_date(d['date']) if d.get('date') else 'ohne Datum'} – {d.get('name') or n}"
             + (f" ({d['city']})" if d.get("city") else "") for n, d in rows}
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from graph.formats import fmt_date
 from graph.render import (
     aggregate_selection,
     build_network,
@@ -165,7 +166,8 @@ def details(G, org_id: str, district_names: dict[str, str]) -> dict[str, Any]:
     d = G.nodes[org_id]
     ties, events = [], []
     for row in organisation_ties(G, org_id):
-        rels = ", ".join(r["label"] + (f" (seit {r['since']})" if r.get("since") else "") for r in row["relations"])
+        rels = ", ".join(r["label"] + (f" (seit {fmt_date(r['since'])})" if r.get("since") else "")
+                         for r in row["relations"])
         if row["kind"] == "organisation":
             ties.append({"Organisation": row["name"], "Typ": row.get("type_label") or "", "Ort": row.get("city") or "",
                          "Beziehung": rels})
@@ -186,7 +188,9 @@ def details(G, org_id: str, district_names: dict[str, str]) -> dict[str, Any]:
             "Betrag (EUR)": f"{amount:,.0f}".replace(",", ".") if isinstance(amount, int | float) else "",
             "Geldgeber": f.get("funder") or "",
         })
-    events.sort(key=lambda r: r["Datum"], reverse=True)
+    events.sort(key=lambda r: str(r["Datum"]), reverse=True)  # ISO dates sort by time; shown as dd.mm.yyyy
+    for event in events:
+        event["Datum"] = fmt_date(event["Datum"]) if event["Datum"] else ""
     return {
         "name": d.get("name") or org_id,
         "type": label("org_type", d.get("org_type") or ""),
@@ -247,7 +251,7 @@ def _details_panel(G, org_id: str) -> None:
         st.dataframe(pd.DataFrame(info["funding"]), hide_index=True, width="stretch")
     else:
         st.caption("Keine Förderung erfasst.")
-    stamp = f" · Stand {common.md(info['updated'])}" if info["updated"] else ""
+    stamp = f" · Stand {common.md(fmt_date(info['updated']))}" if info["updated"] else ""
     st.caption(f"Quelle: {common.md(info['source'])}{stamp}")
 
 
