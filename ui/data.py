@@ -205,7 +205,8 @@ def _export_section() -> None:
     if G.number_of_nodes() == 0:
         st.caption("Noch keine Daten zum Exportieren.")
         return
-    c1, c2 = st.columns([2, 2])
+    # One below the other: in a half-width column the checkbox label was cut off on 1024 px screens.
+    c1 = c2 = st.container()
     fmt = c1.radio("Format", list(EXPORT_FORMATS), format_func=lambda k: EXPORT_FORMATS[k][0], key="export_fmt")
     personal = c2.checkbox("Personenbezogene Daten einschließen (Ansprechperson, E-Mail, Telefon)", value=False,
                            key="export_personal",

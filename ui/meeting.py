@@ -63,7 +63,7 @@ def _plan_tab() -> None:
                  tuple(organisers))
     st.session_state["meet_last_invitees"] = [r["id"] for r in plan["invitees"]]
     summary = plan.get("summary", {})
-    cols = st.columns(5)
+    cols = [*st.columns(3), *st.columns(3)]  # five in one row cut their labels on 1024 px screens
     cols[0].metric("Eingeladen", summary.get("invited", len(plan["invitees"])))
     cols[1].metric("davon MSO", summary.get("msos", 0))
     cols[2].metric("Migrationsfeld / außerhalb", f"{summary.get('migration_field', 0)} / {summary.get('outside', 0)}")
@@ -82,7 +82,15 @@ def _plan_tab() -> None:
                      "Ort": r.get("city") or "", "Rolle": r.get("role") or "",
                      "Begründung": " ".join(r.get("reasons") or ())}
                     for r in plan["invitees"]]
-        common.text_table(invitees, text_columns=["Rolle", "Begründung"])
+        # Name, type and place share one wrapped column, so the reasons keep the width (no sideways scrolling).
+        common.text_table(
+            [{"Tisch": r["Tisch"], "Name": r["Name"], "Typ, Ort": ", ".join(x for x in (r["Typ"], r["Ort"]) if x),
+              "Rolle": r["Rolle"], "Begründung": r["Begründung"]} for r in invitees],
+            text_columns=["Begründung"], column_config={
+                "Tisch": st.column_config.NumberColumn("Tisch", width=50),
+                "Name": st.column_config.TextColumn("Name", width=150),
+                "Typ, Ort": st.column_config.TextColumn("Typ, Ort", width=120),
+                "Rolle": st.column_config.TextColumn("Rolle", width=100)})
     with right:
         st.markdown("**Tischgruppen**")
         groups = table_rows(plan)
