@@ -65,7 +65,7 @@ def fmt_percent(share: int | float | None, digits: int = 0, *, of_one: bool = Tr
 
     ``of_one=False`` takes ``share`` as already in percent (``45.1`` -> ``"45 %"``).
     """
-    if _missing(share):
+    if share is None or _missing(share):
         return MISSING
     return f"{fmt_number(share * 100 if of_one else share, digits)}\u202f%"
 
