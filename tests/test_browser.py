@@ -161,10 +161,8 @@ def test_map_draws_districts_offline(page, app_url):
     from PIL import Image
 
     _open(page, f"{app_url}/karte")
+    _wait_for_map(page)  # up to 90 s: maps paint slowly on a busy machine
     chart = page.locator(".js-plotly-plot").first
-    chart.wait_for(timeout=30_000)
-    page.wait_for_selector(".js-plotly-plot canvas", timeout=30_000)
-    page.wait_for_timeout(2000)
     image = Image.open(io.BytesIO(chart.screenshot())).convert("RGB")
     colours = image.getcolors(maxcolors=1 << 20)
     # A blank (failed) map is almost only white; drawn districts and points give many colours.
