@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import json
 import os
+import shutil
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from graph.backends import describe_backend, open_store
 from graph.errors import GraphError, NotFound, StoreError, ValidationError
+from graph.formats import fmt_decimal, fmt_km, fmt_number, fmt_value
 from graph.meeting import DEFAULT_RADIUS_KM
 from graph.settings import Settings
 from graph.store import GraphStore
@@ -38,42 +42,91 @@ def _print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def _print_csv(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
+def _print_csv(rows: list[dict[str, Any]], columns: Sequence[str | tuple[str, str]], *, raw: bool = False) -> None:
+    """CSV on standard output, by default for people: ``;``, UTF-8 with BOM, German headings and numbers.
+
+    ``columns`` are keys or ``(key, German heading)`` pairs. ``raw`` writes it for programs instead: ``,``,
+    UTF-8 without BOM, the internal keys as headings, numbers with a decimal point (``--raw``).
+    """
     from loaders.export import neutralise_formula
 
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(columns)
+    pairs = [(c, c) if isinstance(c, str) else c for c in columns]
+    if raw:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow([key for key, _ in pairs])
+        for row in rows:
+            writer.writerow([neutralise_formula(_raw_cell(row.get(key))) for key, _ in pairs])
+        return
+    sys.stdout.write("\ufeff")  # Excel reads the file as UTF-8 only with this mark
+    writer = csv.writer(sys.stdout, delimiter=";", lineterminator="\r\n")
+    writer.writerow([heading for _, heading in pairs])
     for row in rows:
-        writer.writerow([neutralise_formula(_cell(row.get(c))) for c in columns])
+        writer.writerow([neutralise_formula(_cell(row.get(key))) for key, _ in pairs])
+
+
+def _raw_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "|".join(_raw_cell(v if not isinstance(v, dict) else v.get("code", v)) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _cell(value: Any) -> str:
+    """A value as people read it: German numbers and dates, yes/no, lists joined."""
     if value is None:
         return ""
     if isinstance(value, list | tuple):
         parts = [_cell(v) if not isinstance(v, dict) else str(v.get("text", v)) for v in value]
         # sentences (reasons) already end with a full stop; bare values get a separator
         return " ".join(parts) if all(p.endswith((".", "!", "?")) for p in parts) else "; ".join(parts)
-    if isinstance(value, bool):
-        return "ja" if value else "nein"
-    if isinstance(value, float):
-        return f"{value:.2f}".rstrip("0").rstrip(".")
-    return str(value)
+    return fmt_value(value)
+
+
+def _width() -> int:
+    """Line length for tables: the terminal's width, 100 characters when output goes to a file or pipe."""
+    return max(60, shutil.get_terminal_size((100, 24)).columns)
 
 
 def _print_table(rows: list[dict[str, Any]], columns: Sequence[tuple[str, str]], *, empty: str) -> None:
-    """A plain text table: (key, German heading) per column; the last column is never cut short."""
+    """A plain text table: (key, German heading) per column.
+
+    Columns are at most 40 characters wide (longer text ends in ``…``) except the last, which is never cut:
+    it wraps within the line length (:func:`_width`), continued under its own heading; when the other columns
+    leave it too little room it goes on indented lines below its row.
+    """
     if not rows:
         print(empty)
         return
     cells = [[_cell(r.get(k)) for k, _ in columns] for r in rows]
     widths = [min(40, max(len(h), *(len(c[i]) for c in cells))) for i, (_, h) in enumerate(columns)]
-    widths[-1] = max(len(columns[-1][1]), *(len(c[-1]) for c in cells))
-    print("  ".join(h.ljust(w) for (_, h), w in zip(columns, widths, strict=True)).rstrip())
-    print("  ".join("-" * w for w in widths))
+    line = _width()
+    start = sum(widths[:-1]) + 2 * (len(widths) - 1)
+    room = line - start
+    below = room < 30
+    if below:
+        room = line - 4
+    widths[-1] = min(room, max(len(columns[-1][1]), *(len(c[-1]) for c in cells)))
+
+    def cut(value: str, width: int) -> str:
+        return (value if len(value) <= width else value[: width - 1] + "…").ljust(width)
+
+    head = [cut(h, w) for (_, h), w in zip(columns, widths, strict=True)]
+    print("  ".join(head[:-1] if below else head).rstrip())
+    print("  ".join("-" * w for w in (widths[:-1] if below else widths)))
     for c in cells:
-        print("  ".join(v if len(v) <= w else v[: w - 1] + "…" for v, w in
-                        zip((v.ljust(w) for v, w in zip(c, widths, strict=True)), widths, strict=True)).rstrip())
+        first = "  ".join(cut(v, w) for v, w in zip(c[:-1], widths[:-1], strict=True))
+        wrapped = textwrap.wrap(c[-1], widths[-1], break_long_words=True) or [""]
+        if below:
+            print(first.rstrip())
+            for part in wrapped:
+                print("    " + part)
+            continue
+        print(f"{first}  {wrapped[0]}".rstrip() if first else wrapped[0])
+        for part in wrapped[1:]:
+            print(" " * start + part)
 
 
 def _de_number(value: float) -> str:
@@ -230,19 +283,19 @@ def cmd_stats(args: argparse.Namespace, store: GraphStore) -> int:
     from loaders.geography import load_districts
 
     districts = load_districts()
-    print(f"Organisationen: {stats['total']} (davon synthetisch: {stats['synthetic']})")
-    print(f"Veranstaltungen: {stats['events']}, Förderprogramme: {stats['programmes']}, "
-          f"Beziehungen: {stats['relations']}")
+    print(f"Organisationen: {fmt_number(stats['total'])} (davon synthetisch: {fmt_number(stats['synthetic'])})")
+    print(f"Veranstaltungen: {fmt_number(stats['events'])}, Förderprogramme: {fmt_number(stats['programmes'])}, "
+          f"Beziehungen: {fmt_number(stats['relations'])}")
     print("\nNach Organisationstyp:")
     for key, n in sorted(stats["by_type"].items(), key=lambda kv: -kv[1]):
-        print(f"  {n:>6}  {label('org_type', key)} ({key})")
+        print(f"  {fmt_number(n):>7}  {label('org_type', key)}")
     print("\nNach Kreis / kreisfreier Stadt:")
     for key, n in sorted(stats["by_district"].items(), key=lambda kv: -kv[1]):
         name = districts[key].name if key in districts else "?"
-        print(f"  {n:>6}  {name} ({key})")
+        print(f"  {fmt_number(n):>7}  {name} ({key})")
     print("\nNach Handlungsfeld:")
     for key, n in sorted(stats["by_sector"].items(), key=lambda kv: -kv[1]):
-        print(f"  {n:>6}  {label('sector', key)} ({key})")
+        print(f"  {fmt_number(n):>7}  {label('sector', key)}")
     return EXIT_OK
 
 
@@ -254,6 +307,8 @@ def cmd_export(args: argparse.Namespace, store: GraphStore) -> int:
         paths = export.export_csv(store, out, include_personal=args.include_personal)
     elif args.format == "json":
         paths = [export.export_json(store, out, include_personal=args.include_personal)]
+    elif args.format == "gexf":
+        paths = [export.export_gexf(store, out, include_personal=args.include_personal)]
     else:
         paths = [export.export_graphml(store, out, include_personal=args.include_personal)]
     for path in paths:
@@ -274,16 +329,27 @@ def cmd_isolated(args: argparse.Namespace, store: GraphStore) -> int:
                                   org_type=_vocab("org_type", args.type, "Organisationstyp"))
     if args.json:
         _print_json(rows)
-    elif args.csv:
-        _print_csv([{**r, "reasons": [x["text"] for x in r["reasons"]],
-                     "codes": [x["code"] for x in r["reasons"]]} for r in rows],
-                   ["id", "name", "org_type", "city", "district", "codes", "reasons"])
-    else:
-        _print_table([{**r, "why": " ".join(x["text"] for x in r["reasons"])} for r in rows],
-                     [("id", "Id"), ("name", "Name"), ("city", "Ort"), ("district", "Kreis"),
-                      ("why", "Warum")], empty="Keine isolierten Organisationen gefunden.")
-        if rows:
-            print(f"\n{len(rows)} Organisationen.")
+        return EXIT_OK
+    from graph.isolation import REASON_CODES
+    from loaders.geography import load_districts
+
+    districts = load_districts()
+    table = [{**r, "type_label": label("org_type", r.get("org_type") or "") if r.get("org_type") else "",
+              "district_name": districts[r["district"]].label if r.get("district") in districts
+              else r.get("district") or "",
+              "codes": [x["code"] for x in r["reasons"]],
+              "reason_labels": "; ".join(REASON_CODES.get(x["code"], x["code"]) for x in r["reasons"]),
+              "why": " ".join(x["text"] for x in r["reasons"])} for r in rows]
+    if args.csv or args.raw:
+        _print_csv(table, [("id", "id"), ("name", "name"), ("org_type", "org_type"), ("city", "city"),
+                           ("district", "district"), ("codes", "codes"), ("why", "reasons")] if args.raw else
+                   [("name", "Name"), ("type_label", "Typ"), ("city", "Ort"), ("district_name", "Kreis"),
+                    ("reason_labels", "Gründe"), ("why", "Erläuterung"), ("id", "Id")], raw=args.raw)
+        return EXIT_OK
+    _print_table(table, [("name", "Name"), ("city", "Ort"), ("district_name", "Kreis"), ("why", "Warum")],
+                 empty="Keine isolierten Organisationen gefunden.")
+    if rows:
+        print(f"\n{fmt_number(len(rows))} Organisationen.")
     return EXIT_OK
 
 
@@ -307,10 +373,16 @@ def cmd_partners(args: argparse.Namespace, store: GraphStore) -> int:
         _print_json(rows)
         return EXIT_OK
     print(f"Tandem-Vorschläge für {(store.get_node(org_id) or {}).get('name')} ({org_id}):\n")
-    _print_table(rows, [("score", "Punkte"), ("id", "Id"), ("name", "Name"), ("city", "Ort"),
-                        ("distance_km", "km"), ("reasons", "Gründe")],
+    _print_table([_german_pair(r) for r in rows], [("score", "Punkte"), ("name", "Name"), ("city", "Ort"),
+                                                   ("distance_km", "Entfernung"), ("reasons", "Gründe")],
                  empty="Keine passenden Partner gefunden (Entfernung oder Handlungsfeld zu eng?).")
     return EXIT_OK
+
+
+def _german_pair(row: dict[str, Any]) -> dict[str, Any]:
+    """A proposal with score and distance as people read them (``0,79``, ``13,6 km``)."""
+    return {**row, "score": fmt_decimal(row.get("score"), 2),
+            "distance_km": fmt_km(row["distance_km"]) if isinstance(row.get("distance_km"), int | float) else ""}
 
 
 def cmd_tandems(args: argparse.Namespace, store: GraphStore) -> int:
@@ -321,8 +393,9 @@ def cmd_tandems(args: argparse.Namespace, store: GraphStore) -> int:
     if args.json:
         _print_json(rows)
     else:
-        _print_table(rows, [("score", "Punkte"), ("mso_name", "MSO"), ("partner_name", "Partner"),
-                            ("distance_km", "km"), ("reasons", "Gründe")],
+        _print_table([_german_pair(r) for r in rows], [("score", "Punkte"), ("mso_name", "MSO"),
+                                                       ("partner_name", "Partner"), ("distance_km", "Entfernung"),
+                                                       ("reasons", "Gründe")],
                      empty="Keine Tandems möglich.")
     return EXIT_OK
 
@@ -342,11 +415,14 @@ def cmd_meeting(args: argparse.Namespace, store: GraphStore) -> int:
                         venue_name=venue[0] if venue else None, radius_km=args.radius_km)
     if args.json:
         _print_json(plan)
+    elif args.raw:
+        _print_csv(sorted(plan["invitees"], key=lambda r: (r.get("table") or 0, r["name"], r["id"])),
+                   ["table", "id", "name", "org_type", "city", "district", "role", "reasons"], raw=True)
     elif args.csv:
         rows = invitation_rows(graph, plan, include_email=args.include_personal)
         if args.include_personal:
             _audit(args, "invitations_email", rows=len(rows), with_email=sum(1 for r in rows if r.get("E-Mail")))
-        _print_csv(rows, list(rows[0]) if rows else ["name"])
+        _print_csv(rows, list(rows[0]) if rows else ["Name"])
     else:
         place = plan["venue"]
         objective = plan["objective"]
@@ -429,6 +505,20 @@ def cmd_attend(args: argparse.Namespace, store: GraphStore) -> int:
     return EXIT_OK
 
 
+#: Columns of ``msonet coverage --csv``: (key, German heading).
+COVERAGE_COLUMNS = [
+    ("district", "Kreisschlüssel"), ("name", "Kreis"), ("regierungsbezirk", "Regierungsbezirk"),
+    ("population", "Einwohner*innen"), ("organisations", "Organisationen"), ("mso_count", "MSO"),
+    ("msos_per_100k", "MSO je 100.000 Einwohner*innen"), ("ki_present", "KI vorhanden"), ("ki_count", "KI"),
+    ("ia_count", "IA"), ("regular_service_count", "Regeldienste"),
+    ("white_spots", f"Handlungsfelder ohne Akteur (von {len(SECTORS)})"),
+    ("missing_sectors", "Handlungsfelder ohne Akteur"), ("funded_msos", "Geförderte MSO"),
+    ("funded_msos_regular", "MSO mit Regelförderung"), ("funded_msos_project", "MSO mit Projektförderung"),
+    ("amount_regular", "Regelförderung (€)"), ("amount_project", "Projektförderung (€)"),
+    ("share_regular_percent", "Anteil Regelförderung (%)"),
+]
+
+
 def cmd_coverage(args: argparse.Namespace, store: GraphStore) -> int:
     from graph.coverage import district_coverage, funding_mix
     from graph.network import network_figures
@@ -443,15 +533,22 @@ def cmd_coverage(args: argparse.Namespace, store: GraphStore) -> int:
     flat = [{k: v for k, v in r.items() if not isinstance(v, dict)} for r in rows]
     for row in flat:
         row["white_spots"] = len(row.get("sectors_without_actor") or ())
+    if args.raw:
+        _print_csv(flat, list(flat[0]) if flat else ["district"], raw=True)
+        return EXIT_OK
     if args.csv:
-        columns = list(flat[0]) if flat else ["district"]
-        _print_csv(flat, columns)
+        for row in flat:
+            row["share_regular_percent"] = (round(row["share_regular"] * 100, 1)
+                                            if isinstance(row.get("share_regular"), int | float) else None)
+            row["missing_sectors"] = ", ".join(label("sector", s) for s in row.get("sectors_without_actor") or ())
+        _print_csv(flat, COVERAGE_COLUMNS)
         return EXIT_OK
     _print_table(flat, [("district", "Schlüssel"), ("name", "Kreis"), ("mso_count", "MSO"),
                         ("msos_per_100k", "MSO/100.000"), ("ki_present", "KI"), ("ia_count", "IA"),
                         ("white_spots", f"Handlungsfelder ohne Akteur (von {len(SECTORS)})")], empty="Keine Daten.")
     figures = network_figures(graph)
-    print(f"\nNetzwerk: {figures.get('components')} Komponenten, Dichte {figures.get('density'):.5f}")
+    print(f"\nNetzwerk: {fmt_number(figures.get('components'))} Komponenten, "
+          f"Dichte {fmt_decimal(figures.get('density'), 5)}")
     for broker in figures.get("brokers", [])[:5]:
         print(f"  Brückenakteur: {broker.get('name')} ({broker.get('id')})")
     return EXIT_OK
@@ -524,7 +621,79 @@ def cmd_migrate(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 # -- parser ----------------------------------------------------------------------------------------
+#: argparse's own texts in German (it looks them up through gettext; see :func:`_german_argparse`).
+CSV_HELP = "als CSV für Tabellenprogramme: Semikolon, UTF-8 mit BOM, deutsche Spaltennamen und Zahlen"
+RAW_HELP = ("CSV für Programme: Komma, UTF-8 ohne BOM, Spaltennamen und Schlüssel wie bei --json, Punkt als "
+            "Dezimaltrennzeichen")
+
+ARGPARSE_GERMAN = {
+    "usage: ": "Aufruf: ",
+    "positional arguments": "Argumente",
+    "options": "Optionen",
+    "show this help message and exit": "diese Hilfe zeigen und beenden",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: Fehler: %(message)s\n",
+    "the following arguments are required: %s": "diese Angaben fehlen: %s",
+    "one of the arguments %s is required": "eine dieser Angaben ist nötig: %s",
+    "unrecognized arguments: %s": "unbekannte Angaben: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "„%(value)s“ ist nicht vorgesehen (möglich: %(choices)s)",
+    "argument %(argument_name)s: %(message)s": "%(argument_name)s: %(message)s",
+    "not allowed with argument %s": "nicht zusammen mit %s möglich",
+    "ignored explicit argument %r": "überflüssiger Wert %r",
+    "expected one argument": "erwartet einen Wert",
+    "expected at most one argument": "erwartet höchstens einen Wert",
+    "expected at least one argument": "erwartet mindestens einen Wert",
+    "invalid %(type)s value: %(value)r": "„%(value)s“ ist keine %(type)s",
+    "ambiguous option: %(option)s could match %(matches)s": "mehrdeutige Angabe %(option)s: passt zu %(matches)s",
+    "unexpected option string: %s": "unerwartete Angabe: %s",
+    "%r is not callable": "%r ist nicht aufrufbar",
+}
+
+
+def _translate(message: str) -> str:
+    return ARGPARSE_GERMAN.get(message, message)
+
+
+@contextlib.contextmanager
+def _german_argparse():
+    """argparse speaking German while the parser is built and used (its texts come from ``argparse._``).
+
+    Only for the duration of the block, so other users of argparse in the same process keep theirs.
+    """
+    original = argparse._  # type: ignore[attr-defined]
+    argparse._ = _translate  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._ = original  # type: ignore[attr-defined]
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(text) from None
+
+
+def _decimal(text: str) -> float:
+    """A number as people type it: ``12,5`` or ``12.5``."""
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        raise ValueError(text) from None
+
+
+# argparse names the expected type by the function's name in its error message.
+_whole_number.__name__ = "ganze Zahl"
+_decimal.__name__ = "Zahl"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with German help and messages (build and use it inside :func:`_german_argparse`)."""
+    with _german_argparse():
+        return _build_parser()
+
+
+def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="msonet",
         description="Netzwerk-Explorer für Migrant*innenselbstorganisationen (MSO) und Regeldienste in NRW.",
@@ -542,7 +711,7 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = add("demo", cmd_demo, "Demodaten (reale Akteure + synthetische Population) in den Speicher laden")
-    p.add_argument("--seed", type=int, default=2024, help="Zufallsstartwert (Standard 2024)")
+    p.add_argument("--seed", metavar="ZAHL", type=_whole_number, default=2024, help="Zufallsstartwert (Standard 2024)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--replace", action="store_true", help="vorhandene Daten ersetzen")
     mode.add_argument("--if-empty", action="store_true", help="nur laden, wenn der Speicher leer ist")
@@ -551,8 +720,10 @@ def build_parser() -> argparse.ArgumentParser:
                               "Veranstaltungen, Teilnahmen, Förderungen")
     p.add_argument("paths", nargs="+", metavar="DATEI", help="eine oder mehrere Dateien")
     p.add_argument("--skip-invalid", action="store_true", help="gültige Zeilen laden, ungültige melden")
-    p.add_argument("--kind", choices=["organisations", "relations", "events", "attendance", "funding", "hsds"],
-                   help="Dateiart erzwingen (sonst an den Spalten erkannt)")
+    p.add_argument("--kind", metavar="ART",
+                   choices=["organisations", "relations", "events", "attendance", "funding", "hsds"],
+                   help="Dateiart erzwingen: organisations, relations, events, attendance, funding oder hsds "
+                        "(sonst an den Spalten erkannt)")
     p.add_argument("--json", action="store_true", help="Bericht als JSON")
     p.add_argument("--duplicates-out", default="msonet-dubletten.csv", metavar="DATEI",
                    help="wohin eine lange Liste möglicher Dubletten geschrieben wird (Standard: "
@@ -561,26 +732,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("stats", cmd_stats, "Kennzahlen: Organisationen nach Typ, Kreis und Handlungsfeld")
     p.add_argument("--json", action="store_true", help="als JSON ausgeben")
 
-    p = add("export", cmd_export, "Alles exportieren (CSV-Ordner, JSON oder GraphML für Gephi)")
-    p.add_argument("--format", choices=["csv", "json", "graphml"], default="csv", help="Format (Standard csv)")
-    p.add_argument("--out", default="msonet-export", help="Zielordner (csv) oder Zieldatei")
+    p = add("export", cmd_export, "Alles exportieren (CSV-Ordner, JSON, GraphML oder GEXF für Gephi)")
+    p.add_argument("--format", choices=["csv", "json", "graphml", "gexf"], default="csv",
+                   help="Format (Standard csv; graphml und gexf öffnen Gephi, yEd, Cytoscape)")
+    p.add_argument("--out", metavar="ZIEL", default="msonet-export", help="Zielordner (csv) oder Zieldatei")
     p.add_argument("--include-personal", action="store_true",
                    help="personenbezogene Daten (Ansprechperson, E-Mail, Telefon) mit exportieren")
 
     p = add("isolated", cmd_isolated, "Isolierte Organisationen mit Begründung")
     p.add_argument("--district", metavar="KREIS", help="Kreis/kreisfreie Stadt (Name oder 5-stelliger Schlüssel)")
-    p.add_argument("--type", metavar="TYP", help="Organisationstyp (z.B. mso)")
-    p.add_argument("--years", type=int, default=3, help="Zeitfenster für Veranstaltungen in Jahren (Standard 3)")
+    p.add_argument("--type", metavar="TYP", help="Organisationstyp (z.B. „MSO“ oder „Wohlfahrtsverband“)")
+    p.add_argument("--years", metavar="JAHRE", type=_whole_number, default=3,
+                   help="Zeitfenster für Veranstaltungen in Jahren (Standard 3)")
     p.add_argument("--today", help=argparse.SUPPRESS)
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="als JSON ausgeben")
-    fmt.add_argument("--csv", action="store_true", help="als CSV ausgeben")
+    fmt.add_argument("--csv", action="store_true", help=CSV_HELP)
+    fmt.add_argument("--raw", action="store_true", help=RAW_HELP)
 
     p = add("partners", cmd_partners, "Tandempartner für eine MSO vorschlagen")
     p.add_argument("org", metavar="ORG", help="Id oder Name der MSO")
-    p.add_argument("--top", type=int, default=10, help="Anzahl Vorschläge (Standard 10)")
-    p.add_argument("--max-km", type=float, help="höchstens so weit entfernt")
-    p.add_argument("--sector", help="nur Partner in diesem Handlungsfeld")
+    p.add_argument("--top", metavar="ANZAHL", type=_whole_number, default=10, help="Anzahl Vorschläge (Standard 10)")
+    p.add_argument("--max-km", metavar="KM", type=_decimal, help="höchstens so weit entfernt")
+    p.add_argument("--sector", metavar="FELD", help="nur Partner in diesem Handlungsfeld (z.B. „Jugendarbeit“)")
     p.add_argument("--include-umbrella", action="store_true",
                    help="auch Dach- und Landesverbände, Ministerien, Bezirksregierung vorschlagen")
     p.add_argument("--include-migration-services", action="store_true",
@@ -588,28 +762,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="als JSON ausgeben")
 
     p = add("tandems", cmd_tandems, "N Tandems auf einmal planen (jede Organisation höchstens einmal)")
-    p.add_argument("--count", type=int, required=True, help="Anzahl Tandems")
+    p.add_argument("--count", metavar="ANZAHL", type=_whole_number, required=True, help="Anzahl Tandems")
     p.add_argument("--district", metavar="KREIS", help="nur in diesem Kreis")
-    p.add_argument("--max-km", type=float, default=50, help="höchste Entfernung (Standard 50 km)")
+    p.add_argument("--max-km", metavar="KM", type=_decimal, default=50, help="höchste Entfernung (Standard 50 km)")
     p.add_argument("--json", action="store_true", help="als JSON ausgeben")
 
     p = add("meeting", cmd_meeting, "Vernetzungstreffen planen: Einladungsliste und Tischgruppen")
-    p.add_argument("--capacity", type=int, required=True, help="Plätze")
+    p.add_argument("--capacity", metavar="PLÄTZE", type=_whole_number, required=True, help="Plätze")
     area = p.add_mutually_exclusive_group()
     area.add_argument("--district", metavar="KREIS", help="Kreis/kreisfreie Stadt")
     area.add_argument("--region", metavar="RB", help="Regierungsbezirk (z.B. Arnsberg)")
-    p.add_argument("--topic", help="Thema als Handlungsfeld (z.B. child_youth)")
-    p.add_argument("--tables", type=int, default=4, help="Anzahl Tische (Standard 4)")
+    p.add_argument("--topic", metavar="FELD", help="Thema als Handlungsfeld (z.B. „Jugendarbeit“ oder „Bildung“)")
+    p.add_argument("--tables", metavar="TISCHE", type=_whole_number, default=4, help="Anzahl Tische (Standard 4)")
     p.add_argument("--venue", metavar="ORT", help="Veranstaltungsort: Ort oder PLZ in NRW "
                                                    "(Standard: Mitte des Kreises bzw. Regierungsbezirks)")
-    p.add_argument("--radius-km", type=float,
+    p.add_argument("--radius-km", metavar="KM", type=_decimal,
                    help=f"Reiseradius um den Veranstaltungsort in km (Standard {DEFAULT_RADIUS_KM:.0f}; "
                         "ganz NRW ohne --venue: keine Grenze)")
     p.add_argument("--organiser", action="append", metavar="ORG", help="Veranstalter (mehrfach möglich)")
     p.add_argument("--today", help=argparse.SUPPRESS)
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="als JSON ausgeben")
-    fmt.add_argument("--csv", action="store_true", help="Einladungsliste als CSV")
+    fmt.add_argument("--csv", action="store_true", help="Einladungsliste " + CSV_HELP)
+    fmt.add_argument("--raw", action="store_true", help="Einladungsliste als " + RAW_HELP)
     p.add_argument("--include-personal", action="store_true",
                    help="E-Mail-Adressen (personenbezogen) in die Einladungsliste aufnehmen")
 
@@ -626,7 +801,8 @@ def build_parser() -> argparse.ArgumentParser:
                                       "Fördermix; Netzwerkkennzahlen")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="als JSON ausgeben")
-    fmt.add_argument("--csv", action="store_true", help="als CSV ausgeben")
+    fmt.add_argument("--csv", action="store_true", help=CSV_HELP)
+    fmt.add_argument("--raw", action="store_true", help=RAW_HELP)
 
     p = add("forget", cmd_forget, "Eine Organisation mit allen Beziehungen und Kontaktdaten löschen")
     p.add_argument("org", metavar="ORG", help="Id oder Name")
@@ -654,8 +830,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    with _german_argparse():
+        parser = _build_parser()
+        args = parser.parse_args(argv)
     try:
         settings = Settings.from_env(home=args.store, neo4j_uri=args.neo4j, falkordb_url=args.falkordb)
     except GraphError as exc:
@@ -709,7 +886,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("MSONET_DEBUG"):
             raise
         print(f"Interner Fehler ({type(exc).__name__}: {str(exc)[:200]}). Das sollte nicht passieren – bitte "
-              "mit dem Befehl melden. Ist der Speicher von Hand bearbeitet worden, bitte graph.json prüfen. "
+              "mit dem Befehl melden. Ist der Speicher von Hand bearbeitet worden, bitte die Speicherdatei prüfen. "
               "MSONET_DEBUG=1 zeigt Einzelheiten.", file=sys.stderr)
         return EXIT_INTERNAL
     finally:

@@ -16,6 +16,9 @@ __all__ = [
     "focus_map",
     "NRW_CENTER",
     "NRW_ZOOM",
+    "ZERO_COLOUR",
+    "MISSING_COLOUR",
+    "BORDER_COLOUR",
     "MAP_STYLE",
     "POINT_GROUPS",
     "choropleth_figure",
@@ -27,8 +30,17 @@ __all__ = [
 
 NRW_CENTER = {"lat": 51.47, "lon": 7.55}
 NRW_ZOOM = 6.1  # fits NRW into a map about 480 px high
+#: Largest map height (px) the zoom is chosen for, whatever the figure's height (see ``_layout``).
+MAP_FIT = 470
 #: "white-bg" needs no tiles, sprites or glyphs: the map draws with no network access.
 MAP_STYLE = "white-bg"
+#: Districts whose value is 0 (the white spots a coverage map is for): a warm colour that no scale uses,
+#: so they neither vanish on the white background nor look like districts without data.
+ZERO_COLOUR = "#fec44f"
+#: Districts without a value (no data, e.g. no funding recorded): light grey.
+MISSING_COLOUR = "#d9d9d9"
+#: District borders: visible on white and on every fill colour.
+BORDER_COLOUR = "#737373"
 
 #: Point layers of the coverage map: (legend label, org types, colour, marker size).
 POINT_GROUPS: list[tuple[str, frozenset[str], str, int]] = [
@@ -44,15 +56,23 @@ def zoom_for_height(height: int) -> float:
     return round(min(6.6, max(5.5, NRW_ZOOM + math.log2(max(height, 1) / 480))), 2)
 
 
-def _layout(fig: go.Figure, geojson: Mapping[str, Any] | None, height: int) -> go.Figure:
+def _layout(fig: go.Figure, geojson: Mapping[str, Any] | None, height: int, *, right: int = 0) -> go.Figure:
     layers = []
     if geojson is not None:
         # District borders as a line layer: orientation without any tile server.
         layers.append({"sourcetype": "geojson", "source": geojson, "type": "line", "color": "#8c8c8c",
                        "line": {"width": 0.6}, "below": "traces"})
+    titled = bool(fig.layout.title.text)
+    entries = sum(1 for trace in fig.data if trace.showlegend is not False and trace.name)
+    # The legend sits below the map and takes height from it; the zoom fits NRW into what is left (the
+    # browser cannot fit the view itself: plotly's "fitbounds" does not work inside Streamlit).
+    legend_rows = 0 if entries == 0 else 1 + entries // 4
+    # Nor is the width known here: NRW is drawn at most MAP_FIT pixels high (about as wide), which fits the
+    # narrowest map column of the pages (1024 px screens).
+    free = height - (40 if titled else 10) - 22 * legend_rows
     fig.update_layout(
-        map={"style": MAP_STYLE, "center": NRW_CENTER, "zoom": zoom_for_height(height), "layers": layers},
-        margin={"l": 0, "r": 0, "t": 30, "b": 0},
+        map={"style": MAP_STYLE, "center": NRW_CENTER, "layers": layers, "zoom": zoom_for_height(min(free, MAP_FIT))},
+        margin={"l": 0, "r": right, "t": 40 if titled else 10, "b": 0},
         height=height,
         # Below the map, not on it: in a narrow column the entries wrap into many rows and hid the west.
         legend={"orientation": "h", "yanchor": "top", "y": -0.01, "xanchor": "left", "x": 0.0},
@@ -83,6 +103,9 @@ def choropleth_figure(
     zmax: float | None = None,
     title: str | None = None,
     height: int = 620,
+    zero_label: str | None = None,
+    missing_label: str | None = None,
+    scale_title: str | None = None,
 ) -> go.Figure:
     """A choropleth of districts coloured by ``row[value]``.
 
@@ -96,10 +119,19 @@ def choropleth_figure(
         Column to colour by and its German label (colour bar and hover).
     hover
         Further ``(column, German label)`` pairs shown on hover.
+    zero_label, missing_label
+        With a legend text, districts whose value is 0 are drawn in :data:`ZERO_COLOUR`, districts
+        without a value in :data:`MISSING_COLOUR`, each as its own layer with that legend entry, so a
+        0 never looks like "no data" nor vanishes on the white background.
+    scale_title
+        Short title of the colour bar (default ``value_label``); a long one ran under plotly's toolbar.
+    title
+        Title above the map; better given by the page (plotly's toolbar sits over a title in the figure).
 
     Returns
     -------
-    A ``plotly.graph_objects.Figure`` with one ``Choroplethmap`` trace on a blank ("white-bg") map.
+    A ``plotly.graph_objects.Figure``: the ``Choroplethmap`` of all districts first (colour bar right of
+    the map), then the zero and missing layers, on a blank ("white-bg") map.
     """
     locations, z, text = [], [], []
     for row in rows:
@@ -120,16 +152,31 @@ def choropleth_figure(
         colorscale=colorscale,
         zmin=zmin,
         zmax=zmax,
-        marker={"opacity": 0.75, "line": {"width": 0.8, "color": "#ffffff"}},
-        # Colour bar inside the map, top left where NRW borders the Netherlands, so the map keeps its width.
-        colorbar={"title": {"text": _short_title(value_label), "side": "top"}, "thickness": 12,
-                  "len": 0.45, "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top",
-                  "bgcolor": "rgba(255,255,255,0.85)", "outlinewidth": 0},
+        marker={"opacity": 0.8, "line": {"width": 0.8, "color": BORDER_COLOUR}},
+        # Colour bar right of the map, outside it: inside, its box covered Kreis Kleve and Wesel.
+        # Its top starts below the toolbar's row.
+        colorbar={"title": {"text": _short_title(scale_title or value_label, 14), "side": "top"}, "thickness": 12,
+                  "len": 0.6, "x": 1.0, "xanchor": "left", "xpad": 6, "y": 0.9, "yanchor": "top",
+                  "outlinewidth": 0},
         name=escape_text(value_label),
+        showlegend=False,
     ))
+    for wanted, colour, legend in ((0.0, ZERO_COLOUR, zero_label), (None, MISSING_COLOUR, missing_label)):
+        if legend is None:
+            continue
+        picked = [i for i, v in enumerate(z) if (math.isnan(v) if wanted is None else v == wanted)]
+        if not picked:
+            continue  # an empty layer would leave the browser's fitted view without bounds: a blank map
+        fig.add_trace(go.Choroplethmap(
+            geojson=dict(geojson), featureidkey="properties.key",
+            locations=[locations[i] for i in picked], z=[1] * len(picked), text=[text[i] for i in picked],
+            hoverinfo="text", colorscale=[[0, colour], [1, colour]], showscale=False, showlegend=True,
+            marker={"opacity": 0.9, "line": {"width": 0.8, "color": BORDER_COLOUR}},
+            name=escape_text(legend), legendrank=1 if wanted is not None else 2,
+        ))
     if title:
         fig.update_layout(title={"text": escape_text(title), "x": 0.01, "font": {"size": 15}})
-    return _layout(fig, None, height)
+    return _layout(fig, None, height, right=110)
 
 
 def _short_title(text: str, limit: int = 28) -> str:

@@ -129,6 +129,7 @@ class Relation:
     source: str = ""
     updated: str = ""
     given: frozenset[str] | None = None  # as in Organisation
+    weight: float | None = None  # strength of the tie as the file gives it (Gephi/networkx "weight")
 
     @property
     def key(self) -> str:
@@ -136,7 +137,8 @@ class Relation:
 
     def properties(self) -> dict[str, object]:
         props: dict[str, object] = {"type": self.rel_type, "since": self.since, "note": self.note,
-                                    "synthetic": self.synthetic, "source": self.source, "updated": self.updated}
+                                    "synthetic": self.synthetic, "source": self.source, "updated": self.updated,
+                                    "weight": self.weight}
         if self.given is not None:
             props = {k: v for k, v in props.items() if k in self.given or k in _ALWAYS or k == "type"}
         return props

@@ -14,6 +14,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from graph.formats import fmt_date
 from graph.store import gc_paused
 from graph.vocabulary import MSO_TYPES, ORG_TYPES, RELATION_TYPES, SYMMETRIC_RELATIONS, label
 
@@ -100,6 +101,8 @@ class NetworkView:
     physics: bool
     legend: list[tuple[str, str]] = field(default_factory=list)
     positions: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: Organisations of the district view without a place (landesweit / ohne Kreis): not drawn on the map.
+    unplaced: int = 0
 
 
 def escape_text(value: object) -> str:
@@ -494,7 +497,7 @@ def node_tooltip(
         return "<br>".join(parts)
     if kind == "event":
         parts.append(escape_text(label("event_type", d.get("event_type") or "")) + " · "
-                     + escape_text(d.get("date") or "ohne Datum"))
+                     + escape_text(fmt_date(d["date"]) if d.get("date") else "ohne Datum"))
     else:
         parts.append(escape_text(label("org_type", d.get("org_type") or "")))
     place = d.get("city") or ""
@@ -507,7 +510,7 @@ def node_tooltip(
         parts.append("Handlungsfelder: " + escape_text(_sector_labels(d["sectors"])))
     parts.append(f"Verbindungen: {int(degree)}")
     source = d.get("source") or "unbekannt"
-    stamp = f", Stand {d['updated']}" if d.get("updated") else ""
+    stamp = f", Stand {fmt_date(d['updated'])}" if d.get("updated") else ""
     parts.append("Quelle: " + escape_text(f"{source}{stamp}"))
     if d.get("synthetic"):
         parts.append("<i>synthetischer Demodatensatz</i>")
@@ -560,11 +563,13 @@ _PAGE = """<!DOCTYPE html>
 <title>{title}</title>
 <style>
 html, body {{ margin: 0; padding: 0; font-family: "Source Sans Pro", Arial, sans-serif; }}
-#mynetwork {{ width: 100%; height: {height}px; border: 1px solid #ddd; background: #fff; position: relative; }}
-#legend {{ position: absolute; top: 6px; left: 6px; background: rgba(255,255,255,0.9); border: 1px solid #ddd;
-  border-radius: 4px; padding: 4px 8px; font-size: 12px; max-width: 45%; z-index: 5; }}
+#frame {{ display: flex; flex-direction: column; height: {height}px; }}
+/* The legend is a row above the drawing, never on it: as a box on the canvas it hid nodes. */
+#legend {{ flex: none; display: flex; flex-wrap: wrap; gap: 2px 14px; padding: 3px 4px; font-size: 12px; }}
 #legend span.dot {{ display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 4px; }}
-#legend div {{ white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }}
+#legend div {{ white-space: nowrap; }}
+#mynetwork {{ flex: 1 1 auto; min-height: 0; width: 100%; border: 1px solid #ddd; background: #fff;
+  position: relative; }}
 div.vis-tooltip {{ position: absolute; visibility: hidden; padding: 6px 8px; white-space: normal; max-width: 360px;
   font-size: 13px; color: #222; background: #fffef6; border: 1px solid #999; border-radius: 3px;
   box-shadow: 2px 2px 6px rgba(0,0,0,0.2); pointer-events: none; z-index: 10; }}
@@ -572,7 +577,7 @@ div.vis-tooltip {{ position: absolute; visibility: hidden; padding: 6px 8px; whi
 <script>{vis}</script>
 </head>
 <body>
-<div style="position: relative">
+<div id="frame">
 <div id="legend">{legend}</div>
 <div id="mynetwork"></div>
 </div>
@@ -593,6 +598,16 @@ var nodes, edges, network;
   var selected = {selected};
   if (selected !== null && nodes.get(selected)) {{
     network.selectNodes([selected]);
+    // Centre the chosen node once the picture stands (after the physics settled, if it runs).
+    var centre = function () {{
+      network.focus(selected, {{scale: Math.max(network.getScale(), 0.8), animation: false}});
+      document.body.setAttribute("data-centred", selected);
+    }};
+    if (options.physics && options.physics.enabled) {{
+      network.once("stabilizationIterationsDone", function () {{ setTimeout(centre, 0); }});
+    }} else {{
+      network.once("afterDrawing", centre);
+    }}
   }}
   network.once("afterDrawing", function () {{ document.body.setAttribute("data-drawn", "1"); }});
 }})();
@@ -620,7 +635,7 @@ def _edge_title(ties: list[dict[str, Any]], G: nx.Graph) -> str:
         text = (f"{G.nodes[tie['u']].get('name') or tie['u']} – {label('relation_type', rel)} – "
                 f"{G.nodes[tie['v']].get('name') or tie['v']}")
         if tie.get("since"):
-            text += f" (seit {tie['since']})"
+            text += f" (seit {fmt_date(tie['since'])})"
         lines.append(escape_text(text))
         if tie.get("note"):
             lines.append("<i>" + escape_text(tie["note"]) + "</i>")
@@ -667,6 +682,15 @@ def build_network(
         G = aggregate_by_district(G, district_names)
         aggregated = True
     aggregated = aggregated or any(d.get("kind") == "district" for _, d in G.nodes(data=True))
+    unplaced = 0
+    if aggregated:
+        # Districts without a point (organisations working statewide or without a place) would sit outside
+        # NRW with a fan of lines to everywhere; they are counted and left off the map.
+        off_map = [n for n, d in G.nodes(data=True) if d.get("kind") == "district"
+                   and not (isinstance(d.get("lat"), int | float) and isinstance(d.get("lon"), int | float))]
+        if off_map:
+            unplaced = sum(int(G.nodes[n].get("count", 0)) for n in off_map)
+            G = G.subgraph([n for n in G if n not in set(off_map)])
 
     positions = layout_positions(G, seed=seed, geographic=aggregated, size=1600.0 if aggregated else None)
     physics = G.number_of_nodes() <= physics_limit and not aggregated
@@ -693,8 +717,10 @@ def build_network(
                        value=1 + degree[node])
         if node == selected:
             row.update(borderWidth=4, color={"background": row["color"], "border": "#000000"},
-                       font={"size": 18, "bold": True})
+                       font={"size": 28 if aggregated else 18, "bold": True})
         node_rows.append(row)
+    if aggregated:
+        _thin_labels(node_rows, keep=selected)
 
     edge_rows = []
     for (a, b), ties in sorted(groups.items()):
@@ -719,10 +745,11 @@ def build_network(
     net.options = {
         "autoResize": True,
         # The district view is drawn 1600 px wide and then fitted, so it needs larger fonts and nodes.
-        "nodes": {"font": {"size": 28 if aggregated else 14, "face": "Arial"},
-                  "scaling": {"min": 12 if aggregated else 6, "max": 70 if aggregated else 40,
-                              "label": {"enabled": True, "min": 18 if aggregated else 10,
-                                        "max": 36 if aggregated else 22, "drawThreshold": 6}}},
+        # District view: one label size (labels are thinned out so that none overlaps, see _thin_labels).
+        "nodes": {"font": {"size": DISTRICT_FONT if aggregated else 14, "face": "Arial"},
+                  "scaling": {"min": DISTRICT_SIZES[0] if aggregated else 6, "max": DISTRICT_SIZES[1] if aggregated
+                              else 40, "label": {"enabled": not aggregated, "min": 10, "max": 22,
+                                                 "drawThreshold": 6}}},
         "edges": {"smooth": False, "scaling": {"min": 1, "max": 12 if aggregated else 8},
                   "color": {"opacity": 0.35 if aggregated else 0.7}},
         "interaction": {"hover": True, "tooltipDelay": 150, "navigationButtons": False,
@@ -748,7 +775,42 @@ def build_network(
         selected=_safe_json(selected if selected in G else None),
     )
     return NetworkView(html=page, nodes=len(node_rows), edges=len(edge_rows), aggregated=aggregated,
-                       physics=physics, legend=legend, positions=positions)
+                       physics=physics, legend=legend, positions=positions, unplaced=unplaced)
+
+
+#: Label font and (smallest, largest) node size of the district view, in layout units (1600 px wide).
+DISTRICT_FONT = 24
+DISTRICT_SIZES = (12, 60)
+
+
+def label_box(row: Mapping[str, Any], radius: float, font: float = DISTRICT_FONT) -> tuple[float, float, float, float]:
+    """Estimated box (left, top, right, bottom) of a node's label; vis draws it centred below the node."""
+    width = 0.55 * font * len(str(row.get("label") or ""))
+    top = row["y"] + radius + 2
+    return (row["x"] - width / 2, top, row["x"] + width / 2, top + 1.2 * font)
+
+
+def _thin_labels(rows: list[dict[str, Any]], keep: str | None = None) -> None:
+    """Drop labels that would overlap a larger district's label (the name stays in the tooltip).
+
+    Positions, node and font sizes are all in the same layout units and scale together when the view
+    is zoomed, so labels that do not overlap here never overlap on screen. The chosen node keeps its label.
+    """
+    values = [float(r.get("value", 1)) for r in rows]
+    low, high = min(values, default=1.0), max(values, default=1.0)
+    small, large = DISTRICT_SIZES
+
+    def radius(value: float) -> float:
+        return small if high == low else small + (value - low) / (high - low) * (large - small)
+
+    order = sorted(range(len(rows)), key=lambda i: (rows[i]["id"] != keep, -values[i], str(rows[i]["id"])))
+    kept: list[tuple[float, float, float, float]] = []
+    for i in order:
+        box = label_box(rows[i], radius(values[i]))
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in kept):
+            rows[i]["label"] = ""
+        else:
+            kept.append(box)
 
 
 def _short(text: str, limit: int = 40) -> str:

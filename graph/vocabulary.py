@@ -174,6 +174,12 @@ def _build_index() -> dict[str, dict[str, str]]:
             bare = re.sub(r"\s*\(.*?\)", "", short)  # "Integrationsagentur (IA)" -> "Integrationsagentur"
             for term in (key, key.replace("_", " "), short, long, bare):
                 terms.setdefault(normalise_term(term), key)
+        if kind == "sector":
+            # Each part of a field's description names it too ("Kinder- und Jugendhilfe / Jugendarbeit" ->
+            # "Jugendarbeit"). Only for fields: in organisation types a part such as "Gemeinde" is ambiguous.
+            for key, (_short, long) in table.items():
+                for part in long.split("/"):
+                    terms.setdefault(normalise_term(part), key)
         index[kind] = terms
     # Common abbreviations and synonyms users type.
     extra = {

@@ -36,7 +36,7 @@ def _c(name: str, *aliases: str, required: bool = False) -> Column:
 
 _PROVENANCE = (
     _c("synthetic", "synthetisch", "fiktiv", "synthetische Daten"),
-    _c("source", "Quelle", "Datenquelle", "Herkunft"),
+    _c("source", "Quelle", "Datenquelle", "Herkunft", "provenance"),
     _c("updated", "Stand", "aktualisiert", "Aktualisierung", "letzte Änderung", "last_updated"),
 )
 
@@ -44,7 +44,8 @@ _PROVENANCE = (
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "organisations": (
         _c("id", "ID", "Kennung", "org_id"),
-        _c("name", "Name", "Organisationsname", "Organisation", "Bezeichnung", "Einrichtung", required=True),
+        # "Label": Gephi's node table (Id, Label) and Kumu name the organisation so.
+        _c("name", "Name", "Organisationsname", "Organisation", "Bezeichnung", "Einrichtung", "Label", required=True),
         _c("type", "Typ", "Art", "Organisationstyp", "Organisationsart", "org_type", "Kategorie", required=True),
         _c("city", "Ort", "Stadt", "Gemeinde", "Kommune", "Sitz"),
         _c("ags", "AGS", "Gemeindeschlüssel", "Gemeindekennziffer"),
@@ -75,11 +76,14 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         _c("source_id", "from", "von", "organisation", "Organisation A", "org_a", "Ausgangsorganisation",
            required=True),
         _c("target_id", "to", "nach", "zu", "partner", "Partnerorganisation", "Organisation B", "org_b", "Ziel",
-           required=True),
+           "target", required=True),
         _c("type", "Typ", "Art", "Beziehung", "Beziehungstyp", "Beziehungsart", "relation", "rel_type",
            required=True),
         _c("since", "seit", "Beginn", "ab"),
         _c("note", "Notiz", "Bemerkung", "Anmerkung", "Kommentar"),
+        _c("weight", "Gewicht", "Stärke", "Intensität"),
+        # Gephi's edge table: "Type" is the direction (Directed/Undirected), "Label" then names the tie.
+        _c("label", "Label"),
         *_PROVENANCE,
     ),
     "attendance": (
@@ -129,8 +133,26 @@ def accepted_spellings(kind: str, name: str) -> str:
     return ", ".join(spellings[:-1]) + " oder " + spellings[-1] if len(spellings) > 1 else spellings[0]
 
 
+def _names(kind: str, headers: list[str]) -> list[str | None]:
+    """The column each header stands for (``None``: unknown), with the edge-list convention applied.
+
+    Gephi, networkx (``from_pandas_edgelist``), Kumu and most tools call the ends of a tie ``source`` and
+    ``target``. In a relations file whose header has ``target`` and no other spelling of the first end,
+    ``source`` is that first end; the data source (provenance) then comes from ``Quelle``/``provenance``,
+    or from ``source`` only when ``source_id`` is there as well.
+    """
+    index = _INDEX[kind]
+    names = [index.get(normalise_header(h)) if h else None for h in headers]
+    if kind == "relations":
+        folded = [normalise_header(h) if h else "" for h in headers]
+        first_end = any(n == "source_id" for n in names)
+        if "target" in folded and not first_end:
+            names = ["source_id" if f == "source" else n for f, n in zip(folded, names, strict=True)]
+    return names
+
+
 def match_headers(kind: str, headers: list[str]) -> tuple[dict[str, str], list[str], list[tuple[str, str, str]]]:
-    """Map the headers of a file to the columns of ``kind``.
+    """Map the headers of a file to the columns of ``kind`` (edge-list convention: see :func:`_names`).
 
     Returns
     -------
@@ -141,14 +163,12 @@ def match_headers(kind: str, headers: list[str]) -> tuple[dict[str, str], list[s
     clashes
         ``(column, first header, second header)`` when two headers mean the same column.
     """
-    index = _INDEX[kind]
     mapping: dict[str, str] = {}
     unknown: list[str] = []
     clashes: list[tuple[str, str, str]] = []
-    for header in headers:
+    for header, name in zip(headers, _names(kind, headers), strict=True):
         if not header:
             continue
-        name = index.get(normalise_header(header))
         if name is None:
             unknown.append(header)
         elif name in mapping:
@@ -165,7 +185,7 @@ def detect_kind(headers: list[str]) -> str | None:
     amount -> funding; date + (event type or name) -> events; name + type (or city) -> organisations.
     """
     def has(kind: str, *names: str) -> bool:
-        found = {_INDEX[kind].get(normalise_header(h)) for h in headers}
+        found = set(_names(kind, headers))
         return all(n in found for n in names)
 
     if has("attendance", "event", "organisation"):

@@ -1,4 +1,4 @@
-"""Export the graph as CSV files, JSON or GraphML (Gephi) in the formats the loader reads back."""
+"""Export the graph as CSV files, JSON, GraphML or GEXF (Gephi) in the formats the loader reads back."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ __all__ = [
     "export_csv",
     "export_json",
     "export_graphml",
+    "export_gexf",
+    "gexf_positions",
     "export_tables",
     "neutralise_formula",
     "ORGANISATION_HEADERS",
@@ -44,7 +46,7 @@ _EVENT_COLUMNS = [
 ]
 _RELATION_COLUMNS = [
     ("source_id", "_u"), ("target_id", "_v"), ("type", "type"), ("since", "since"), ("note", "note"),
-    ("synthetic", "synthetic"), ("source", "source"), ("updated", "updated"),
+    ("weight", "weight"), ("synthetic", "synthetic"), ("source", "source"), ("updated", "updated"),
 ]
 _FUNDING_COLUMNS = [
     ("id", "id"), ("organisation", "org_id"), ("programme", "programme"), ("kind", "funding_kind"),
@@ -230,4 +232,74 @@ def export_graphml(store_or_graph: Any, path: Path | str, *, include_personal: b
     with _writing(path, "GraphML"):
         path.parent.mkdir(parents=True, exist_ok=True)
         nx.write_graphml(H, path)
+    return path
+
+
+def _rgb(colour: str) -> dict[str, int | float]:
+    colour = colour.lstrip("#")
+    return {"r": int(colour[0:2], 16), "g": int(colour[2:4], 16), "b": int(colour[4:6], 16), "a": 1.0}
+
+
+def gexf_positions(G: nx.Graph, *, seed: int = 42) -> dict[Any, tuple[float, float]]:
+    """Positions for a GEXF file, as the app's network page draws the graph.
+
+    Graphs up to :data:`graph.render.AGGREGATE_THRESHOLD` organisations and events get the page's seeded
+    layout (:func:`graph.render.layout_positions`); larger ones, which the page only shows per district,
+    get each organisation's geographic point in the same projection. Nodes without coordinates then have
+    no position (Gephi places them). GEXF's y axis points up, so the screen y is turned over.
+    """
+    from graph.render import AGGREGATE_THRESHOLD, layout_positions
+
+    drawn = [n for n, d in G.nodes(data=True) if d.get("kind") in ("organisation", "event")]
+    if len(drawn) <= AGGREGATE_THRESHOLD:
+        screen = layout_positions(G.subgraph(drawn), seed=seed)
+    else:
+        located = [n for n in drawn if isinstance(G.nodes[n].get("lat"), int | float)
+                   and isinstance(G.nodes[n].get("lon"), int | float)]
+        screen = layout_positions(G.subgraph(located), seed=seed, geographic=True, size=1600.0)
+    return {n: (x, -y) for n, (x, y) in screen.items()}
+
+
+def export_gexf(store_or_graph: Any, path: Path | str, *, include_personal: bool = False,
+                positions: dict[Any, tuple[float, float]] | None = None) -> Path:
+    """Write the graph as GEXF 1.2 (Gephi's own format) with positions, colours and sizes as the app shows them.
+
+    Nodes carry their attributes (lists joined as ``"a;b"``), ``label`` = name and ``viz`` colour (the
+    app's colour per organisation type), size (1 + number of ties) and position (``positions`` in
+    screen coordinates, y down, e.g. ``NetworkView.positions``; default :func:`gexf_positions`). Edges
+    carry the relation key as ``relation``, the German name as ``label``, ``symmetric`` (true for ties
+    without direction, stored once) and the relation's colour. Personal data only with ``include_personal``.
+    """
+    from graph.render import EVENT_COLOUR, ORG_TYPE_COLOURS, RELATION_COLOURS, UNKNOWN_COLOUR
+    from graph.vocabulary import SYMMETRIC_RELATIONS, label
+
+    G = _graph(store_or_graph)
+    if positions is None:
+        points = gexf_positions(G)
+    else:
+        points = {n: (x, -y) for n, (x, y) in positions.items()}
+    H = nx.MultiDiGraph()
+    for node, data in G.nodes(data=True):
+        attrs = _graphml_attrs(data, include_personal)
+        attrs.pop("id", None)  # the node id is the GEXF id
+        kind = data.get("kind")
+        colour = (ORG_TYPE_COLOURS.get(data.get("org_type") or "", UNKNOWN_COLOUR) if kind == "organisation"
+                  else EVENT_COLOUR if kind == "event" else UNKNOWN_COLOUR)
+        viz: dict[str, Any] = {"color": _rgb(colour), "size": float(1 + G.degree(node))}
+        if node in points:
+            viz["position"] = {"x": float(points[node][0]), "y": float(points[node][1]), "z": 0.0}
+        H.add_node(node, **attrs, label=str(data.get("name") or node), viz=viz)
+    for u, v, key, data in G.edges(keys=True, data=True):
+        attrs = _graphml_attrs(data, include_personal)
+        relation = attrs.pop("type", "")
+        if "id" in attrs:
+            attrs["funding_id"] = attrs.pop("id")  # GEXF edge ids are the writer's own
+        # Every edge stays directed as stored: a GEXF file mixing edge directions is one networkx cannot read.
+        attrs.update(relation=relation, label=label("relation_type", relation),
+                     symmetric=relation in SYMMETRIC_RELATIONS,
+                     viz={"color": _rgb(RELATION_COLOURS.get(relation, UNKNOWN_COLOUR))})
+        H.add_edge(u, v, key, **attrs)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nx.write_gexf(H, path, version="1.2draft")
     return path

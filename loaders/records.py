@@ -341,23 +341,28 @@ class _Row:
 
 def _vocab_expected(vocab: str, value: str) -> str:
     what, table, examples = _VOCAB[vocab]
-    labels = {normalise_term(short): short for short, _ in table.values()}
-    labels.update({normalise_term(k): k for k in table})
-    close = difflib.get_close_matches(normalise_term(value), list(labels), n=2, cutoff=0.6) if value else []
+    # Suggestions are German labels, also when the typed value is close to an internal key.
+    labels = {normalise_term(k): short for k, (short, _) in table.items()}
+    labels.update({normalise_term(short): short for short, _ in table.values()})
+    close = difflib.get_close_matches(normalise_term(value), list(labels), n=3, cutoff=0.6) if value else []
+    suggested = list(dict.fromkeys(labels[c] for c in close))[:2]
     empty = " – die Zelle ist leer" if not value else ""
-    text = (f"{what}, z.B. {examples[0]}, {examples[1]} oder „{examples[2]}“{empty} (Schlüssel oder deutsche "
-            "Bezeichnung, alle Werte: docs/columns.md)")
-    if close:
-        text += " – meinten Sie " + " oder ".join(f"„{labels[c]}“" for c in close) + "?"
+    text = (f"{what}, z.B. „{examples[0]}“, „{examples[1]}“ oder „{examples[2]}“{empty} (deutsche Bezeichnung "
+            "oder Schlüssel; alle Werte in der Spaltenübersicht auf der Seite „Daten“)")
+    if suggested:
+        text += " – meinten Sie " + " oder ".join(f"„{x}“" for x in suggested) + "?"
     return text
 
 
+#: Values of Gephi's edge column "Type" (the direction, not the kind of tie).
+_DIRECTIONS = frozenset({"directed", "undirected", "mixed", "gerichtet", "ungerichtet"})
+
 _VOCAB = {
-    "org_type": ("ein Organisationstyp", ORG_TYPES, ("mso", "regular_service", "Kommunales Integrationszentrum (KI)")),
-    "sector": ("ein Handlungsfeld", SECTORS, ("child_youth", "health", "Eltern- und Familienarbeit")),
-    "relation_type": ("ein Beziehungstyp", RELATION_TYPES, ("cooperates_with", "member_of", "kooperiert mit")),
-    "event_type": ("ein Veranstaltungstyp", EVENT_TYPES, ("networking_meeting", "conference", "Vernetzungstreffen")),
-    "funding_kind": ("eine Förderart", FUNDING_KINDS, ("regular_funding", "project_funding", "Projektförderung")),
+    "org_type": ("ein Organisationstyp", ORG_TYPES, ("MSO", "Regeldienst", "Kommunales Integrationszentrum (KI)")),
+    "sector": ("ein Handlungsfeld", SECTORS, ("Jugendarbeit", "Gesundheit", "Eltern- und Familienarbeit")),
+    "relation_type": ("ein Beziehungstyp", RELATION_TYPES, ("kooperiert mit", "ist Mitglied von", "Tandempartner")),
+    "event_type": ("ein Veranstaltungstyp", EVENT_TYPES, ("Vernetzungstreffen", "Fachtag", "Fortbildung")),
+    "funding_kind": ("eine Förderart", FUNDING_KINDS, ("Regelförderung", "Projektförderung", "Eigenmittel")),
 }
 
 
@@ -694,8 +699,38 @@ class RecordParser:
             row.problem("since", text, "ein Jahr wie 2019 oder ein Datum wie 14.06.2024 (oder leer)")
         return value
 
+    def _relation_type(self, row: _Row) -> str | None:
+        """The tie's type; in a Gephi edge table ``Type`` is the direction and ``Label`` says what the tie is."""
+        type_text = row.get("type")
+        if type_text and normalise_term(type_text) in _DIRECTIONS:
+            if row.get("label"):
+                return self._vocab(row, "label", "relation_type")
+            row.problem("type", type_text, "ein Beziehungstyp wie „kooperiert mit“ – „Directed“/„Undirected“ "
+                                           "gibt in Gephi nur die Richtung an; den Beziehungstyp bitte in eine "
+                                           "Spalte „Label“ schreiben")
+            return None
+        return self._vocab(row, "type", "relation_type")
+
+    def _weight(self, row: _Row) -> float | None:
+        text = row.get("weight")
+        if not text:
+            return None
+        # Weights come from programs (Gephi, networkx: "2.5") or people ("2,5"); a lone "." is a decimal
+        # point here, unlike in amounts of money.
+        folded = text.strip()
+        if "," in folded and "." in folded:
+            folded = parse_amount(folded)  # type: ignore[assignment]
+        try:
+            weight = float(str(folded).replace(",", ".")) if folded is not None else None
+        except ValueError:
+            weight = None
+        if weight is None or not math.isfinite(weight) or weight < 0:
+            row.problem("weight", text, "eine Zahl ab 0 wie 1, 2,5 oder 2.5 (oder leer)")
+            return None
+        return weight
+
     def _relations(self, row: _Row) -> Relation | None:
-        rel_type = self._vocab(row, "type", "relation_type")
+        rel_type = self._relation_type(row)
         if rel_type == "funded_by":
             row.problem("type", row.get("type"), "ein Beziehungstyp außer „wird gefördert durch“ – Förderungen "
                         "bitte in einer eigenen Förderungs-Datei (Programm, Förderart, Betrag) angeben")
@@ -707,12 +742,13 @@ class RecordParser:
             row.problem("target_id", row.get("target_id"), "eine andere Organisation als in der ersten Spalte – "
                         "keine Beziehung einer Organisation zu sich selbst")
         since = self._since(row)
+        weight = self._weight(row)
         synthetic, source, updated = self._provenance(row)
         if row.rejected or rel_type is None or source_id is None or target_id is None:
             return None
         rel = Relation(source_id, target_id, rel_type, since=since, note=row.get("note") or None,
-                       synthetic=synthetic, source=source, updated=updated,
-                       given=frozenset(f for f in ("since", "note", "synthetic") if row.given(f)))
+                       synthetic=synthetic, source=source, updated=updated, weight=weight,
+                       given=frozenset(f for f in ("since", "note", "synthetic", "weight") if row.given(f)))
         return self._add_relation(row, rel, "target_id")
 
     def _attendance(self, row: _Row) -> Relation | None:

@@ -92,7 +92,7 @@ def test_overview_key_figures(home):
     assert metrics["Beziehungen"] == "13"
     sources = at.dataframe[-1].value
     assert list(sources["Quelle"]) == ["testdaten.csv"]
-    assert any("2025-01-15" in c.value.replace("\\", "") for c in at.caption)
+    assert any("15.01.2025" in c.value.replace("\\", "") for c in at.caption)  # German date
 
 
 def test_overview_empty_state_offers_demo_data(empty_home):
@@ -206,7 +206,20 @@ def test_network_large_views_are_drawn_by_district_and_open_one_district(home, m
 def test_network_downloads(home):
     at = open_page("ui/network.py")
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Ansicht als HTML herunterladen", "Knoten als CSV", "Verbindungen als CSV"]
+    assert labels == ["Ansicht als HTML herunterladen", "Knoten als CSV", "Verbindungen als CSV",
+                      "Ansicht als GEXF (Gephi)"]
+    import networkx as nx
+
+    from ui.common import graph
+    from ui.network import view_gexf
+
+    G = graph()
+    data = view_gexf(G, "drawn", (), None, False, 1, None, 1000)
+    path = home / "ansicht.gexf"
+    path.write_bytes(data)
+    H = nx.read_gexf(path)
+    assert set(H) == {n for n, d in G.nodes(data=True) if d.get("kind") in ("organisation", "event")}
+    assert all("position" in H.nodes[n]["viz"] for n in H)
 
 
 def test_isolation_filters(home):
@@ -220,7 +233,7 @@ def test_isolation_filters(home):
     at.run()
     assert_clean(at)
     filtered = at.dataframe[0].value
-    assert 0 < len(filtered) < found and set(filtered["Kreis"]) == {"Köln"}
+    assert 0 < len(filtered) < found and set(filtered["Ort"]) == {"Köln"}  # "Ort (Kreis)", Kreis only if other
     at.selectbox(key="iso_district").set_value("05911")
     at.run()
     assert_clean(at)
@@ -233,6 +246,8 @@ def test_isolation_filters(home):
     only = at.dataframe[0].value
     assert at.metric[0].value == str(len(only)) and "Rubicon e.V." in set(only["Name"])
     assert only["Gründe"].str.contains("Keine Verbindungen").all()
+    # choosing a row shows its whole explanation under the table
+    assert any("Eine Zeile auswählen" in c.value for c in at.caption)
 
 
 def test_tandem_proposals_and_cohort(home):
@@ -318,9 +333,18 @@ def test_coverage_metrics(home):
     assert_clean(at)
     at.selectbox(key="cov_sector").set_value("lgbtiq")
     at.run()
-    spots = {m.label: m.value for m in at.metric}["Weiße Flecken (Kreise ohne Akteur)"]
+    spots = {m.label: m.value for m in at.metric}["Weiße Flecken"]
     assert spots == "52"  # only Köln has an LSBTIQ* actor
     assert len(at.get("plotly_chart")) == 1
+    table = at.dataframe[0].value
+    heading = "Akteure im Handlungsfeld LSBTIQ*"  # the figure and the field, not just "Wert"
+    assert heading in table.columns and (table[heading] == 0).sum() == 52
+    assert str(table["MSO"].dtype) == "Int64"  # counts stay whole numbers (no "11.0")
+    from ui.coverage import table_rows, value_heading
+
+    assert value_heading("msos_per_100k", None) == "MSO je 100.000 Einwohner*innen"
+    rows = table_rows([{"name": "A", "value": 1.5}, {"name": "B", "value": None}], "share_regular", None)
+    assert [r["Kreis"] for r in rows] == ["A", "B"] and "Anteil Regelförderung an der MSO-Förderung (%)" in rows[0]
 
 
 def test_data_upload_shows_report_before_loading(home):
@@ -330,7 +354,8 @@ def test_data_upload_shows_report_before_loading(home):
     at.run()
     report = at.dataframe[-1].value
     assert list(report.columns) == ["Datei", "Zeile", "Spalte", "Wert", "Was zu tun ist"]
-    assert list(at.dataframe[0].value["Art"]) == ["Organisationen"]  # the kind of file, in German
+    files = next(d.value for d in at.dataframe if "Art" in d.value.columns)  # after the column reference
+    assert list(files["Art"]) == ["Organisationen"]  # the kind of file, in German
     assert (report.iloc[0]["Datei"], report.iloc[0]["Zeile"], report.iloc[0]["Wert"]) == ("neu.csv", 3, "gibtsnicht")
     assert at.button(key="upload_load").disabled
     assert EmbeddedStore(home).counts()["organisations"] == 12  # nothing written yet
@@ -482,3 +507,27 @@ def test_large_choice_lists_become_a_search_field(home, monkeypatch):
     at.run()
     assert_clean(at)
     assert len(at.dataframe[0].value) >= 1
+
+
+def test_data_page_reference_kind_choice_and_examples(home):
+    """The column reference is in the app, the file kind can be chosen, the example files are offered."""
+    from ui.data import EXAMPLES, column_reference, value_reference
+
+    at = open_page("ui/data.py")
+    assert not any("docs/columns.md" in c.value for c in at.caption)
+    assert "Spaltenübersicht" in at.expander[0].label
+    assert {b.proto.label for b in at.get("download_button")} >= {p.name for p in EXAMPLES.glob("*.csv")}
+    relations = {r["Spalte"]: r for r in column_reference("relations")}
+    assert "target" in relations["target_id"]["andere Überschriften"] and relations["type"]["Pflicht"] == "ja"
+    assert any(r["Schlüssel"] == "child_youth" and "Jugendarbeit" in r["Beschreibung"]
+               for r in value_reference("sector"))
+    # With a "Datum" column the headings look like events; the kind the user chooses wins.
+    upload = ("liste.csv", "Name;Typ;Ort;Datum\nNeue MSO;MSO;Köln;2024-01-01\n".encode(), "text/csv")
+    at.file_uploader[0].set_value(upload)
+    at.run()
+    files = next(d.value for d in at.dataframe if "Art" in d.value.columns)
+    assert list(files["Art"]) == ["Veranstaltungen"] and at.error  # "MSO" is no event type
+    at.selectbox(key="upload_kind").set_value("organisations")
+    at.run()
+    files = next(d.value for d in at.dataframe if "Art" in d.value.columns)
+    assert list(files["Art"]) == ["Organisationen"] and not at.error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from _browser import (
@@ -183,10 +184,8 @@ def test_map_draws_districts_offline(page, app_url):
     from PIL import Image
 
     _open(page, f"{app_url}/karte")
+    _wait_for_map(page)  # up to 90 s: maps paint slowly on a busy machine
     chart = page.locator(".js-plotly-plot").first
-    chart.wait_for(timeout=30_000)
-    page.wait_for_selector(".js-plotly-plot canvas", timeout=30_000)
-    page.wait_for_timeout(2000)
     image = Image.open(io.BytesIO(chart.screenshot())).convert("RGB")
     colours = image.getcolors(maxcolors=1 << 20)
     # A blank (failed) map is almost only white; drawn districts and points give many colours.
@@ -251,3 +250,131 @@ def test_downloads_are_built_when_clicked(page, app_url, tmp_path):
         assert sorted(archive.namelist()) == ["events.csv", "funding.csv", "organisations.csv", "relations.csv"]
         assert b"erika@example.org" not in archive.read("organisations.csv")
     assert exception_count(page) == 0
+
+
+# -- layout at the widths people use (1440 and 1024 px) ----------------------------------------------------
+WIDTHS = [1440, 1024]
+#: A box around NRW (lon, lat) that must lie inside every map.
+NRW_CORNERS = [(5.87, 50.32), (9.46, 52.53), (5.87, 52.53), (9.46, 50.32)]
+_MAP_STATE = """(i) => {
+  const gd = document.querySelectorAll('.js-plotly-plot')[i];
+  const m = gd._fullLayout.map._subplot.map;
+  const canvas = m.getCanvas().getBoundingClientRect();
+  const box = (el) => el ? el.getBoundingClientRect().toJSON() : null;
+  return {canvas: canvas.toJSON(), corners: CORNERS.map(p => { const q = m.project(p); return [q.x, q.y]; }),
+          colorbar: box(gd.querySelector('.colorbar')), legend: box(gd.querySelector('.legend')),
+          modebar: box(gd.querySelector('.modebar'))};
+}""".replace("CORNERS", json.dumps(NRW_CORNERS))
+
+
+def _at_width(page, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 1000})
+
+
+def _wait_for_map(page, index: int = 0) -> None:
+    """Until plotly's map has loaded and painted (slow on a busy machine: up to 90 s)."""
+    page.wait_for_function("""(i) => { const gd = document.querySelectorAll('.js-plotly-plot')[i];
+        const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+        return !!(sub && sub.map && sub.map.loaded() && sub.map.getCanvas().width > 0); }""",
+                           arg=index, timeout=90_000)
+    page.wait_for_timeout(1000)
+
+
+def _map_state(page, index: int = 0) -> dict:
+    _wait_for_map(page, index)
+    return page.evaluate(_MAP_STATE, index)
+
+
+def _assert_map_shows_nrw(state: dict) -> None:
+    canvas = state["canvas"]
+    for x, y in state["corners"]:
+        assert 0 <= x <= canvas["width"] and 0 <= y <= canvas["height"], (
+            f"NRW is cut off: corner at ({x:.0f}, {y:.0f}) outside the map of {canvas['width']:.0f} x "
+            f"{canvas['height']:.0f} px")
+    if state["legend"]:  # below the map, not on it
+        assert state["legend"]["top"] >= canvas["bottom"] - 1
+    if state["colorbar"]:  # beside the map, not on it
+        assert state["colorbar"]["left"] >= canvas["right"] - 1
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_fits_the_width(page, app_url, path, width):
+    """No page scrolls sideways; screenshots for reading (screenshots/<name>-<width>.png)."""
+    _at_width(page, width)
+    title, shot = PAGES[path]
+    _open(page, f"{app_url}/{path}")
+    page.get_by_role("heading", name=title, exact=True).wait_for()
+    if path in ("isoliert", "karte"):
+        _wait_for_map(page)
+    if path == "netzwerk":
+        network_frame(page)
+    page.wait_for_timeout(1500)
+    main = page.evaluate("(() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+                         " return [m.scrollWidth, m.clientWidth]; })()")
+    assert main[0] <= main[1] + 1, f"the page scrolls sideways: {main}"
+    assert exception_count(page) == 0
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{shot}-{width}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_isolation_map_is_not_clipped_and_reasons_are_not_cut_off(page, app_url, width):
+    _at_width(page, width)
+    _open(page, f"{app_url}/isoliert")
+    _assert_map_shows_nrw(_map_state(page))
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for()
+    scroller = grid.locator(".dvn-scroller").first
+    widths = scroller.evaluate("(el) => [el.scrollWidth, el.clientWidth]")
+    assert widths[0] <= widths[1] + 1, f"the reasons table scrolls sideways: {widths}"
+    # rows are tall enough for the reasons to wrap (Streamlit wraps cell text from 65 px rows on)
+    from ui.common import TEXT_ROW_HEIGHT
+
+    assert TEXT_ROW_HEIGHT > 65
+
+
+def _choose(page, label: str, option: str) -> None:
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label)
+    box.locator("input").click()
+    page.get_by_role("option", name=option).first.click()
+    wait_for_app(page)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_coverage_map_white_spots_are_visible_and_nothing_covers_the_districts(page, app_url, width):
+    from PIL import Image
+
+    from graph.maps import ZERO_COLOUR
+
+    _at_width(page, width)
+    _open(page, f"{app_url}/karte")
+    _assert_map_shows_nrw(_map_state(page))
+    _choose(page, "Einfärben nach", "Weiße Flecken")
+    _choose(page, "Handlungsfeld", "LSBTIQ*")
+    state = _map_state(page)
+    _assert_map_shows_nrw(state)
+    modebar, title = state["modebar"], page.get_by_text("Akteure im Handlungsfeld „LSBTIQ*“").first.bounding_box()
+    assert title["y"] + title["height"] <= modebar["top"] + 1 or modebar is None  # toolbar not over the title
+    # Hochsauerlandkreis has no LSBTIQ* actor: its fill must be the white-spot colour, not white.
+    point = page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot');
+        const q = gd._fullLayout.map._subplot.map.project([8.35, 51.25]); return [q.x, q.y]; }""")
+    shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    x, y = state["canvas"]["left"] + point[0], state["canvas"]["top"] + point[1]
+    pixel = shot.getpixel((int(x), int(y)))
+    target = tuple(int(ZERO_COLOUR[i:i + 2], 16) for i in (1, 3, 5))
+    expected = tuple(round(0.9 * c + 0.1 * 255) for c in target)  # drawn at 90 % opacity on white
+    assert pixel != (255, 255, 255), "the white spot is white on white"
+    assert all(abs(p - e) <= 30 for p, e in zip(pixel, expected, strict=True)), (pixel, expected)
+    legend = page.locator(".js-plotly-plot .legend").first.text_content()
+    assert "weißer Fleck" in legend
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_network_legend_is_above_the_drawing(page, app_url, width):
+    _at_width(page, width)
+    _open(page, f"{app_url}/netzwerk")
+    frame = network_frame(page)
+    legend = frame.evaluate("document.getElementById('legend').getBoundingClientRect().toJSON()")
+    canvas = frame.evaluate("document.querySelector('#mynetwork canvas').getBoundingClientRect().toJSON()")
+    assert legend["height"] > 0 and legend["bottom"] <= canvas["top"] + 1, (legend, canvas)

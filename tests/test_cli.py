@@ -55,7 +55,7 @@ def test_every_command_has_german_help(capsys):
         with pytest.raises(SystemExit) as exit_info:
             main([name, "--help"])
         assert exit_info.value.code == 0
-        assert "usage: msonet" in capsys.readouterr().out
+        assert "Aufruf: msonet" in capsys.readouterr().out
     result = subprocess.run([sys.executable, "-m", "msonet_cli", "--help"], capture_output=True, text=True,
                             cwd=Path(__file__).parent.parent, check=True)
     assert "Netzwerk-Explorer" in result.stdout
@@ -127,9 +127,70 @@ def test_isolated_json_rows_have_codes(loaded, capsys):
         assert all({"code", "text"} <= set(r) for r in row["reasons"])
     codes = {r["code"] for row in rows for r in row["reasons"]}
     assert codes <= {"no_ties", "no_regular_service_tie", "no_recent_event", "small_component"}
-    code, out, _ = run(capsys, loaded, "isolated", "--csv", "--district", "Bochum", "--today", TODAY)
+    code, out, _ = run(capsys, loaded, "isolated", "--raw", "--district", "Bochum", "--today", TODAY)
     table = list(csv.DictReader(io.StringIO(out)))
     assert code == 0 and table and all(r["district"] == "05911" for r in table)
+    assert not out.startswith("\ufeff")
+
+
+def test_csv_for_people_is_excel_ready_and_german(loaded, capsys):
+    """``--csv`` (the README's ``> einladung.csv``): BOM, semicolons, CRLF, German headings and labels."""
+    code, out, _ = run(capsys, loaded, "isolated", "--csv", "--district", "Bochum", "--today", TODAY)
+    assert code == 0 and out.startswith("\ufeff") and "\r\n" in out
+    rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff")), delimiter=";"))
+    assert rows and list(rows[0]) == ["Name", "Typ", "Ort", "Kreis", "Gründe", "Erläuterung", "Id"]
+    assert {r["Kreis"] for r in rows} == {"Bochum"}
+    code, out, _ = run(capsys, loaded, "meeting", "--capacity", "4", "--csv", "--today", TODAY)
+    rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff")), delimiter=";"))
+    assert code == 0 and out.startswith("\ufeff") and rows
+    assert {"Tisch", "Name", "Typ", "Rolle", "Begründung"} <= set(rows[0])
+    assert not {r["Typ"] for r in rows} & {"mso", "regular_service", "municipal_integration_centre"}
+    code, out, _ = run(capsys, loaded, "coverage", "--csv")
+    rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff")), delimiter=";"))
+    bochum = next(r for r in rows if r["Kreis"] == "Bochum")
+    assert bochum["Kreisschlüssel"] == "05911" and bochum["Einwohner*innen"] == "354.288"
+    assert "," in bochum["MSO je 100.000 Einwohner*innen"] and "." not in bochum["MSO je 100.000 Einwohner*innen"]
+
+
+def test_text_output_speaks_german(loaded, capsys):
+    """District names instead of keys, German type labels, German numbers, lines within the width."""
+    code, out, _ = run(capsys, loaded, "isolated", "--today", TODAY)
+    assert code == 0 and "Bochum" in out and "Kreis 05911" not in out and "05911" not in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    code, out, _ = run(capsys, loaded, "meeting", "--capacity", "4", "--today", TODAY)
+    assert code == 0
+    for key in ("mso", "regular_service", "municipal_integration_centre"):
+        assert f" {key} " not in out
+    code, out, _ = run(capsys, loaded, "partners", "Frauenforum Morgenrot")
+    assert code == 0 and " km" in out
+    scores = [line.split()[0] for line in out.splitlines()[4:] if line[:1].isdigit()]
+    assert scores and all("," in s and "." not in s for s in scores)
+    code, out, _ = run(capsys, loaded, "coverage")
+    density = out.split("Dichte ")[1].split()[0]
+    assert "," in density and "." not in density
+
+
+def test_argparse_speaks_german(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    for english in ("usage:", "positional arguments", "options:", "show this help message"):
+        assert english not in out
+    assert "Aufruf: msonet" in out and "Optionen:" in out and "diese Hilfe zeigen" in out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["isolated", "--years", "drei"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "Fehler: --years: „drei“ ist keine ganze Zahl" in err
+    with pytest.raises(SystemExit):
+        main(["meeting"])
+    assert "diese Angaben fehlen: --capacity" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["export", "--format", "pdf"])
+    assert "„pdf“ ist nicht vorgesehen" in capsys.readouterr().err
+    import argparse
+
+    assert argparse._("usage: ") == "usage: "  # noqa: SLF001 - other argparse users keep English
 
 
 def test_partners_by_name_and_unknown_name(loaded, capsys):
@@ -160,7 +221,7 @@ def test_tandems_meeting_coverage(loaded, capsys):
     assert code == 0 and len(data["districts"]) == 53
     koeln = next(d for d in data["districts"] if d["district"] == "05315")
     assert koeln["mso_count"] == 1
-    code, out, _ = run(capsys, loaded, "coverage", "--csv")
+    code, out, _ = run(capsys, loaded, "coverage", "--raw")
     assert code == 0 and len(list(csv.DictReader(io.StringIO(out)))) == 53
 
 

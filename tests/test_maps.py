@@ -6,7 +6,17 @@ import math
 
 import pytest
 
-from graph.maps import MAP_STYLE, add_points, choropleth_figure, point_rows, points_figure, zoom_for_height
+from graph.maps import (
+    BORDER_COLOUR,
+    MAP_STYLE,
+    MISSING_COLOUR,
+    ZERO_COLOUR,
+    add_points,
+    choropleth_figure,
+    point_rows,
+    points_figure,
+    zoom_for_height,
+)
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -56,10 +66,10 @@ def test_choropleth_hover_text_is_escaped_and_german():
 
 def test_points_figure_one_layer_per_type_and_highlight_on_top():
     fig = points_figure(POINTS, geojson=GEOJSON, highlight=[POINTS[2]], highlight_name="gewählte MSO")
-    names = [t.name for t in fig.data]
-    assert names == ["MSO", "Kommunales Integrationszentrum (KI)", "gewählte MSO"]
+    shown = [t for t in fig.data if t.showlegend is not False]
+    assert [t.name for t in shown] == ["MSO", "Kommunales Integrationszentrum (KI)", "gewählte MSO"]
     assert all(t.type == "scattermap" for t in fig.data)
-    assert fig.data[-1].marker.size == 15
+    assert shown[-1].marker.size == 15
     layers = fig.layout.map.layers
     assert len(layers) == 1 and layers[0].sourcetype == "geojson" and layers[0].type == "line"
     assert "http" not in fig.to_json()
@@ -121,3 +131,16 @@ def test_focus_map_zooms_to_the_points():
     fig = points_figure(POINTS)
     focus_map(fig, [{"lat": 51.50, "lon": 7.40}, {"lat": 51.52, "lon": 7.46}], 480)
     assert fig.layout.map.zoom > 10 and abs(fig.layout.map.center.lat - 51.51) < 1e-9
+
+
+def test_zero_and_missing_districts_get_their_own_visible_layers():
+    rows = [{"district": "05315", "name": "Köln", "value": 0}, {"district": "05911", "name": "Bochum", "value": None}]
+    fig = choropleth_figure(GEOJSON, rows, value="value", value_label="Akteure", zero_label="weißer Fleck (0)",
+                            missing_label="keine Daten")
+    main, zero, missing = fig.data[:3]
+    assert main.showlegend is False and main.colorbar.x >= 1.0  # colour bar right of the map, not on it
+    assert list(zero.locations) == ["05315"] and zero.name == "weißer Fleck (0)"
+    assert list(missing.locations) == ["05911"] and missing.name == "keine Daten"
+    assert zero.colorscale[0][1] == ZERO_COLOUR != missing.colorscale[0][1] == MISSING_COLOUR
+    for trace in (main, zero, missing):
+        assert trace.marker.line.color == BORDER_COLOUR != "#ffffff"

@@ -64,7 +64,8 @@ def test_organisation_cell_problems(tmp_path):
         ("orgs.csv", 5, "Stand"), ("orgs.csv", 7, "Handlungsfelder"),
     }
     assert problems["orgs.csv", 2, "Typ"].expected.startswith(
-        "ein Organisationstyp, z.B. mso, regular_service oder „Kommunales Integrationszentrum (KI)“")
+        "ein Organisationstyp, z.B. „MSO“, „Regeldienst“ oder „Kommunales Integrationszentrum (KI)“")
+    assert "docs/columns.md" not in problems["orgs.csv", 2, "Typ"].expected  # a browser user cannot open it
     assert problems["orgs.csv", 3, "Ort"].value == "Kölle"
     assert "ein Ort in NRW" in problems["orgs.csv", 3, "Ort"].expected
     assert "„Köln“" in problems["orgs.csv", 3, "Ort"].expected
@@ -226,3 +227,17 @@ def test_names_resolve_against_the_store(tmp_path):
     assert set(problems) == {("rels.csv", 3, "nach")}
     assert "s2, s3" in problems["rels.csv", 3, "nach"].expected
     assert [(r.source_id, r.target_id) for r in result.batch.relations] == [("org-neuverein-koeln", "s1")]
+
+
+def test_sector_named_by_part_of_its_description_and_german_suggestions(tmp_path):
+    """„Jugendarbeit“ is part of the child_youth field's description; suggestions are German labels."""
+    text = ("Name;Typ;Ort;Handlungsfelder\n"
+            "A;mso;Köln;Jugendarbeit\n"
+            "B;mso;Köln;Hausaufgabenhilfe | Gewaltschutz\n"
+            "C;mso;Köln;chld_youth\n")
+    result, problems = _problems(tmp_path, {"orgs.csv": text})
+    assert set(problems) == {("orgs.csv", 4, "Handlungsfelder")}
+    expected = problems["orgs.csv", 4, "Handlungsfelder"].expected
+    assert "„Kinder- und Jugendhilfe“" in expected and "child_youth“?" not in expected
+    sectors = {o.name: o.sectors for o in result.batch.organisations}
+    assert sectors["A"] == ("child_youth",) and set(sectors["B"]) == {"education", "women_girls"}

@@ -369,3 +369,33 @@ def test_network_filter_values_match_the_data(demo_graph):
     orgs = [d for _, d in demo_graph.nodes(data=True) if d.get("kind") == "organisation"]
     assert len(found["districts"]) == len({d["district"] for d in orgs if d.get("district")})
     assert found["bezirke"] == sorted({d["regierungsbezirk"] for d in orgs if d.get("regierungsbezirk")})
+
+
+def test_district_view_leaves_unplaced_organisations_off_the_map_and_no_label_overlaps(demo_graph):
+    from graph.render import DISTRICT_SIZES, label_box
+
+    view = build_network(filter_view(demo_graph))  # the whole demo network: drawn per district
+    assert view.aggregated
+    rows = _nodes_json(view.html)
+    assert "district:?" not in {r["id"] for r in rows}  # "landesweit / ohne Kreis" sat far outside NRW
+    assert view.unplaced == sum(1 for _, d in demo_graph.nodes(data=True)
+                                if d.get("kind") == "organisation" and not d.get("district"))
+    assert view.unplaced > 0
+    labelled = [r for r in rows if r["label"]]
+    assert len(labelled) >= 20  # the larger districts keep their names
+    values = [r["value"] for r in rows]
+    low, high = min(values), max(values)
+    small, large = DISTRICT_SIZES
+    boxes = [label_box(r, small + (r["value"] - low) / (high - low) * (large - small)) for r in labelled]
+    overlaps = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+    assert overlaps == []
+
+
+def test_legend_is_a_row_above_the_drawing_and_selection_is_centred(G):
+    view = build_network(filter_view(G), selected="org-ki-koeln")
+    assert "position: absolute; top: 6px" not in view.html  # no longer a box on the canvas
+    assert view.html.index('id="legend"') < view.html.index('id="mynetwork"')
+    assert "network.focus(selected" in view.html
+    ki = next(r for r in _nodes_json(view.html) if r["id"] == "org-ki-koeln")
+    assert ki["borderWidth"] == 4 and ki["color"]["border"] == "#000000"

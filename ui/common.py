@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import gc
 import io
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -15,6 +16,7 @@ import networkx as nx
 import streamlit as st
 
 from graph.errors import GraphError, StoreError
+from graph.formats import fmt_date, fmt_decimal, fmt_number
 from graph.settings import Settings
 from graph.vocabulary import MSO_TYPES, label
 from loaders.export import neutralise_formula  # one rule for the app's downloads and the export files
@@ -46,6 +48,8 @@ __all__ = [
     "today",
     "number",
     "table_height",
+    "text_table",
+    "TEXT_ROW_HEIGHT",
     "empty_state",
     "org_type_label",
     "sector_label",
@@ -178,7 +182,10 @@ def download_button(label: str, data: Any, *, file_name: str, mime: str, key: st
 
 
 def csv_bytes(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> bytes:
-    """CSV (UTF-8 with BOM so Excel shows umlauts, ``;`` separated as in German Excel), formulas neutralised."""
+    """CSV (UTF-8 with BOM so Excel shows umlauts, ``;`` separated as in German Excel), formulas neutralised.
+
+    Decimal numbers get a decimal comma (``3,4``), whole numbers no thousands dot, so Excel reads both as numbers.
+    """
     columns = list(columns or (list(rows[0]) if rows else []))
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
@@ -189,6 +196,9 @@ def csv_bytes(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None =
             value = row.get(col)
             if isinstance(value, list | tuple | set):
                 value = ", ".join(str(v) for v in value)
+            elif isinstance(value, float) and not isinstance(value, bool):
+                # German Excel reads "3,4" as a number; "3.4" became a date or text.
+                value = "" if math.isnan(value) else fmt_decimal(value, 6)
             cells.append("" if value is None else neutralise(value))
         writer.writerow(cells)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -297,7 +307,7 @@ def _event_options(version: str) -> dict[str, str]:
     G = graph()
     rows = [(n, d) for n, d in G.nodes(data=True) if d.get("kind") == "event"]
     rows.sort(key=lambda r: (r[1].get("date") or "", r[0]), reverse=True)
-    return {n: f"{d.get('date') or 'ohne Datum'} – {d.get('name') or n}"
+    return {n: f"{fmt_date(d['date']) if d.get('date') else 'ohne Datum'} – {d.get('name') or n}"
             + (f" ({d['city']})" if d.get("city") else "") for n, d in rows}
 
 
@@ -378,13 +388,36 @@ def pick_many(container, label: str, options: Mapping[str, str], *, key: str, pl
 
 
 def number(value: int | float) -> str:
-    """German thousands separator: ``4907`` -> ``"4.907"``."""
-    return f"{value:,.0f}".replace(",", ".")
+    """German thousands separator: ``4907`` -> ``"4.907"`` (see :mod:`graph.formats`)."""
+    return fmt_number(value)
 
 
-def table_height(rows: int, limit: int = 520) -> int:
+def table_height(rows: int, limit: int = 520, row_height: int = 35) -> int:
     """Pixel height of a data frame showing ``rows`` rows, at most ``limit`` (no empty grid below short tables)."""
-    return min(limit, 38 + 35 * max(rows, 1))
+    return min(limit, 38 + row_height * max(rows, 1))
+
+
+#: Row height of tables with sentences (reasons, roles): Streamlit wraps cell text from 65 px rows on.
+TEXT_ROW_HEIGHT = 110
+
+
+def text_table(rows: Any, *, text_columns: Sequence[str], key: str | None = None, limit: int = 560,
+               column_config: Mapping[str, Any] | None = None, where: Any = None, selectable: bool = False) -> Any:
+    """A data frame whose sentence columns wrap inside their cells instead of being cut off.
+
+    ``text_columns`` (e.g. "Gründe") get the widest column setting and every row room for about five
+    lines; the table uses the full width. Readers no longer scroll sideways to read why something is
+    proposed. ``selectable`` lets the reader pick one row (needs ``key``); returns the selection state.
+    """
+    import pandas as pd
+
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    config = {c: st.column_config.TextColumn(c, width="large") for c in text_columns if c in frame.columns}
+    config.update(column_config or {})
+    extra: dict[str, Any] = {"on_select": "rerun", "selection_mode": "single-row"} if selectable else {}
+    return (where or st).dataframe(frame, hide_index=True, width="stretch", row_height=TEXT_ROW_HEIGHT,
+                                   height=table_height(len(frame), limit, TEXT_ROW_HEIGHT), column_config=config,
+                                   key=key, **extra)
 
 
 def today() -> dt.date:

@@ -11,14 +11,27 @@ from graph.maps import POINT_GROUPS, add_points, choropleth_figure, point_rows
 from graph.vocabulary import SECTORS, label
 from ui import auth, common
 
-__all__ = ["render", "metric_rows", "METRICS"]
+__all__ = ["render", "metric_rows", "table_rows", "METRICS", "ZERO_LABELS", "MISSING_LABELS"]
 
-#: Short column titles of the chosen figure in the table.
-SHORT = {"msos_per_100k": "MSO je 100.000", "white_spots": "Akteure im Feld", "share_regular": "Regelförderung %"}
 METRICS = {
     "msos_per_100k": "MSO je 100.000 Einwohner*innen",
     "white_spots": "Weiße Flecken: Akteure in einem Handlungsfeld",
     "share_regular": "Anteil Regelförderung an der MSO-Förderung (%)",
+}
+#: Colour bar titles (short: the bar stands beside the map).
+SCALE_TITLES = {"msos_per_100k": "MSO je 100.000 Einw.", "white_spots": "Akteure",
+                "share_regular": "Anteil Regelförderung (%)"}
+#: Legend entries of districts whose value is 0, per figure (the white spots).
+ZERO_LABELS = {
+    "msos_per_100k": "keine MSO erfasst (0)",
+    "white_spots": "weißer Fleck: kein Akteur (0)",
+    "share_regular": "0 % – nur Projektförderung",
+}
+#: Legend entries of districts without a value.
+MISSING_LABELS = {
+    "msos_per_100k": "keine Einwohnerzahl",
+    "white_spots": "keine Daten",
+    "share_regular": "keine Förderbeträge erfasst",
 }
 
 
@@ -63,6 +76,23 @@ def metric_rows(coverage: list[dict[str, Any]], metric: str, sector: str | None,
     return rows, title
 
 
+def value_heading(metric: str, sector: str | None) -> str:
+    """Column heading of the chosen figure in table and CSV: names the figure and, for white spots, the field."""
+    if metric == "white_spots":
+        return f"Akteure im Handlungsfeld {label('sector', sector or '')}"
+    return METRICS[metric]
+
+
+def table_rows(rows: list[dict[str, Any]], metric: str, sector: str | None) -> list[dict[str, Any]]:
+    """Table and CSV rows, the chosen figure under :func:`value_heading`; sorted lowest first (pure, for tests)."""
+    heading = value_heading(metric, sector)
+    table = [{"Kreis": r["name"], "Regierungsbezirk": r.get("regierungsbezirk") or "", heading: r["value"],
+              "MSO": r.get("mso_count", 0), "KI": r.get("ki_count", 0), "IA": r.get("ia_count", 0),
+              "Einwohner*innen": r.get("population")} for r in rows]
+    table.sort(key=lambda r: (r[heading] is None, r[heading] if r[heading] is not None else 0, r["Kreis"]))
+    return table
+
+
 def _body() -> None:
     auth.require("view")
     st.title("Versorgungskarte")
@@ -83,35 +113,40 @@ def _body() -> None:
     version = common.data_version()
     rows, title = metric_rows(_coverage(version), metric, sector, labels)
     hover = [("mso_count", "MSO"), ("ki_count", "KI"), ("ia_count", "IA"), ("population", "Einwohner*innen")]
-    scale = [[0.0, "#fff5eb"], [1.0, "#a63603"]] if metric != "white_spots" else [[0.0, "#ffffff"], [0.0001, "#deebf7"],
-                                                                                   [1.0, "#08519c"]]
+    # Scales start at a visible colour; 0 and "no value" have their own layers (graph.maps.ZERO_COLOUR ...).
+    scale = [[0.0, "#dadaeb"], [1.0, "#54278f"]] if metric != "white_spots" else [[0.0, "#c7e9c0"], [1.0, "#006d2c"]]
     fig = choropleth_figure(common.district_geojson(), rows, value="value", value_label=title, hover=hover,
-                            colorscale=scale, zmin=0, title=title, height=640)
+                            colorscale=scale, zmin=0, height=560, zero_label=ZERO_LABELS[metric],
+                            missing_label=MISSING_LABELS[metric], scale_title=SCALE_TITLES[metric])
     points = _points(version)
     for name, _types, colour, size in POINT_GROUPS:
         if name in layers:
             add_points(fig, points.get(name, []), name=name, colour=colour, size=size)
 
-    left, right = st.columns([1.6, 1])
-    with left:
-        st.plotly_chart(fig, width="stretch", config={"displaylogo": False, "scrollZoom": True}, key="cov_map")
-        if metric == "share_regular":
-            st.caption("Kreise ohne erfasste Förderbeträge bleiben weiß.")
-    with right:
-        table = [{"Kreis": r["name"], "Regierungsbezirk": r.get("regierungsbezirk") or "",
-                  "Wert": r["value"], "MSO": r.get("mso_count", 0),
-                  "KI": r.get("ki_count", 0), "IA": r.get("ia_count", 0), "Einwohner*innen": r.get("population")}
-                 for r in rows]
-        table.sort(key=lambda r: (r["Wert"] is None, r["Wert"] if r["Wert"] is not None else 0, r["Kreis"]))
-        if metric == "white_spots":
-            spots = [r["Kreis"] for r in table if r["Wert"] == 0]
-            st.metric("Weiße Flecken (Kreise ohne Akteur)", len(spots))
-        no_ki = [r["Kreis"] for r in table if not r["KI"]]
-        st.caption(f"Kreise ohne KI in den Daten: {len(no_ki)}")
-        st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", height=520,
-                     column_config={"Wert": st.column_config.NumberColumn(SHORT[metric], format="%.1f", help=title)})
-        common.download_button("Tabelle als CSV herunterladen", common.csv_bytes(table),
-                               file_name="msonet-versorgung.csv", mime="text/csv", key="cov_csv")
+    table = table_rows(rows, metric, sector)
+    heading = value_heading(metric, sector)
+    # Map and table one below the other: beside the table, a narrow column (1024 px screens) cut off the
+    # east and west of NRW. The title stands above the chart: plotly's toolbar sat over a title in the figure.
+    st.markdown(f"**{common.md(title)}**")
+    st.plotly_chart(fig, width="stretch", config={"displaylogo": False, "scrollZoom": True}, key="cov_map")
+    if metric == "share_regular":
+        st.caption("Grau: Kreise ohne erfasste Förderbeträge. 0 % heißt: Förderbeträge erfasst, aber keine "
+                   "Regelförderung.")
+    counts = st.columns(3)
+    if metric == "white_spots":
+        spots = [r["Kreis"] for r in table if r[heading] == 0]
+        counts[0].metric("Weiße Flecken", len(spots), help="Kreise ohne Akteur im gewählten Handlungsfeld")
+    no_ki = [r["Kreis"] for r in table if not r["KI"]]
+    counts[1].metric("Ohne KI", len(no_ki), help="Kreise ohne Kommunales Integrationszentrum in den Daten")
+    frame = pd.DataFrame(table)
+    for column in ("MSO", "KI", "IA", "Einwohner*innen"):
+        frame[column] = frame[column].astype("Int64")  # whole numbers stay whole (no "11.0")
+    st.dataframe(frame, hide_index=True, width="stretch", height=420, column_config={
+        heading: st.column_config.NumberColumn(heading, format="localized", help=title, width="medium"),
+        "Einwohner*innen": st.column_config.NumberColumn(format="localized"),
+    })
+    common.download_button("Tabelle als CSV herunterladen", common.csv_bytes(table),
+                           file_name="msonet-versorgung.csv", mime="text/csv", key="cov_csv")
 
 
 def render() -> None:

@@ -14,7 +14,7 @@ import streamlit as st
 
 from ui import auth, common
 
-__all__ = ["render", "problem_rows", "export_bytes"]
+__all__ = ["render", "problem_rows", "export_bytes", "column_reference", "value_reference", "EXAMPLES"]
 
 KIND_LABELS = {"organisations": "Organisationen", "events": "Veranstaltungen", "relations": "Beziehungen",
                "fundings": "Förderungen"}
@@ -25,7 +25,32 @@ EXPORT_FORMATS = {
     "csv": ("CSV-Dateien (ZIP, für Excel)", "msonet-export.zip", "application/zip"),
     "json": ("JSON (eine Datei)", "msonet-export.json", "application/json"),
     "graphml": ("GraphML (für Gephi, yEd)", "msonet-export.graphml", "application/xml"),
+    "gexf": ("GEXF (Gephi, mit Positionen und Farben der App)", "msonet-export.gexf", "application/xml"),
 }
+#: Choices of the file kind on upload: None = recognised from the column headings.
+UPLOAD_KINDS = {None: "automatisch an den Spalten erkennen", **FILE_KINDS, "hsds": "Open Referral (HSDS)"}
+#: The example files shipped with msonet (data/beispiele), offered for download.
+EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "beispiele"
+_VALUE_TABLES = {"org_type": "Organisationstypen", "sector": "Handlungsfelder", "relation_type": "Beziehungstypen",
+                 "event_type": "Veranstaltungstypen", "funding_kind": "Förderarten"}
+
+
+def column_reference(kind: str) -> list[dict[str, str]]:
+    """The columns of one file kind for the in-app reference: heading, other spellings, required (pure)."""
+    from loaders.columns import COLUMNS
+
+    return [{"Spalte": c.name, "andere Überschriften": ", ".join(c.aliases), "Pflicht": "ja" if c.required else ""}
+            for c in COLUMNS[kind]]
+
+
+def value_reference(vocabulary_name: str) -> list[dict[str, str]]:
+    """The allowed values of one vocabulary: German name, description, key (pure)."""
+    from graph import vocabulary
+
+    table = {"org_type": vocabulary.ORG_TYPES, "sector": vocabulary.SECTORS,
+             "relation_type": vocabulary.RELATION_TYPES, "event_type": vocabulary.EVENT_TYPES,
+             "funding_kind": vocabulary.FUNDING_KINDS}[vocabulary_name]
+    return [{"Bezeichnung": short, "Beschreibung": long, "Schlüssel": key} for key, (short, long) in table.items()]
 
 
 def problem_rows(problems) -> list[dict[str, Any]]:
@@ -50,13 +75,45 @@ def export_bytes(G, fmt: str, include_personal: bool) -> bytes:
             return export_json(G, folder / "export.json", include_personal=include_personal).read_bytes()
         if fmt == "graphml":
             return export_graphml(G, folder / "export.graphml", include_personal=include_personal).read_bytes()
-    raise ValueError(f"Unbekanntes Exportformat „{fmt}“ – erlaubt: csv, json, graphml.")
+        if fmt == "gexf":
+            from loaders.export import export_gexf
+
+            return export_gexf(G, folder / "export.gexf", include_personal=include_personal).read_bytes()
+    raise ValueError(f"Unbekanntes Exportformat „{fmt}“ – erlaubt: csv, json, graphml, gexf.")
 
 
-def _validate(files: list[tuple[str, bytes]]):
+def _validate(files: list[tuple[str, bytes]], kind: str | None = None):
     from loaders.load import parse_uploads
 
-    return parse_uploads(files, common.get_store(), today=common.today().isoformat())
+    return parse_uploads(files, common.get_store(), kind=kind, today=common.today().isoformat())
+
+
+def _reference() -> None:
+    """Which columns and values msonet understands, inside the app (a browser user cannot open docs/)."""
+    with st.expander("Spaltenübersicht: welche Spalten und Werte msonet versteht"):
+        st.caption("Groß-/Kleinschreibung, Umlaute und Leerzeichen in Überschriften sind egal. Werte dürfen als "
+                   "deutsche Bezeichnung oder als Schlüssel stehen. Mehrere Handlungsfelder mit Komma, Semikolon "
+                   "oder senkrechtem Strich trennen. Kantenlisten aus Gephi, networkx oder Kumu (`source`/"
+                   "`target`, `weight`) und Gephis Knotentabellen (`Id`, `Label`, Typ-Spalte) gehen auch.")
+        kinds = st.tabs([*FILE_KINDS.values(), "Erlaubte Werte"])
+        for tab, kind in zip(kinds, FILE_KINDS, strict=False):
+            with tab:
+                rows = column_reference(kind)
+                common.text_table(rows, text_columns=["andere Überschriften"], limit=420,
+                                  column_config={"Spalte": st.column_config.TextColumn("Spalte", width=140),
+                                                 "Pflicht": st.column_config.TextColumn("Pflicht", width="small")})
+        with kinds[-1]:
+            which = st.selectbox("Liste", list(_VALUE_TABLES), format_func=_VALUE_TABLES.get, key="ref_values")
+            common.text_table(value_reference(which), text_columns=["Beschreibung"], limit=480)
+        examples = sorted(p for p in EXAMPLES.glob("*") if p.suffix in (".csv", ".xlsx")) if EXAMPLES.is_dir() else []
+        if examples:
+            st.markdown("**Beispieldateien** (erfundene Vorlagen, laden so wie sie sind):")
+            cols = st.columns(len(examples))
+            for col, path in zip(cols, examples, strict=True):
+                mime = "text/csv" if path.suffix == ".csv" else \
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                common.download_button(path.name, path.read_bytes(), file_name=path.name, mime=mime,
+                                       key=f"example_{path.stem}", where=col)
 
 
 def _upload_section() -> None:
@@ -64,9 +121,18 @@ def _upload_section() -> None:
     limit = common.settings().max_upload_mb
     st.caption("Organisationen, Veranstaltungen, Beziehungen, Teilnahmen und Förderungen als CSV, Excel (XLSX) "
                f"oder JSON, höchstens {limit} MB je Datei. Die Dateien werden zuerst geprüft; geschrieben wird "
-               "erst, wenn Sie auf „Daten laden“ klicken. Spalten und Beispiele: siehe Anleitung „docs/columns.md“.")
-    uploads = st.file_uploader("Dateien auswählen", type=["csv", "tsv", "txt", "xlsx", "xlsm", "json"],
-                               accept_multiple_files=True, key="upload_files")
+               "erst, wenn Sie auf „Daten laden“ klicken. Welche Spalten gehen: „Spaltenübersicht“ unten.")
+    _reference()
+    kind = st.selectbox("Art der Dateien", list(UPLOAD_KINDS), format_func=UPLOAD_KINDS.get, key="upload_kind",
+                        help="Normalerweise erkennt msonet die Art an den Spaltenüberschriften. Wählen Sie sie hier, "
+                             "wenn die Erkennung nicht klappt; sie gilt dann für alle Dateien dieser Ladung.")
+    # Streamlit's upload field itself is labelled in English ("Drag and drop", "Browse files"/"Upload",
+    # "… per file") and offers no translation; label and help say in German what to do.
+    uploads = st.file_uploader(
+        "Dateien hierher ziehen oder über die Schaltfläche „Upload“ (Hochladen) auswählen",
+        type=["csv", "tsv", "txt", "xlsx", "xlsm", "json"], accept_multiple_files=True, key="upload_files",
+        help=f"Mehrere Dateien auf einmal sind möglich. Das Feld zeigt die Grenze je Datei auf Englisch "
+             f"(„per file“); msonet nimmt höchstens {limit} MB je Datei an.")
     if not uploads:
         return
     files, too_big = [], []
@@ -81,10 +147,10 @@ def _upload_section() -> None:
                  "MSONET_MAX_UPLOAD_MB (und server.maxUploadSize in .streamlit/config.toml) erhöhen.")
     if not files:
         return
-    key = tuple((name, len(data), hash(data)) for name, data in files)
+    key = (kind, *((name, len(data), hash(data)) for name, data in files))
     if st.session_state.get("upload_key") != key:
         st.session_state["upload_key"] = key
-        st.session_state["upload_result"] = _validate(files)
+        st.session_state["upload_result"] = _validate(files, kind)
         st.session_state.pop("upload_report", None)
     result = st.session_state["upload_result"]
 
@@ -147,7 +213,8 @@ def _export_section() -> None:
     if G.number_of_nodes() == 0:
         st.caption("Noch keine Daten zum Exportieren.")
         return
-    c1, c2 = st.columns([2, 2])
+    # One below the other: in a half-width column the checkbox label was cut off on 1024 px screens.
+    c1 = c2 = st.container()
     fmt = c1.radio("Format", list(EXPORT_FORMATS), format_func=lambda k: EXPORT_FORMATS[k][0], key="export_fmt")
     personal = auth.allowed("admin") and c2.checkbox(
         "Personenbezogene Daten einschließen (Ansprechperson, E-Mail, Telefon)", value=False, key="export_personal",

@@ -68,7 +68,11 @@ def _page_data(version: str, key: tuple, _rows: list[dict[str, Any]], _names: di
     placed = [r for r in _rows if isinstance(r.get("lat"), int | float) and isinstance(r.get("lon"), int | float)]
     points = placed[:SHOWN_POINTS]
     extra = {r["id"]: [REASONS.get(x["code"], x["code"]) for x in r["reasons"]] for r in points}
-    shown = pd.DataFrame(result_rows(_rows[:SHOWN_ROWS], _names)).drop(columns=["id"], errors="ignore")
+    # Place as "Ort (Kreis)" and no Regierungsbezirk on screen, so the reasons get the width (the CSV has all).
+    table = result_rows(_rows[:SHOWN_ROWS], _names)
+    shown = pd.DataFrame([{"Name": r["Name"], "Typ": r["Typ"],
+                           "Ort": r["Ort"] + (f" ({r['Kreis']})" if r["Kreis"] and r["Kreis"] != r["Ort"] else ""),
+                           "Gründe": r["Gründe"], "Erläuterung": r["Erläuterung"]} for r in table])
     # Table rows only for what is shown. The CSV of all rows (30 MB and almost two seconds for 90,000
     # rows, per filter choice) is built when the download button is clicked.
     data = {"counts": counts, "shown": shown, "points": points, "extra": extra, "placed": len(placed)}
@@ -90,7 +94,7 @@ def _body() -> None:
         return
     names = common.district_names()
     bezirke = sorted({d.regierungsbezirk for d in common.districts().values()})
-    c1, c2, c3, c4, c5 = st.columns([1.2, 1.4, 1.4, 1, 1])
+    c1, c2, c3 = st.columns(3)
     bezirk = c1.selectbox("Regierungsbezirk", bezirke, index=None, placeholder="alle", key="iso_rb")
     keys = sorted((k for k, d in common.districts().items() if not bezirk or d.regierungsbezirk == bezirk),
                   key=lambda k: names[k])
@@ -98,11 +102,12 @@ def _body() -> None:
                             placeholder="alle", key="iso_district")
     org_type = c3.selectbox("Organisationstyp", list(ORG_TYPES), index=None,
                             format_func=lambda k: label("org_type", k), placeholder="alle", key="iso_type")
+    c4, c5, c6 = st.columns(3)
     years = c4.number_input("Jahre ohne Veranstaltung", 1, 10, 3, key="iso_years")
     today = c5.date_input("Stichtag", common.today(), format="DD.MM.YYYY", key="iso_today")
 
     rows = _isolated(common.data_version(), today.isoformat(), int(years), district, org_type, bezirk)
-    chosen = st.multiselect("Nur diese Gründe", list(REASONS), format_func=REASONS.get, placeholder="alle Gründe",
+    chosen = c6.multiselect("Nur diese Gründe", list(REASONS), format_func=REASONS.get, placeholder="alle Gründe",
                             key="iso_reasons")
     if chosen:
         rows = [r for r in rows if any(x["code"] in chosen for x in r["reasons"])]
@@ -110,27 +115,41 @@ def _body() -> None:
     page = _page_data(common.data_version(), (today.isoformat(), int(years), district, org_type, bezirk,
                                               tuple(chosen)), rows, names)
     counts = page["counts"]
-    cols = st.columns(5)
-    cols[0].metric("Gefunden", len(rows))
-    for col, code in zip(cols[1:], REASONS, strict=True):
-        col.metric(REASONS[code], counts[code])
+    # The count per reason as a sentence: as metrics in five columns their labels were cut off.
+    found, per_reason = st.columns([1, 4])
+    found.metric("Gefunden", common.number(len(rows)))
+    per_reason.markdown("**Davon nach Grund** (ein Eintrag kann mehrere haben):  \n" + " · ".join(
+        f"{common.md(REASONS[code])}: **{common.number(counts[code])}**" for code in REASONS))
     if not rows:
         st.success("Keine isolierten Organisationen für diese Auswahl.")
         return
 
     shown = page["shown"]
-    left, right = st.columns([1.25, 1])
+    # Table and map one below the other: side by side, narrow columns cut off the reasons and the map.
+    left, right = st.container(), st.container()
     with left:
         if len(rows) > len(shown):
             st.caption(f"Die Tabelle zeigt die ersten {common.number(len(shown))} von {common.number(len(rows))} "
                        "Einträgen; die CSV-Datei enthält alle. Mit den Filtern oben lässt sich die Liste eingrenzen.")
-        st.dataframe(shown, hide_index=True, width="stretch", height=common.table_height(len(shown)),
-                     column_config={"Erläuterung": st.column_config.TextColumn(width="large")})
+        # Narrow fixed widths for name, type and place leave the rest to the reasons, wrapped in their cells;
+        # the long explanation of a row appears below the table when the row is chosen (and is in the CSV).
+        picked = common.text_table(shown, text_columns=["Gründe"], key="iso_table", selectable=True,
+                                   column_config={"Name": st.column_config.TextColumn("Name", width=170),
+                                                  "Typ": st.column_config.TextColumn("Typ", width=70),
+                                                  "Ort": st.column_config.TextColumn("Ort", width=120),
+                                                  "Gründe": st.column_config.TextColumn("Gründe", width=150),
+                                                  "Erläuterung": None})
+        rows_picked = list(getattr(getattr(picked, "selection", None), "rows", None) or [])
+        if rows_picked and rows_picked[0] < len(shown):
+            row = shown.iloc[rows_picked[0]]
+            st.info(f"**{common.md(row['Name'])}** ({common.md(row['Ort'])}): {common.md(row['Erläuterung'])}")
+        else:
+            st.caption("Eine Zeile auswählen (Kästchen links) zeigt ihre Erläuterung hier vollständig.")
         common.download_button("Liste als CSV herunterladen", functools.partial(_csv, rows, names),
                                file_name="msonet-isolierte-organisationen.csv", mime="text/csv", key="iso_csv")
     with right:
         points = page["points"]
-        fig = points_figure(points, geojson=common.district_geojson(), extra=page["extra"], height=520)
+        fig = points_figure(points, geojson=common.district_geojson(), extra=page["extra"], height=600)
         st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="iso_map")
         missing = len(rows) - page["placed"]
         if missing:

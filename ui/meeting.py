@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from graph.model import Event, RecordBatch, make_id
@@ -109,7 +108,7 @@ def _plan_tab() -> None:
     st.session_state["meet_last_invitees"] = [r["id"] for r in plan["invitees"]]
     summary = plan.get("summary", {})
     objective = plan.get("objective") or {}
-    cols = st.columns(5)
+    cols = [*st.columns(3), *st.columns(3)]  # five in one row cut their labels on 1024 px screens
     cols[0].metric("Eingeladen", summary.get("invited", len(plan["invitees"])))
     cols[1].metric("Zielwert", _de(objective.get("value", 0)))
     cols[2].metric("plausible neue Paare", objective.get("pairs", 0))
@@ -128,7 +127,8 @@ def _plan_tab() -> None:
     if not plan["invitees"]:
         st.warning("Für diese Auswahl gibt es keine Organisationen. Bitte Region oder Thema ändern.")
         return
-    left, right = st.columns([1.5, 1])
+    # One below the other: side by side, roles, reasons and table groups were cut off in narrow columns.
+    left, right = st.container(), st.container()
     with left:
         st.markdown("**Einladungsliste**")
         invitees = [{"Tisch": r.get("table"), "Name": r["name"], "Typ": r.get("org_type_label") or "",
@@ -137,14 +137,19 @@ def _plan_tab() -> None:
                      "Rolle": r.get("role") or "",
                      "Begründung": " ".join(r.get("reasons") or ())}
                     for r in plan["invitees"]]
-        st.dataframe(pd.DataFrame(invitees), hide_index=True, width="stretch",
-                     height=common.table_height(len(invitees), 460),
-                     column_config={"Begründung": st.column_config.TextColumn(width="large")})
+        # Name, type and place share one wrapped column, so the reasons keep the width (no sideways scrolling).
+        common.text_table(
+            [{"Tisch": r["Tisch"], "Name": r["Name"], "Typ, Ort": ", ".join(x for x in (r["Typ"], r["Ort"], r["Anreise"]) if x),
+              "Rolle": r["Rolle"], "Begründung": r["Begründung"]} for r in invitees],
+            text_columns=["Begründung"], column_config={
+                "Tisch": st.column_config.NumberColumn("Tisch", width=50),
+                "Name": st.column_config.TextColumn("Name", width=150),
+                "Typ, Ort": st.column_config.TextColumn("Typ, Ort", width=120),
+                "Rolle": st.column_config.TextColumn("Rolle", width=100)})
     with right:
         st.markdown("**Tischgruppen**")
         groups = table_rows(plan)
-        st.dataframe(pd.DataFrame(groups), hide_index=True, width="stretch",
-                     height=common.table_height(len(groups), 460))
+        common.text_table(groups, text_columns=["Teilnehmende", "Handlungsfelder"])
     from graph.meeting import invitation_rows
 
     include_email = auth.allowed("contact") and st.checkbox(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from graph.formats import fmt_date
 from graph.render import (
     aggregate_selection,
     build_network,
@@ -90,6 +92,21 @@ def table_csv(G, names: dict[str, str], which: str, filters: tuple, selected: st
     return common.csv_bytes(node_rows if which == "nodes" else edge_rows)
 
 
+def view_gexf(G, which_positions: str, filters: tuple, selected: str | None, ego: bool, hops: int,
+              open_district: str | None, limit: int) -> bytes:
+    """The view as GEXF for Gephi, with the positions and colours of the drawing (runs on click)."""
+    import tempfile
+
+    from graph.render import layout_positions
+    from loaders.export import export_gexf
+
+    nodes, ties, _total = _selection(G, filters, selected, ego, hops, open_district, limit)
+    view = view_from_selection(G, nodes, ties)
+    positions = layout_positions(view) if which_positions == "drawn" else None
+    with tempfile.TemporaryDirectory(prefix="msonet-gexf-") as folder:
+        return export_gexf(view, Path(folder) / "ansicht.gexf", positions=positions).read_bytes()
+
+
 @st.cache_data(show_spinner="Zeichne das Netzwerk …", max_entries=16)
 def _draw(version: str, filters: tuple, selected: str | None, ego: bool, hops: int,
           open_district: str | None, limit: int) -> dict[str, Any]:
@@ -97,13 +114,15 @@ def _draw(version: str, filters: tuple, selected: str | None, ego: bool, hops: i
     nodes, ties, total = _selection(G, filters, selected, ego, hops, open_district, limit)
     per_district = Counter(G.nodes[n].get("district") or "?" for n in nodes) if not open_district else {}
     if len(nodes) > limit:  # one node per district, counted straight from the lists
-        drawn = build_network(aggregate_selection(G, nodes, ties, names), selected=selected, district_names=names)
+        # the chosen organisation's district stands out and is centred
+        home = f"district:{G.nodes[selected].get('district') or '?'}" if selected in G else None
+        drawn = build_network(aggregate_selection(G, nodes, ties, names), selected=home, district_names=names)
     else:
         drawn = build_network(view_from_selection(G, nodes, ties), selected=selected, district_names=names,
                               aggregate_threshold=limit)
     return {"html": drawn.html, "nodes": drawn.nodes, "edges": drawn.edges, "aggregated": drawn.aggregated,
             "physics": drawn.physics, "total": total, "view_nodes": len(nodes), "view_edges": len(ties),
-            "per_district": dict(per_district)}
+            "per_district": dict(per_district), "unplaced": drawn.unplaced}
 
 
 def _sidebar_filters(f: dict[str, Any]) -> tuple:
@@ -147,7 +166,8 @@ def details(G, org_id: str, district_names: dict[str, str]) -> dict[str, Any]:
     d = G.nodes[org_id]
     ties, events = [], []
     for row in organisation_ties(G, org_id):
-        rels = ", ".join(r["label"] + (f" (seit {r['since']})" if r.get("since") else "") for r in row["relations"])
+        rels = ", ".join(r["label"] + (f" (seit {fmt_date(r['since'])})" if r.get("since") else "")
+                         for r in row["relations"])
         if row["kind"] == "organisation":
             ties.append({"Organisation": row["name"], "Typ": row.get("type_label") or "", "Ort": row.get("city") or "",
                          "Beziehung": rels})
@@ -168,7 +188,9 @@ def details(G, org_id: str, district_names: dict[str, str]) -> dict[str, Any]:
             "Betrag (EUR)": f"{amount:,.0f}".replace(",", ".") if isinstance(amount, int | float) else "",
             "Geldgeber": f.get("funder") or "",
         })
-    events.sort(key=lambda r: r["Datum"], reverse=True)
+    events.sort(key=lambda r: str(r["Datum"]), reverse=True)  # ISO dates sort by time; shown as dd.mm.yyyy
+    for event in events:
+        event["Datum"] = fmt_date(event["Datum"]) if event["Datum"] else ""
     return {
         "name": d.get("name") or org_id,
         "type": label("org_type", d.get("org_type") or ""),
@@ -229,7 +251,7 @@ def _details_panel(G, org_id: str) -> None:
         st.dataframe(pd.DataFrame(info["funding"]), hide_index=True, width="stretch")
     else:
         st.caption("Keine Förderung erfasst.")
-    stamp = f" · Stand {common.md(info['updated'])}" if info["updated"] else ""
+    stamp = f" · Stand {common.md(fmt_date(info['updated']))}" if info["updated"] else ""
     st.caption(f"Quelle: {common.md(info['source'])}{stamp}")
 
 
@@ -295,8 +317,11 @@ def _body() -> None:
                    + (" · Anordnung fest berechnet (keine Physik)" if not result["physics"] else
                       " · Knoten lassen sich ziehen")
                    + " · Farbe = Typ, Größe = Zahl der Verbindungen · Mauszeiger auf einen Knoten zeigt Details")
+        if result.get("unplaced"):
+            st.caption(f"{common.number(result['unplaced'])} Organisationen ohne Kreis (landesweit tätig oder ohne "
+                       "Ort) stehen nicht auf dieser Karte; „Kreis öffnen“ → „ohne Kreis“ zeigt sie.")
         _show_html(result["html"], GRAPH_HEIGHT + 10)
-        c1, c2, c3 = st.columns(3)
+        c1, c2, c3, c4 = st.columns(4)
         common.download_button("Ansicht als HTML herunterladen", result["html"].encode("utf-8"),
                                file_name="msonet-netzwerk.html", mime="text/html", key="dl_html", where=c1)
         # The tables are built when a button is clicked: for a view of the whole network they are a million
@@ -306,6 +331,10 @@ def _body() -> None:
                                file_name="msonet-knoten.csv", mime="text/csv", key="dl_nodes", where=c2)
         common.download_button("Verbindungen als CSV", functools.partial(table_csv, G, names, "edges", *choice),
                                file_name="msonet-verbindungen.csv", mime="text/csv", key="dl_edges", where=c3)
+        if not result["aggregated"]:
+            common.download_button("Ansicht als GEXF (Gephi)", functools.partial(view_gexf, G, "drawn", *choice),
+                                   file_name="msonet-netzwerk.gexf", mime="application/xml", key="dl_gexf", where=c4,
+                                   help="Knoten mit den Positionen und Farben dieser Zeichnung, für Gephi")
     if right is not None and selected:
         with right:
             _details_panel(G, selected)

@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from graph.formats import fmt_date, fmt_number, fmt_percent
 from graph.render import escape_text
 from graph.vocabulary import MSO_TYPES, ORG_TYPES, SECTORS, label
 from ui import auth, common
@@ -83,16 +84,17 @@ def _funding(version: str) -> list[dict[str, Any]]:
 
 
 def _percent(value: object) -> str:
-    return f"{round(value * 100)} %" if isinstance(value, int | float) else "–"
+    return fmt_percent(value) if isinstance(value, int | float) else "–"
 
 
 def _mix_row(r: dict[str, Any]) -> dict[str, Any]:
-    return {"Handlungsfeld": r.get("label") or r.get("key"), "MSO im Feld": r.get("msos", 0),
-            "Anteil aller MSO": _percent(r.get("share_msos")),
-            "gefördert über das Feld": _percent(r.get("share_msos_funded")),
-            "mit Regelförderung": r.get("funded_msos_regular", 0),
-            "mit Projektförderung": r.get("funded_msos_project", 0),
-            "Anteil Regelförderung am Betrag": _percent(r.get("share_regular")), "Hinweis": r.get("text") or ""}
+    """One row of the funding table: few, short columns so that it fits a 1024 px screen."""
+    return {"Handlungsfeld": r.get("label") or r.get("key"),
+            "MSO im Feld": f"{fmt_number(r.get('msos', 0))} ({_percent(r.get('share_msos'))})",
+            "davon gefördert": _percent(r.get("share_msos_funded")),
+            "MSO mit Regel- / Projektförderung": f"{fmt_number(r.get('funded_msos_regular', 0))} / "
+                                                 f"{fmt_number(r.get('funded_msos_project', 0))}",
+            "Regelförderung am Betrag": _percent(r.get("share_regular")), "Hinweis": r.get("text") or ""}
 
 
 def _load_demo() -> None:
@@ -144,7 +146,8 @@ def _body() -> None:
     isolated = _isolated_counts(common.data_version(), common.today().isoformat())
     no_ties = isolated.get("no_ties", 0)
     gap = isolated.get("no_regular_service_tie", 0)
-    cols = st.columns([1, 1, 1, 1, 1.35, 1.35])
+    # Two rows of three: six in one row cut their labels short on 1024 px screens.
+    cols = [*st.columns(3), *st.columns(3)]
     cols[0].metric("Organisationen", common.number(figures["organisations"]))
     cols[1].metric("davon MSO", common.number(figures["mso"]))
     cols[2].metric("Veranstaltungen", common.number(figures["events"]))
@@ -160,20 +163,23 @@ def _body() -> None:
         st.warning(f"{common.number(figures['synthetic'])} von {common.number(figures['organisations'])} "
                    "Organisationen sind synthetische Demodatensätze (keine echten Organisationen).")
 
-    left, middle, right = st.columns(3)
+    # Two columns, headings in bold text: in three columns headings broke mid-word and bar labels were cut.
+    left, right = st.columns(2)
     with left:
-        st.subheader("Nach Organisationstyp")
+        st.markdown("**Nach Organisationstyp**")
         types = Counter({label("org_type", k) if k in ORG_TYPES else k: v for k, v in figures["by_type"].items()})
         st.plotly_chart(_bar_figure(types), width="stretch", config={"displayModeBar": False}, key="ov_types")
-    with middle:
-        st.subheader("Nach Handlungsfeld")
+    with right:
+        st.markdown("**Nach Handlungsfeld**")
         sectors = Counter({label("sector", k) if k in SECTORS else k: v for k, v in figures["by_sector"].items()})
         st.plotly_chart(_bar_figure(sectors), width="stretch", config={"displayModeBar": False}, key="ov_sectors")
-    with right:
-        st.subheader("Nach Regierungsbezirk")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Nach Regierungsbezirk**")
         st.plotly_chart(_bar_figure(figures["by_bezirk"]), width="stretch", config={"displayModeBar": False},
                         key="ov_bezirke")
-        st.subheader("Kreise mit den meisten Organisationen")
+    with right:
+        st.markdown("**Kreise mit den meisten Organisationen**")
         top_districts = _bar(figures["by_district"], "Kreis", top=10)
         st.dataframe(top_districts, width="stretch", height=common.table_height(len(top_districts), 220))
 
@@ -182,16 +188,28 @@ def _body() -> None:
     if mix:
         st.caption("Je Handlungsfeld: wie viele MSO dort arbeiten und wie viele über dieses Feld gefördert werden "
                    "(Regel- oder Projektförderung).")
-        st.dataframe(pd.DataFrame([_mix_row(r) for r in mix]), width="stretch", hide_index=True,
-                     column_config={"Hinweis": st.column_config.TextColumn(width="large")})
+        # Headings and the note wrap in their cells: the last column was cut off in the page width.
+        common.text_table([_mix_row(r) for r in mix], text_columns=["Hinweis"], limit=700, column_config={
+            "Handlungsfeld": st.column_config.TextColumn("Handlungsfeld", width=150),
+            "MSO im Feld": st.column_config.TextColumn("MSO im Feld", width=95, help="Anzahl (Anteil aller MSO)"),
+            "davon gefördert": st.column_config.TextColumn("gefördert", width=75,
+                                                          help="Anteil der MSO im Feld, die über das Feld "
+                                                               "gefördert werden"),
+            "MSO mit Regel- / Projektförderung": st.column_config.TextColumn("Regel / Projekt", width=95,
+                                                                            help="MSO mit Regelförderung / "
+                                                                                 "mit Projektförderung"),
+            "Regelförderung am Betrag": st.column_config.TextColumn("Regel-Anteil", width=85,
+                                                                   help="Anteil der Regelförderung an der "
+                                                                        "Fördersumme"),
+        })
     else:
         st.caption("Keine Förderdaten vorhanden.")
 
     st.subheader("Datenquellen")
     sources = pd.DataFrame(figures["sources"].most_common(), columns=["Quelle", "Datensätze"])
     st.dataframe(sources, width="stretch", hide_index=True, height=min(300, 38 + 35 * len(sources)))
-    st.caption(f"Stand der Daten: {common.md(figures['first_update'] or '–')} bis "
-               f"{common.md(figures['last_update'] or '–')} · "
+    st.caption(f"Stand der Daten: {common.md(fmt_date(figures['first_update']))} bis "
+               f"{common.md(fmt_date(figures['last_update']))} · "
                "Speicherort: " + common.md(describe_backend(common.settings())))
 
 

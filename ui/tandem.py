@@ -99,9 +99,7 @@ def _partners_tab() -> None:
         return
     table = proposal_rows(rows)
     # the reasons are the point of the page: the table gets the full width, the map sits below it
-    st.dataframe(pd.DataFrame(table).drop(columns=["id"]), hide_index=True, width="stretch",
-                 height=common.table_height(len(table), 480),
-                 column_config={"Gründe": st.column_config.TextColumn(width="large")})
+    common.text_table(pd.DataFrame(table).drop(columns=["id"]), text_columns=["Gründe"])
     mso_name = common.graph().nodes[org_id].get("name") or org_id
     export = [{"MSO": mso_name, **row} for row in table]
     common.download_button("Vorschläge als CSV herunterladen", common.csv_bytes(export),
@@ -146,8 +144,7 @@ def _cohort_tab() -> None:
         st.warning("Keine Tandems möglich – bitte Entfernung erhöhen oder den Kreis ändern.")
         return
     rows = [_pair_row(i, p) for i, p in enumerate(pairs, start=1)]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                 column_config={"Gründe": st.column_config.TextColumn(width="large")})
+    common.text_table(rows, text_columns=["Gründe"])
     if len(pairs) < count:
         st.info(f"Nur {len(pairs)} von {count} Tandems möglich.")
     common.download_button("Kohorte als CSV herunterladen", common.csv_bytes(rows),
