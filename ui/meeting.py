@@ -121,7 +121,7 @@ def _plan_tab() -> None:
                              "Migrationsbereichs (gemeinsames oder ergänzendes Handlungsfeld, beide erreichbar, "
                              "noch nicht verbunden); isolierte MSO zählen doppelt."))
     with st.expander("Zielwert und seine Teile"):
-        st.dataframe(pd.DataFrame(objective_rows(plan)), hide_index=True, width="stretch")
+        common.text_table(objective_rows(plan), text_columns=[])
     for note in plan.get("notes", []):
         st.caption(common.md(note))
     if not plan["invitees"]:
@@ -139,7 +139,8 @@ def _plan_tab() -> None:
                     for r in plan["invitees"]]
         # Name, type and place share one wrapped column, so the reasons keep the width (no sideways scrolling).
         common.text_table(
-            [{"Tisch": r["Tisch"], "Name": r["Name"], "Typ, Ort": ", ".join(x for x in (r["Typ"], r["Ort"], r["Anreise"]) if x),
+            [{"Tisch": r["Tisch"], "Name": r["Name"],
+              "Typ, Ort": ", ".join(x for x in (r["Typ"], r["Ort"], r["Anreise"]) if x),
               "Rolle": r["Rolle"], "Begründung": r["Begründung"]} for r in invitees],
             text_columns=["Begründung"], column_config={
                 "Tisch": st.column_config.NumberColumn("Tisch", width=50),
