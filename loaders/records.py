@@ -622,7 +622,7 @@ class RecordParser:
         given = {field for field in ("sectors", "postcode", "address", "website", "founded", "description",
                                      "contact_person", "email", "phone", "synthetic") if row.given(field)}
         if place is not None or row.cleared("city") or row.cleared("ags"):
-            given.update(LOCATION_FIELDS)
+            given.update((*LOCATION_FIELDS, "location_precision"))  # the point and how precise it is, together
         if place is None and not row.cleared("city"):
             self._without_place.setdefault(row.table.name, []).append(row.number)
         lat, lon, precision = locate(place, postcode if postcode and _POSTCODE.match(postcode) else None)

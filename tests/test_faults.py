@@ -502,7 +502,7 @@ def test_analysis_parameters_out_of_range_give_messages(demo_home, capsys):
     code, out, err = _cli(capsys, demo_home, "isolated", "--years", "1000000", "--json")
     assert code == 0 and err == "" and {r["id"] for r in json.loads(out)} == {"q1", "q2"}
     for args, text in ((["--top", "0"], "zwischen 1 und 500"), (["--top", "-1"], "zwischen 1 und 500"),
-                       (["--max-km", "nan"], "Zahl ab 0 km"), (["--max-km", "-3"], "Zahl ab 0 km")):
+                       (["--max-km", "nan"], "Entfernung muss eine Zahl"), (["--max-km", "-3"], "Zahl ab 0 km")):
         code, _, err = _cli(capsys, demo_home, "partners", "q1", *args)
         assert code == 1 and text in err, (args, err)
     code, _, err = _cli(capsys, demo_home, "tandems", "--count", "2", "--max-km", "nan")
