@@ -342,9 +342,6 @@ def sso_page(browser):
 PROVIDER_STYLE = "https://cdn.jsdelivr.net/npm/@picocss/pico@2/css/pico.min.css"
 
 
-@pytest.mark.xfail(strict=False, reason="Bekannter Fehler (Issue 17 offen): nach dem Zusammenführen mit den übrigen "
-                   "Änderungen leitet „Abmelden“ bei Single Sign-on nicht mehr zum Anbieter weiter und eine Seiten-URL "
-                   "öffnet danach wieder; auf dem Zweig h17 allein bestanden")
 def test_single_sign_on_maps_groups_to_roles_and_signs_out(sso_page, oidc_app):
     page = sso_page
     url, issuer, home = oidc_app

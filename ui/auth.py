@@ -189,7 +189,8 @@ def _sign_out(principal: Principal) -> None:
     st.session_state.pop(_KEY, None)
     st.session_state.pop("_msonet_oidc_logged", None)
     if principal.via == "oidc":
-        st.logout()
+        st.logout()  # sends the browser to /auth/logout (cookie cleared, provider's end-session page)
+        st.stop()  # a rerun here could start before that redirect reached the browser and drop it
     st.rerun()
 
 
