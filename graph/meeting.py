@@ -17,7 +17,14 @@ from graph.isolation import names_text
 from graph.lookup import name_key, resolve_organisation, vocabulary_key
 from graph.model import Relation
 from graph.network import collect_ties, in_window
-from graph.vocabulary import COMPLEMENTARY_SECTORS, MIGRATION_FIELD_TYPES, MSO_TYPES, label, normalise_term
+from graph.vocabulary import (
+    COMPLEMENTARY_SECTORS,
+    LOCATION_PRECISIONS,
+    MIGRATION_FIELD_TYPES,
+    MSO_TYPES,
+    label,
+    normalise_term,
+)
 
 __all__ = ["plan_meeting", "check_request", "invitation_rows", "attendance_relations", "ROLES", "plausible_pairs",
            "objective_value", "DEFAULT_RADIUS_KM", "MAX_CAPACITY", "MAX_RADIUS_KM", "MAX_TABLES", "PAIRS_PER_MSO",
@@ -620,8 +627,8 @@ def _reasons(G, org: str, role: str, counted: dict[str, list[str]], partner_of: 
     if org in gains:
         reasons.append(f"Beitrag zum Ziel bei der Auswahl: {_de(gains[org])} je Platz.")
     if org in venue_km:
-        precision = {"address": "nach Adresse", "postcode": "nach Postleitzahl"}.get(
-            nodes[org].get("location_precision") or "", "nach Gemeinde")
+        precision = LOCATION_PRECISIONS.get(nodes[org].get("location_precision") or "municipality",
+                                            LOCATION_PRECISIONS["municipality"])
         reasons.append(f"Anreise ca. {_de(venue_km[org])} km, {precision}.")
     if topic:
         reasons.append(f"Arbeitet im Handlungsfeld {label('sector', topic)}.")

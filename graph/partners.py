@@ -15,7 +15,15 @@ from geopy.distance import geodesic
 from graph.carriers import CARRIERS, carrier_of, is_migration_service, is_umbrella
 from graph.errors import GraphError
 from graph.lookup import get_organisation, vocabulary_key
-from graph.vocabulary import COMPLEMENTARY_SECTORS, MIGRATION_FIELD_TYPES, MSO_TYPES, ORG_TYPES, label, normalise_term
+from graph.vocabulary import (
+    COMPLEMENTARY_SECTORS,
+    LOCATION_PRECISIONS,
+    MIGRATION_FIELD_TYPES,
+    MSO_TYPES,
+    ORG_TYPES,
+    label,
+    normalise_term,
+)
 
 __all__ = [
     "propose_partners",
@@ -56,8 +64,7 @@ DIVERSITY_MARGIN = 0.03
 MAX_TOP = 500
 #: Seed of the fixed random order that decides between candidates with equal score and distance.
 TIE_SEED = 2024
-_PRECISION_RANK = {"address": 0, "postcode": 1, "municipality": 2}
-_PRECISION_TEXT = {"address": "nach Adresse", "postcode": "nach Postleitzahl", "municipality": "nach Gemeinde"}
+_PRECISION_RANK = {key: rank for rank, key in enumerate(LOCATION_PRECISIONS)}
 
 
 class NotAnMSO(GraphError):
@@ -275,7 +282,7 @@ def _coarser(a: str | None, b: str | None) -> str:
 
 def distance_text(km: float, precision_a: str | None, precision_b: str | None) -> str:
     """``"ca. 3,2 km, nach Postleitzahl"``: the distance with the coarser precision of its two points."""
-    return f"ca. {_de(km)} km, {_PRECISION_TEXT[_coarser(precision_a, precision_b)]}"
+    return f"ca. {_de(km)} km, {LOCATION_PRECISIONS[_coarser(precision_a, precision_b)]}"
 
 
 def _tie_key(query_id: str, candidate_id: str) -> bytes:

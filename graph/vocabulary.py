@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 __all__ = [
+    "LOCATION_PRECISIONS",
     "ORG_TYPES",
     "SECTORS",
     "RELATION_TYPES",
@@ -227,3 +228,12 @@ def lookup_key(kind: str, text: str) -> str | None:
 def choices(kind: str) -> list[str]:
     """Return the valid keys of one vocabulary table, in their defined order."""
     return list(_TABLES[kind])
+
+
+#: How exactly an organisation's point is known, finest first -> German wording for reasons and tables.
+LOCATION_PRECISIONS: dict[str, str] = {
+    "address": "nach Adresse",
+    "postcode": "nach Postleitzahl",
+    "municipality": "nach Gemeinde",
+}
+

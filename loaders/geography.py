@@ -11,6 +11,7 @@ from pathlib import Path
 
 from graph.errors import GraphError
 from graph.model import Place
+from graph.vocabulary import LOCATION_PRECISIONS
 
 __all__ = [
     "DATA_DIR",
@@ -145,12 +146,8 @@ def load_municipalities() -> dict[str, Place]:
     return {p.ags: p for p in _municipalities()}
 
 
-#: How exactly an organisation's point is known, finest first -> German wording for reasons and tables.
-PRECISIONS: dict[str, str] = {
-    "address": "nach Adresse",
-    "postcode": "nach Postleitzahl",
-    "municipality": "nach Gemeinde",
-}
+#: How exactly an organisation's point is known (the vocabulary's list, re-exported here).
+PRECISIONS = LOCATION_PRECISIONS
 
 
 @dataclass(frozen=True, slots=True)

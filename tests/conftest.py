@@ -27,3 +27,16 @@ def _private_home(tmp_path_factory, monkeypatch):
 
     if not os.environ.get("MSONET_HOME"):
         monkeypatch.setenv("MSONET_HOME", str(tmp_path_factory.mktemp("msonet-home")))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright (no browser download), one per test module."""
+    from _browser import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+

@@ -7,8 +7,6 @@ import json
 
 import pytest
 from _browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SCREENSHOTS,
     chromium_missing,
     exception_count,
@@ -42,16 +40,6 @@ def app_url(tmp_path_factory):
     log = tmp_path_factory.mktemp("browser-log") / "streamlit.log"
     with streamlit_server(home, today=TODAY, log=log) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

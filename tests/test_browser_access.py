@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 from _browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
     SCREENSHOTS,
     chromium_missing,
@@ -50,16 +48,6 @@ VISIBLE = {
 
 
 # -- fixtures ------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture(scope="module")
 def local_app(tmp_path_factory):
     """The app with MSONET_AUTH=local and one account per role; yields (url, home)."""
