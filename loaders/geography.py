@@ -7,11 +7,11 @@ import functools
 import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
-from graph.errors import GraphError
-from graph.model import Place
-from graph.vocabulary import LOCATION_PRECISIONS
+from msonet.data import path as data_path
+from msonet.graph.errors import GraphError
+from msonet.graph.model import Place
+from msonet.graph.vocabulary import LOCATION_PRECISIONS
 
 __all__ = [
     "DATA_DIR",
@@ -32,8 +32,8 @@ __all__ = [
     "point_in_geometry",
 ]
 
-#: Folder of the extracts built by ``data/build_geography.py`` (found relative to this file, not the cwd).
-DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "nrw"
+#: Folder of the extracts built by ``data/build_geography.py`` (package data ``msonet.data``, not the cwd).
+DATA_DIR = data_path("nrw")
 
 #: The five Regierungsbezirke of NRW: 3-digit key -> name.
 REGIERUNGSBEZIRKE: dict[str, str] = {
@@ -138,7 +138,7 @@ def _municipalities() -> tuple[Place, ...]:
 
 
 def load_municipalities() -> dict[str, Place]:
-    """All 396 municipalities of NRW: 8-digit AGS -> :class:`graph.model.Place`.
+    """All 396 municipalities of NRW: 8-digit AGS -> :class:`msonet.graph.model.Place`.
 
     ``Place.district_name`` is the district's :attr:`District.label` (``"Kreis Unna"``, ``"Köln"``), and
     ``lat``/``lon`` a point inside the municipality (its centroid where that lies well inside).

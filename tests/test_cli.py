@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from graph.store import STORE_FILE
-from msonet_cli import build_parser, main
+from msonet.cli import build_parser, main
+from msonet.graph.store import STORE_FILE
 
 GOOD = Path(__file__).parent / "data" / "good"
 FILES = [GOOD / n for n in ("organisationen.csv", "veranstaltungen.csv", "beziehungen.csv", "teilnahme.csv",
@@ -50,13 +50,13 @@ def test_every_command_has_german_help(capsys):
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse keeps them here
     assert set(commands) == {"demo", "load", "stats", "export", "isolated", "partners", "tandems", "meeting",
-                             "attend", "coverage", "forget", "migrate", "user", "geocode"}
+                             "attend", "coverage", "forget", "migrate", "user", "geocode", "app"}
     for name in commands:
         with pytest.raises(SystemExit) as exit_info:
             main([name, "--help"])
         assert exit_info.value.code == 0
         assert "Aufruf: msonet" in capsys.readouterr().out
-    result = subprocess.run([sys.executable, "-m", "msonet_cli", "--help"], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "msonet", "--help"], capture_output=True, text=True,
                             cwd=Path(__file__).parent.parent, check=True)
     assert "Netzwerk-Explorer" in result.stdout
 

@@ -9,19 +9,20 @@ import datetime as dt
 import json
 import os
 import shutil
+import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from graph.backends import describe_backend, open_store
-from graph.errors import GraphError, NotFound, StoreError, ValidationError
-from graph.formats import fmt_decimal, fmt_km, fmt_number, fmt_value
-from graph.meeting import DEFAULT_RADIUS_KM
-from graph.settings import Settings
-from graph.store import GraphStore
-from graph.vocabulary import SECTORS, choices, label, lookup_key
+from msonet.graph.backends import describe_backend, open_store
+from msonet.graph.errors import GraphError, NotFound, StoreError, ValidationError
+from msonet.graph.formats import fmt_decimal, fmt_km, fmt_number, fmt_value
+from msonet.graph.meeting import DEFAULT_RADIUS_KM
+from msonet.graph.settings import Settings
+from msonet.graph.store import GraphStore
+from msonet.graph.vocabulary import SECTORS, choices, label, lookup_key
 
 __all__ = ["main", "build_parser"]
 
@@ -48,7 +49,7 @@ def _print_csv(rows: list[dict[str, Any]], columns: Sequence[str | tuple[str, st
     ``columns`` are keys or ``(key, German heading)`` pairs. ``raw`` writes it for programs instead: ``,``,
     UTF-8 without BOM, the internal keys as headings, numbers with a decimal point (``--raw``).
     """
-    from loaders.export import neutralise_formula
+    from msonet.loaders.export import neutralise_formula
 
     pairs = [(c, c) if isinstance(c, str) else c for c in columns]
     if raw:
@@ -137,7 +138,7 @@ def _de_number(value: float) -> str:
 def _district_key(text: str | None) -> str | None:
     if not text:
         return None
-    from loaders.gazetteer import default_gazetteer
+    from msonet.loaders.gazetteer import default_gazetteer
 
     return default_gazetteer().resolve_district(text).key
 
@@ -145,7 +146,7 @@ def _district_key(text: str | None) -> str | None:
 def _region_name(text: str | None) -> str | None:
     if not text:
         return None
-    from loaders.gazetteer import default_gazetteer
+    from msonet.loaders.gazetteer import default_gazetteer
 
     return default_gazetteer().resolve_regierungsbezirk(text)
 
@@ -161,7 +162,7 @@ def _vocab(kind: str, text: str | None, what: str) -> str | None:
 
 def _audit(args: argparse.Namespace, action: str, **counts: int) -> None:
     """Record a write or an export with personal data in the audit log (the CLI acts as Verwalten)."""
-    from graph.access import AuditLog
+    from msonet.graph.access import AuditLog
 
     AuditLog(args.settings.audit_path).record(_cli_principal(), action, **counts)
 
@@ -169,7 +170,7 @@ def _audit(args: argparse.Namespace, action: str, **counts: int) -> None:
 def _cli_principal():
     import getpass
 
-    from graph.access import Principal
+    from msonet.graph.access import Principal
 
     try:
         name = getpass.getuser()
@@ -186,7 +187,7 @@ def _org_id(store: GraphStore, text: str) -> str:
     """The id of the organisation ``text`` names; an exact id needs no whole graph."""
     import networkx as nx
 
-    from graph.lookup import resolve_organisation
+    from msonet.graph.lookup import resolve_organisation
 
     node = store.get_node(text)
     if node is not None and node.get("kind") == "organisation":
@@ -198,7 +199,7 @@ def _org_id(store: GraphStore, text: str) -> str:
 
 # -- commands --------------------------------------------------------------------------------------
 def cmd_demo(args: argparse.Namespace, store: GraphStore) -> int:
-    from loaders.demo import build_demo_batch
+    from msonet.loaders.demo import build_demo_batch
 
     counts = store.counts()
     if counts.get("organisations") and args.if_empty:
@@ -220,7 +221,7 @@ def cmd_demo(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 def cmd_load(args: argparse.Namespace, store: GraphStore) -> int:
-    from loaders.load import load_files
+    from msonet.loaders.load import load_files
 
     try:
         report = load_files([Path(p) for p in args.paths], store, skip_invalid=args.skip_invalid, kind=args.kind)
@@ -242,7 +243,7 @@ def cmd_load(args: argparse.Namespace, store: GraphStore) -> int:
 
 def _write_duplicates(report: Any, path: Path) -> Path | str | None:
     """Write a long list of possible duplicates as CSV; the path, a German reason it failed, or ``None``."""
-    from loaders.load import MAX_LISTED_DUPLICATES
+    from msonet.loaders.load import MAX_LISTED_DUPLICATES
 
     if len(report.duplicates) <= MAX_LISTED_DUPLICATES:
         return None
@@ -280,7 +281,7 @@ def cmd_stats(args: argparse.Namespace, store: GraphStore) -> int:
     if args.json:
         _print_json(stats)
         return EXIT_OK
-    from loaders.geography import load_districts
+    from msonet.loaders.geography import load_districts
 
     districts = load_districts()
     print(f"Organisationen: {fmt_number(stats['total'])} (davon synthetisch: {fmt_number(stats['synthetic'])})")
@@ -300,7 +301,7 @@ def cmd_stats(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 def cmd_export(args: argparse.Namespace, store: GraphStore) -> int:
-    from loaders import export
+    from msonet.loaders import export
 
     out = Path(args.out)
     if args.format == "csv":
@@ -322,7 +323,7 @@ def cmd_export(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 def cmd_isolated(args: argparse.Namespace, store: GraphStore) -> int:
-    from graph.isolation import isolated_organisations
+    from msonet.graph.isolation import isolated_organisations
 
     rows = isolated_organisations(_analysis_graph(store), today=_today(args), event_years=args.years,
                                   district=_district_key(args.district),
@@ -330,8 +331,8 @@ def cmd_isolated(args: argparse.Namespace, store: GraphStore) -> int:
     if args.json:
         _print_json(rows)
         return EXIT_OK
-    from graph.isolation import REASON_CODES
-    from loaders.geography import load_districts
+    from msonet.graph.isolation import REASON_CODES
+    from msonet.loaders.geography import load_districts
 
     districts = load_districts()
     table = [{**r, "type_label": label("org_type", r.get("org_type") or "") if r.get("org_type") else "",
@@ -354,13 +355,13 @@ def cmd_isolated(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 def _resolve_org(graph, text: str) -> str:
-    from graph.lookup import resolve_organisation
+    from msonet.graph.lookup import resolve_organisation
 
     return resolve_organisation(graph, text)
 
 
 def cmd_partners(args: argparse.Namespace, store: GraphStore) -> int:
-    from graph.partners import check_top, propose_partners
+    from msonet.graph.partners import check_top, propose_partners
 
     check_top(args.top)
     org_id = _org_id(store, args.org)
@@ -386,7 +387,7 @@ def _german_pair(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_tandems(args: argparse.Namespace, store: GraphStore) -> int:
-    from graph.cohort import plan_cohort
+    from msonet.graph.cohort import plan_cohort
 
     rows = plan_cohort(_analysis_graph(store), args.count, district=_district_key(args.district),
                        max_km=args.max_km)
@@ -401,8 +402,8 @@ def cmd_tandems(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 def cmd_meeting(args: argparse.Namespace, store: GraphStore) -> int:
-    from graph.meeting import check_request, invitation_rows, plan_meeting
-    from loaders.gazetteer import region_centre, resolve_venue
+    from msonet.graph.meeting import check_request, invitation_rows, plan_meeting
+    from msonet.loaders.gazetteer import region_centre, resolve_venue
 
     check_request(args.capacity, args.tables, args.radius_km)
     district, region = _district_key(args.district), _region_name(args.region)
@@ -445,7 +446,7 @@ def cmd_meeting(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 def cmd_geocode(args: argparse.Namespace, store: GraphStore) -> int:
-    from loaders.geocode import CACHE_FILE, GeocodeCache, GeocoderFailed, geocode_organisations, nominatim
+    from msonet.loaders.geocode import CACHE_FILE, GeocodeCache, GeocoderFailed, geocode_organisations, nominatim
 
     if args.limit is not None and args.limit < 1:
         raise CliError(f"--limit muss mindestens 1 sein (angegeben: {args.limit}).")
@@ -470,10 +471,10 @@ def cmd_geocode(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 def cmd_attend(args: argparse.Namespace, store: GraphStore) -> int:
-    from graph.lookup import resolve_event
-    from graph.meeting import attendance_relations
-    from graph.model import RecordBatch
-    from loaders.files import read_table
+    from msonet.graph.lookup import resolve_event
+    from msonet.graph.meeting import attendance_relations
+    from msonet.graph.model import RecordBatch
+    from msonet.loaders.files import read_table
 
     graph = _analysis_graph(store)
     event_id = resolve_event(graph, args.event)
@@ -520,9 +521,9 @@ COVERAGE_COLUMNS = [
 
 
 def cmd_coverage(args: argparse.Namespace, store: GraphStore) -> int:
-    from graph.coverage import district_coverage, funding_mix
-    from graph.network import network_figures
-    from loaders.geography import load_districts
+    from msonet.graph.coverage import district_coverage, funding_mix
+    from msonet.graph.network import network_figures
+    from msonet.loaders.geography import load_districts
 
     graph = _analysis_graph(store)
     rows = district_coverage(graph, load_districts())
@@ -569,11 +570,73 @@ def cmd_forget(args: argparse.Namespace, store: GraphStore) -> int:
     return EXIT_OK
 
 
+#: Streamlit settings ``msonet app`` passes unless the user gives them (the repository's .streamlit/config.toml
+#: only applies when the app is started inside the clone).
+APP_OPTIONS = {
+    "server.address": "localhost",
+    "server.headless": "true",
+    "browser.gatherUsageStats": "false",
+    "client.toolbarMode": "viewer",
+    "theme.base": "light",
+    "theme.primaryColor": "#e6550d",
+}
+
+
+def app_command(settings: Settings, extra: Sequence[str] = ()) -> list[str]:
+    """The ``streamlit run`` command line that ``msonet app`` executes (settings as environment variables)."""
+    from msonet.app import script_path
+
+    given = {arg.split("=", 1)[0].removeprefix("--") for arg in extra if arg.startswith("--")}
+    options = {**APP_OPTIONS, "server.maxUploadSize": str(settings.max_upload_mb)}
+    command = [sys.executable, "-m", "streamlit", "run", str(script_path())]
+    for key, value in options.items():
+        if key not in given:
+            command += [f"--{key}", value]
+    return command + list(extra)
+
+
+def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
+    """Start the Streamlit app; --store/--neo4j/--falkordb reach it as environment variables."""
+    env = dict(os.environ)
+    if args.store:
+        env["MSONET_HOME"] = str(Path(args.store).resolve())
+    if args.neo4j:
+        env["NEO4J_URI"] = args.neo4j
+    if args.falkordb:
+        env["FALKORDB_URL"] = args.falkordb
+    command = app_command(settings, args.streamlit_args)
+    print(f"msonet {_version()}: App startet ({describe_backend(settings)}); beenden mit Strg+C.", file=sys.stderr)
+    try:
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _split_app_args(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Split ``msonet [global options] app REST``: REST goes to Streamlit unchanged (except a help request)."""
+    takes_value = {"--store", "--neo4j", "--falkordb"}
+    for i, arg in enumerate(argv):
+        if arg == "app" and (i == 0 or argv[i - 1] not in takes_value):
+            rest = argv[i + 1:]
+            if rest[:1] in (["-h"], ["--help"]):
+                return argv, []
+            return argv[:i + 1], rest[1:] if rest[:1] == ["--"] else rest
+        if not arg.startswith("-") and (i == 0 or argv[i - 1] not in takes_value):
+            break  # another command: nothing to split
+    return argv, []
+
+
+def _version() -> str:
+    import msonet
+
+    return msonet.__version__
+
+
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     """Local accounts of the app (MSONET_AUTH=local): add, remove, list."""
     import getpass
 
-    from graph.access import ROLE_LABELS, LocalAccounts, role_key
+    from msonet.graph.access import ROLE_LABELS, LocalAccounts, role_key
 
     accounts = LocalAccounts(settings.users_path)
     if args.user_command == "list":
@@ -606,7 +669,7 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, store: GraphStore) -> int:
-    from graph.migrate import copy_graph
+    from msonet.graph.migrate import copy_graph
 
     embedded = open_store(Settings.from_env({}, home=args.store_dir))
     source, target = (embedded, store) if args.direction == "to-server" else (store, embedded)
@@ -703,6 +766,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--store", metavar="ORDNER", help="Ordner des eingebetteten Speichers")
     parser.add_argument("--neo4j", metavar="URI", help="Neo4j-Server statt eingebettetem Speicher")
     parser.add_argument("--falkordb", metavar="URL", help="FalkorDB-Server statt eingebettetem Speicher")
+    parser.add_argument("--version", action="version", version=f"msonet {_version()}",
+                        help="Version zeigen und beenden")
     sub = parser.add_subparsers(dest="command", required=True, metavar="BEFEHL")
 
     def add(name: str, func: Callable[..., int], help_text: str) -> argparse.ArgumentParser:
@@ -821,6 +886,10 @@ def _build_parser() -> argparse.ArgumentParser:
     q.add_argument("name", metavar="NAME", help="Benutzername")
     user_sub.add_parser("list", help="Benutzer und Rollen zeigen")
 
+    p = add("app", cmd_app, "Die App (Streamlit) starten, aus jedem Ordner; danach im Browser öffnen")
+    p.epilog = ("Alle weiteren Angaben gehen an Streamlit, z.B. msonet app --server.port 8502. Ohne Angabe hört die "
+                "App nur auf diesem Computer (localhost), siehe README „Betrieb für mehrere Personen“.")
+
     p = add("migrate", cmd_migrate, "Daten zwischen eingebettetem Speicher und Server kopieren")
     p.add_argument("direction", choices=["to-server", "from-server"],
                    help="to-server: eingebettet -> Server; from-server: Server -> eingebettet")
@@ -832,13 +901,17 @@ def _build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     with _german_argparse():
         parser = _build_parser()
+        argv, streamlit_args = _split_app_args(sys.argv[1:] if argv is None else list(argv))
         args = parser.parse_args(argv)
+        args.streamlit_args = streamlit_args
     try:
         settings = Settings.from_env(home=args.store, neo4j_uri=args.neo4j, falkordb_url=args.falkordb)
     except GraphError as exc:
         print(f"Fehler: {exc}", file=sys.stderr)
         return EXIT_USAGE
     args.settings = settings
+    if args.command == "app":  # the app opens the store itself
+        return cmd_app(args, settings)
     if args.command == "user":  # needs no store
         try:
             return cmd_user(args, settings)
