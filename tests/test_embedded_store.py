@@ -86,16 +86,16 @@ def test_permission_error_in_the_middle_of_a_write_rolls_back_fully(tmp_path, mo
     store = EmbeddedStore(tmp_path)
     store.upsert(_batch())
     before, version = _digest(tmp_path), store.data_version()
-    real = store_module._edge_row
+    real = store_module._PropRows.write_rows
     calls = []
 
-    def failing(*args):  # nodes are written already when the ties fail
-        calls.append(args)
+    def failing(self, ties):  # nodes and the first ties are written already when the next ties fail
+        calls.append(ties)
         if len(calls) > 1:
             raise PermissionError(13, "Permission denied")
-        return real(*args)
+        return real(self, ties)
 
-    monkeypatch.setattr(store_module, "_edge_row", failing)
+    monkeypatch.setattr(store_module._PropRows, "write_rows", failing)
     batch = RecordBatch(organisations=[Organisation("c", "Neu", "mso"), Organisation("a", "Umbenannt", "mso")],
                         relations=[Relation("c", "a", "member_of"), Relation("c", "b", "member_of")])
     with pytest.raises(StoreError, match="Permission denied.*Es wurde nichts geändert"):
