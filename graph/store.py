@@ -688,33 +688,43 @@ class EmbeddedStore:
             except sqlite3.Error as exc:
                 raise self._read_error(exc) from exc
 
-    def _write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+    def _write(self, fn: Callable[[sqlite3.Connection], Any], *, foreign_keys: bool = True) -> Any:
         """Run ``fn`` in one write transaction and raise the revision; any error rolls everything back.
 
         ``fn`` raises :class:`_Unchanged` when it changed nothing: then nothing is committed either.
+        ``foreign_keys=False`` leaves SQLite's reference checks off for this transaction (see
+        :meth:`upsert`); the connection has them on again afterwards.
         """
         with self._connection() as conn:
             try:
-                conn.execute("BEGIN IMMEDIATE")
+                if not foreign_keys:
+                    conn.execute("PRAGMA foreign_keys = OFF")  # outside a transaction, or it does nothing
                 try:
-                    result = fn(conn)
-                    conn.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
-                                 "WHERE key = 'revision'")
-                    conn.execute("COMMIT")
-                except _Unchanged as unchanged:
-                    conn.execute("ROLLBACK")
-                    return unchanged.result
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
+                    return self._write_in(conn, fn)
+                finally:
+                    if not foreign_keys:
+                        conn.execute("PRAGMA foreign_keys = ON")
             except (sqlite3.Error, OSError) as exc:
                 raise self._write_error(exc) from exc
-            if self.home is not None:
-                # copy what is committed into the main file now (a reader still busy is not waited for)
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            return result
+
+    def _write_in(self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(conn)
+            conn.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'revision'")
+            conn.execute("COMMIT")
+        except _Unchanged as unchanged:
+            conn.execute("ROLLBACK")
+            return unchanged.result
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if self.home is not None:
+            # copy what is committed into the main file now (a reader still busy is not waited for)
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        return result
 
     # -- reading helpers -----------------------------------------------------------------------------
     @staticmethod
@@ -786,6 +796,14 @@ class EmbeddedStore:
 
     # -- contract ------------------------------------------------------------------------------------
     def upsert(self, batch: RecordBatch) -> LoadSummary:
+        if len(batch) >= BULK_RECORDS and self._read(lambda conn: conn.execute(
+                "SELECT NOT EXISTS (SELECT 1 FROM node)").fetchone()[0]):
+            # A first load into an empty store: every node id, tie end and property row is assigned by
+            # _apply from this batch (after check_references), so SQLite's per-row reference checks (a
+            # third of the time for a million ties) are left off. Another process may have filled the
+            # store since the look above: then _apply refuses and the load runs the usual way.
+            with contextlib.suppress(_NotEmpty):
+                return self._write(lambda conn: _apply(conn, batch, only_empty=True), foreign_keys=False)
         return self._write(lambda conn: _apply(conn, batch))
 
     def remove_organisation(self, org_id: str) -> bool:
@@ -954,7 +972,11 @@ def _fsync_dir(folder: Path) -> None:
 BULK_RECORDS = 5_000
 
 
-def _apply(conn: sqlite3.Connection, batch: RecordBatch) -> LoadSummary:
+class _NotEmpty(Exception):
+    """Internal: a load meant for an empty store found one that is not (it then runs the usual way)."""
+
+
+def _apply(conn: sqlite3.Connection, batch: RecordBatch, *, only_empty: bool = False) -> LoadSummary:
     """Write ``batch`` inside the open write transaction of ``conn``; see :meth:`EmbeddedStore.upsert`.
 
     Reads only the stored rows the batch names: its own nodes (for partial upserts and the id/kind
@@ -968,6 +990,8 @@ def _apply(conn: sqlite3.Connection, batch: RecordBatch) -> LoadSummary:
     kind_of: dict[str, str] = {}
     next_nid = conn.execute("SELECT coalesce(max(nid), 0) + 1 FROM node").fetchone()[0]
     empty = next_nid == 1  # nothing stored: no node, hence no tie, to look up
+    if only_empty and not empty:
+        raise _NotEmpty
     with gc_paused():
         for chunk in _chunks(sorted(own) if not empty else []):
             for node_id, nid, kind, props in conn.execute(

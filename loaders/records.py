@@ -253,7 +253,9 @@ class Resolver:
         NotFound, Ambiguous
             With German messages and suggestions.
         """
-        text = unicodedata.normalize("NFC", text.strip())
+        text = text.strip()
+        if not text.isascii():  # ASCII text is NFC already
+            text = unicodedata.normalize("NFC", text)
         if text in self._org_ids:
             return text
         stored_ids, stored_names = self._stored_orgs()
