@@ -340,7 +340,7 @@ def _table_from_records(name: str, records: list[list[str]], *, first_row: int =
         if not any(c.strip() for c in rec):
             continue
         if all_named and len(rec) <= len(headers):  # the usual row: every cell under a header
-            table.add_row(row_number, dict(zip(headers, rec)))
+            table.add_row(row_number, dict(zip(headers, rec, strict=False)))  # a short row: missing cells stay out
             continue
         cells: dict[str, str] = {}
         for i, value in enumerate(rec):
