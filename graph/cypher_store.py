@@ -18,7 +18,16 @@ import networkx as nx
 
 from msonet.graph import cypher
 from msonet.graph.errors import StoreError, StoreUnavailable, ValidationError
-from msonet.graph.model import Event, Funding, Organisation, RecordBatch, Relation, merge_node, record_fields, relation_key
+from msonet.graph.model import (
+    Event,
+    Funding,
+    Organisation,
+    RecordBatch,
+    Relation,
+    merge_node,
+    record_fields,
+    relation_key,
+)
 from msonet.graph.store import LoadSummary, check_references
 from msonet.graph.vocabulary import SYMMETRIC_RELATIONS
 

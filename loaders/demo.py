@@ -22,7 +22,13 @@ from msonet.graph.vocabulary import (
     SECTORS,
     funding_class,
 )
-from msonet.loaders.synthetic import DEFAULT_COMPOSITION, PROGRAMMES, REGULAR_ACTOR_TYPES, generate, municipality_weights
+from msonet.loaders.synthetic import (
+    DEFAULT_COMPOSITION,
+    PROGRAMMES,
+    REGULAR_ACTOR_TYPES,
+    generate,
+    municipality_weights,
+)
 
 if TYPE_CHECKING:
     from msonet.loaders.geography import District

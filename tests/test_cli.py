@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from msonet.graph.store import STORE_FILE
 from msonet.cli import build_parser, main
+from msonet.graph.store import STORE_FILE
 
 GOOD = Path(__file__).parent / "data" / "good"
 FILES = [GOOD / n for n in ("organisationen.csv", "veranstaltungen.csv", "beziehungen.csv", "teilnahme.csv",

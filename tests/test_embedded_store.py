@@ -206,9 +206,9 @@ def _same_graph(got, expected):
 
 
 def test_store_written_by_the_json_version_is_migrated_losslessly(tmp_path, capsys):
+    from msonet.cli import main
     from msonet.graph.json_store import read_json_store
     from msonet.graph.store import graph_from_lists
-    from msonet.cli import main
 
     home = tmp_path / "alt"
     shutil.copytree(LEGACY_FIXTURE, home)

@@ -8,7 +8,13 @@ import pytest
 
 from msonet.graph.errors import Ambiguous, NotFound
 from msonet.graph.model import Place
-from msonet.loaders.gazetteer import Gazetteer, OfflineGeocoder, default_gazetteer, normalise_place_name, online_geocoder
+from msonet.loaders.gazetteer import (
+    Gazetteer,
+    OfflineGeocoder,
+    default_gazetteer,
+    normalise_place_name,
+    online_geocoder,
+)
 from msonet.loaders.geography import District, load_postcodes
 
 

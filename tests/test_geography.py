@@ -236,8 +236,8 @@ def test_postcode_points_and_placing_an_organisation():
 
 
 def test_a_loaded_organisation_sits_at_its_postcode(tmp_path, capsys):
-    from msonet.loaders.geography import load_postcode_points
     from msonet.cli import main
+    from msonet.loaders.geography import load_postcode_points
 
     data = tmp_path / "orgs.csv"
     data.write_text("id;Name;Typ;Ort;PLZ\nd1;Jugendtreff Nord;Regeldienst;Dortmund;44147\n"

@@ -184,8 +184,8 @@ def test_forget_asks_before_deleting(store, capsys, monkeypatch):
 
 
 def test_forget_on_falkordb_removes_the_personal_data(falkordb_server):
-    from msonet.graph.cypher_store import connect_falkordb
     from msonet.cli import main
+    from msonet.graph.cypher_store import connect_falkordb
 
     url = falkordb_server.url("privacy_forget")
     store = connect_falkordb(url)
