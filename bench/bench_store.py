@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -45,22 +46,26 @@ _WRAPPER = ("import sys\nimport msonet.cli as msonet_cli\n"
 
 
 def run_cli(home: Path, fmt: str, args: Sequence[str]) -> dict[str, Any]:
-    """Run ``msonet --store home ARGS`` in a fresh process; seconds, peak memory (MB), exit code, output."""
+    """Run ``msonet --store home ARGS`` in a fresh process; seconds (wall and CPU: user + system), peak memory
+    (MB), exit code, output."""
     env = {k: v for k, v in os.environ.items() if k not in ("NEO4J_URI", "FALKORDB_URL", "MSONET_STORE_FORMAT")}
     if fmt == "json":
         env["MSONET_STORE_FORMAT"] = "json"
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", _WRAPPER, "--store", str(home), *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=3600)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     kb = 0
     for line in proc.stderr.splitlines():
         if line.startswith("MSONET_BENCH_VMHWM_KB="):
             kb = int(line.split("=", 1)[1] or 0)
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"msonet {' '.join(args)} ({fmt}) endete mit Code {proc.returncode}:\n{proc.stderr[-2000:]}")
-    return {"seconds": seconds, "mb": kb / 1024, "code": proc.returncode, "out": proc.stdout}
+    return {"seconds": seconds, "cpu": cpu, "mb": kb / 1024, "code": proc.returncode, "out": proc.stdout}
 
 
 def _one_org_file(folder: Path, i: int) -> Path:
@@ -93,7 +98,7 @@ def _stores(ctx: Context, data: Path, label: str) -> Iterator[dict[str, Any]]:
             shutil.rmtree(homes[fmt], ignore_errors=True)
             ctx.log(f"  msonet load {label} → {fmt} …")
             loads[fmt] = run_cli(homes[fmt], fmt, ["load", *map(str, sorted(data.glob("*.csv")))])
-            ctx.log(f"    {loads[fmt]['seconds']:.1f} s, {loads[fmt]['mb']:.0f} MB")
+            ctx.log(f"    {loads[fmt]['seconds']:.1f} s (CPU {loads[fmt]['cpu']:.1f} s), {loads[fmt]['mb']:.0f} MB")
         yield {"homes": homes, "loads": loads}
     finally:
         for home in homes.values():
@@ -131,7 +136,8 @@ def _measure(ctx: Context, homes: dict[str, Path], mso: str, runs: int) -> dict[
         measured = [run_cli(homes[fmt], fmt, ["load", str(_one_org_file(folder, i))]) for i in range(runs)]
         result.setdefault("load_one", {})[fmt] = {"seconds": _median([m["seconds"] for m in measured]),
                                                   "mb": max(m["mb"] for m in measured)}
-        ctx.log(f"  msonet load (eine Organisation) ({fmt}): {result['load_one'][fmt]['seconds']:.2f} s")
+        ctx.log(f"  msonet load (eine Organisation) ({fmt}): {result['load_one'][fmt]['seconds']:.2f} s "
+                f"(CPU {_median([m['cpu'] for m in measured]):.2f} s)")
     shutil.rmtree(folder, ignore_errors=True)
     return result
 

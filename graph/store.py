@@ -397,10 +397,16 @@ class _PropRows:
 
     def write_edges(self, rows: Iterable[tuple[Any, ...]]) -> int:
         """Insert or update ties (rows from :func:`_edge_row`); returns how many were new or changed."""
-        ties = [(s, t, rel_type, key, self.pid(props)) for s, t, rel_type, key, props in rows]
+        return self.write_rows([(s, t, rel_type, key, self.pid(props)) for s, t, rel_type, key, props in rows])
+
+    def write_rows(self, ties: list[tuple[Any, ...]]) -> int:
+        """Insert or update ties ``(source, target, type, stored key, pid)`` whose pids come from
+        :meth:`pid`; returns how many were new or changed."""
         self.conn.executemany("INSERT INTO edge_props (pid, type, since, note, synthetic, src, updated, extra) "
                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self.new)
         self.new = []
+        if not ties:
+            return 0
         return max(self.conn.executemany(_EDGE_UPSERT, ties).rowcount, 0)
 
 
@@ -682,33 +688,43 @@ class EmbeddedStore:
             except sqlite3.Error as exc:
                 raise self._read_error(exc) from exc
 
-    def _write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+    def _write(self, fn: Callable[[sqlite3.Connection], Any], *, foreign_keys: bool = True) -> Any:
         """Run ``fn`` in one write transaction and raise the revision; any error rolls everything back.
 
         ``fn`` raises :class:`_Unchanged` when it changed nothing: then nothing is committed either.
+        ``foreign_keys=False`` leaves SQLite's reference checks off for this transaction (see
+        :meth:`upsert`); the connection has them on again afterwards.
         """
         with self._connection() as conn:
             try:
-                conn.execute("BEGIN IMMEDIATE")
+                if not foreign_keys:
+                    conn.execute("PRAGMA foreign_keys = OFF")  # outside a transaction, or it does nothing
                 try:
-                    result = fn(conn)
-                    conn.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
-                                 "WHERE key = 'revision'")
-                    conn.execute("COMMIT")
-                except _Unchanged as unchanged:
-                    conn.execute("ROLLBACK")
-                    return unchanged.result
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
+                    return self._write_in(conn, fn)
+                finally:
+                    if not foreign_keys:
+                        conn.execute("PRAGMA foreign_keys = ON")
             except (sqlite3.Error, OSError) as exc:
                 raise self._write_error(exc) from exc
-            if self.home is not None:
-                # copy what is committed into the main file now (a reader still busy is not waited for)
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            return result
+
+    def _write_in(self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(conn)
+            conn.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'revision'")
+            conn.execute("COMMIT")
+        except _Unchanged as unchanged:
+            conn.execute("ROLLBACK")
+            return unchanged.result
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if self.home is not None:
+            # copy what is committed into the main file now (a reader still busy is not waited for)
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        return result
 
     # -- reading helpers -----------------------------------------------------------------------------
     @staticmethod
@@ -780,6 +796,14 @@ class EmbeddedStore:
 
     # -- contract ------------------------------------------------------------------------------------
     def upsert(self, batch: RecordBatch) -> LoadSummary:
+        if len(batch) >= BULK_RECORDS and self._read(lambda conn: conn.execute(
+                "SELECT NOT EXISTS (SELECT 1 FROM node)").fetchone()[0]):
+            # A first load into an empty store: every node id, tie end and property row is assigned by
+            # _apply from this batch (after check_references), so SQLite's per-row reference checks (a
+            # third of the time for a million ties) are left off. Another process may have filled the
+            # store since the look above: then _apply refuses and the load runs the usual way.
+            with contextlib.suppress(_NotEmpty):
+                return self._write(lambda conn: _apply(conn, batch, only_empty=True), foreign_keys=False)
         return self._write(lambda conn: _apply(conn, batch))
 
     def remove_organisation(self, org_id: str) -> bool:
@@ -944,21 +968,37 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _apply(conn: sqlite3.Connection, batch: RecordBatch) -> LoadSummary:
-    """Write ``batch`` inside the open write transaction of ``conn``; see :meth:`EmbeddedStore.upsert`."""
+#: A load of at least this many records into an empty store builds the secondary indexes after the rows.
+BULK_RECORDS = 5_000
+
+
+class _NotEmpty(Exception):
+    """Internal: a load meant for an empty store found one that is not (it then runs the usual way)."""
+
+
+def _apply(conn: sqlite3.Connection, batch: RecordBatch, *, only_empty: bool = False) -> LoadSummary:
+    """Write ``batch`` inside the open write transaction of ``conn``; see :meth:`EmbeddedStore.upsert`.
+
+    Reads only the stored rows the batch names: its own nodes (for partial upserts and the id/kind
+    check), the nodes its ties name, and the stored ties between two nodes that existed before.
+    """
     own = {r.id for r in batch.organisations} | {e.id for e in batch.events}
     named = ({r.source_id for r in batch.relations} | {r.target_id for r in batch.relations}
              | {f.org_id for f in batch.fundings} | {f.programme_id for f in batch.fundings}) - own
     stored: dict[str, tuple[int, str, dict[str, Any]]] = {}  # id -> (nid, kind, props) of the batch's own ids
     nid_of: dict[str, int] = {}
     kind_of: dict[str, str] = {}
+    next_nid = conn.execute("SELECT coalesce(max(nid), 0) + 1 FROM node").fetchone()[0]
+    empty = next_nid == 1  # nothing stored: no node, hence no tie, to look up
+    if only_empty and not empty:
+        raise _NotEmpty
     with gc_paused():
-        for chunk in _chunks(sorted(own)):
+        for chunk in _chunks(sorted(own) if not empty else []):
             for node_id, nid, kind, props in conn.execute(
                     f"SELECT id, nid, kind, props FROM node WHERE id IN ({_marks(len(chunk))})", chunk):
                 stored[node_id] = (nid, kind, json.loads(props))
                 nid_of[node_id], kind_of[node_id] = nid, kind
-        for chunk in _chunks(sorted(named)):
+        for chunk in _chunks(sorted(named) if not empty else []):
             for node_id, nid, kind in conn.execute(
                     f"SELECT id, nid, kind FROM node WHERE id IN ({_marks(len(chunk))})", chunk):
                 nid_of[node_id], kind_of[node_id] = nid, kind
@@ -968,7 +1008,6 @@ def _apply(conn: sqlite3.Connection, batch: RecordBatch) -> LoadSummary:
 
     known = set(nid_of.values())  # nodes stored before this load: only ties between two of them can exist
     counts = dict.fromkeys(("organisations", "events", "relations", "fundings"), 0)
-    next_nid = conn.execute("SELECT coalesce(max(nid), 0) + 1 FROM node").fetchone()[0]
     current = {node_id: props for node_id, (_nid, _kind, props) in stored.items()}
     written: dict[str, dict[str, Any]] = {}  # id -> properties to write (new or changed)
     for kind, records in (("organisations", batch.organisations), ("events", batch.events)):
@@ -989,6 +1028,8 @@ def _apply(conn: sqlite3.Connection, batch: RecordBatch) -> LoadSummary:
                                              "source": funding.source, "updated": funding.updated}
             nid_of[funding.programme_id] = next_nid
             next_nid += 1
+    bulk = empty and len(batch) >= BULK_RECORDS
+    indexes = _drop_indexes(conn) if bulk else []
     inserts = [(nid_of[i], i, *_node_columns(p)) for i, p in written.items() if i not in stored]
     updates = [(*_node_columns(p), nid_of[i]) for i, p in written.items() if i in stored]
     conn.executemany(_NODE_INSERT, inserts)
@@ -997,31 +1038,76 @@ def _apply(conn: sqlite3.Connection, batch: RecordBatch) -> LoadSummary:
         conn.execute(f"DELETE FROM node_sector WHERE nid IN ({_marks(len(chunk))})", chunk)
     conn.executemany("INSERT INTO node_sector (nid, pos, sector) VALUES (?, ?, ?)",
                      (row for i, p in written.items() for row in _sector_rows(nid_of[i], p)))
+    del inserts, updates
 
-    ties: list[tuple[str, str, str, dict[str, Any]]] = []  # (source id, target id, key, incoming properties)
+    # the ties in the batch's order: (source id, target id, source nid, target nid); symmetric ones sorted
+    symmetric = SYMMETRIC_RELATIONS
+    ends: list[tuple[str, str, int, int]] = []
+    lookup: list[tuple[int, int, str, str, str]] = []  # ties that may be stored already
     for rel in batch.relations:
         source, target = rel.source_id, rel.target_id
-        if rel.rel_type in SYMMETRIC_RELATIONS and target < source:
+        if target < source and rel.rel_type in symmetric:
             source, target = target, source
-        ties.append((source, target, relation_key(rel.rel_type, source, target), rel.properties()))
-    n_relations = len(ties)
-    ties += [(f.org_id, f.programme_id, "funded_by|" + f.id, f.properties()) for f in batch.fundings]
-    stored_ties = _stored_ties(conn, [(nid_of[s], nid_of[t], s, t, key) for s, t, key, _p in ties
-                                      if nid_of[s] in known and nid_of[t] in known])
-    rows = []
-    for source, target, key, incoming in ties:
         s_nid, t_nid = nid_of[source], nid_of[target]
-        merged = merge_node(stored_ties.get((s_nid, t_nid, key)), incoming)  # a tie keeps what a file left out
-        rows.append(_edge_row(s_nid, t_nid, source, target, key, merged))
-    props = _PropRows(conn)
-    counts["relations"] = props.write_edges(rows[:n_relations])
-    counts["fundings"] = props.write_edges(rows[n_relations:])
+        ends.append((source, target, s_nid, t_nid))
+        if s_nid in known and t_nid in known:
+            lookup.append((s_nid, t_nid, source, target, relation_key(rel.rel_type, source, target)))
+    for f in batch.fundings:
+        s_nid, t_nid = nid_of[f.org_id], nid_of[f.programme_id]
+        if s_nid in known and t_nid in known:
+            lookup.append((s_nid, t_nid, f.org_id, f.programme_id, "funded_by|" + f.id))
+    stored_ties = _stored_ties(conn, lookup) if lookup else {}
+    prop_rows = _PropRows(conn)
+    # A new tie's row depends only on its record's values: the few hundred distinct ones are turned into
+    # rows once (a million relations share them), not once per tie.
+    new_tie: dict[tuple[Any, ...], tuple[str | None, str, int]] = {}
+    rows: list[tuple[Any, ...]] = []
+    for rel, (source, target, s_nid, t_nid) in zip(batch.relations, ends, strict=True):
+        before = stored_ties.get((s_nid, t_nid, relation_key(rel.rel_type, source, target))) if stored_ties else None
+        if before is None and isinstance(rel.rel_type, str):
+            values = (rel.rel_type, rel.since, rel.note, rel.synthetic, type(rel.synthetic), rel.source, rel.updated,
+                      rel.weight, type(rel.weight), rel.given)
+            entry = new_tie.get(values)
+            if entry is None:
+                _s, _t, rel_type, short, props = _edge_row(s_nid, t_nid, source, target,
+                                                           relation_key(rel.rel_type, source, target),
+                                                           merge_node(None, rel.properties()))
+                entry = new_tie[values] = (rel_type, short, prop_rows.pid(props))
+            rows.append((s_nid, t_nid, *entry))
+        else:  # a stored tie keeps what a file left out
+            _s, _t, rel_type, short, props = _edge_row(s_nid, t_nid, source, target,
+                                                       relation_key(rel.rel_type, source, target),
+                                                       merge_node(before, rel.properties()))
+            rows.append((s_nid, t_nid, rel_type, short, prop_rows.pid(props)))
+    del ends, new_tie
+    counts["relations"] = prop_rows.write_rows(rows)
+    rows = []
+    for f in batch.fundings:
+        s_nid, t_nid, key = nid_of[f.org_id], nid_of[f.programme_id], "funded_by|" + f.id
+        merged = merge_node(stored_ties.get((s_nid, t_nid, key)), f.properties())
+        _s, _t, rel_type, short, props = _edge_row(s_nid, t_nid, f.org_id, f.programme_id, key, merged)
+        rows.append((s_nid, t_nid, rel_type, short, prop_rows.pid(props)))
+    counts["fundings"] = prop_rows.write_rows(rows)
+    del rows
+    for sql in indexes:
+        conn.execute(sql)
     if counts["relations"] or counts["fundings"]:
         conn.execute(_DROP_UNUSED_PROPS)  # properties an updated tie no longer uses
     summary = LoadSummary(**counts)
     if not summary.total:
         raise _Unchanged(summary)
     return summary
+
+
+def _drop_indexes(conn: sqlite3.Connection) -> list[str]:
+    """Drop the secondary indexes of the graph tables (inside the open transaction); their ``CREATE``
+    statements, to build them again once the rows are in (one sort each instead of a million
+    scattered inserts). The ``UNIQUE`` indexes stay: they check the ids and tie keys while writing."""
+    found = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                         "AND tbl_name IN ('node', 'node_sector', 'edge') ORDER BY name").fetchall()
+    for name, _sql in found:
+        conn.execute(f'DROP INDEX "{name}"')
+    return [sql for _name, sql in found]
 
 
 def _stored_ties(conn: sqlite3.Connection, ties: list[tuple[int, int, str, str, str]]

@@ -162,7 +162,8 @@ def normalise_term(text: str) -> str:
     for src, dst in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
         text = text.replace(src, dst)
     text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():  # only then can there be combining marks (checked in C, most names are ASCII here)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     # keep letters of every script (Cyrillic, Arabic, ...) so such names stay distinguishable
     return re.sub(r"[^\w*]+|_", " ", text).strip()
 

@@ -153,6 +153,10 @@ class _Entry:
     existing: bool
     chars: Counter[str]
     markers: dict[str, frozenset[str]]
+    numbers: list[str]
+
+
+_NUMBERS = re.compile(r"\d+")
 
 
 def _entry(org_id: str, name: str, city: str | None, existing: bool) -> _Entry:
@@ -161,10 +165,7 @@ def _entry(org_id: str, name: str, city: str | None, existing: bool) -> _Entry:
     key = " ".join(t for t in full_key.split() if t not in _ADMIN) or full_key
     compact = key.replace(" ", "")
     return _Entry(org_id, name, city, key, compact, frozenset(key.split()), existing, Counter(compact),
-                  _markers(full_key, _quarter(name, city)))
-
-
-_NUMBERS = re.compile(r"\d+")
+                  _markers(full_key, _quarter(name, city)), _NUMBERS.findall(key))
 
 
 def _compare(a: _Entry, b: _Entry) -> tuple[float, str] | None:
@@ -172,7 +173,7 @@ def _compare(a: _Entry, b: _Entry) -> tuple[float, str] | None:
         return None
     if a.key == b.key:
         return 1.0, "gleicher Name ohne Rechtsform/Ortsangabe"
-    numbers_a, numbers_b = _NUMBERS.findall(a.key), _NUMBERS.findall(b.key)
+    numbers_a, numbers_b = a.numbers, b.numbers
     if numbers_a and numbers_b and numbers_a != numbers_b:
         return None  # "Kita 12" and "Kita 14", "Verein 1009" and "Verein 10009" are different places
     union = a.tokens | b.tokens
@@ -232,7 +233,8 @@ def likely_duplicates(orgs: Iterable[Any], existing: Iterable[Any] = ()) -> list
         new_ids.add(org_id)
         blocks[ags].append(_entry(org_id, props.get("name") or "", props.get("city"), False))
     for org_id, props in stored.items():
-        if props.get("ags") and org_id not in new_ids:
+        # only municipalities with a new organisation are compared: the others need no entries
+        if props.get("ags") in blocks and org_id not in new_ids:
             blocks[props["ags"]].append(_entry(org_id, props.get("name") or "", props.get("city"), True))
     pairs: list[DuplicatePair] = []
     for ags in sorted(blocks):

@@ -299,7 +299,8 @@ def _read_csv(name: str, data: bytes) -> Table:
             if len(records) > MAX_ROWS:
                 raise ValidationError([Problem(name, count, None, None, f"höchstens {_de_int(MAX_ROWS)} "
                                                "Datenzeilen je Datei – bitte in mehrere Dateien aufteilen")])
-            records.append([unescape_formula(c) for c in record])
+            # cell by cell only when a cell may start with the export's "'" (most files have none)
+            records.append([unescape_formula(c) for c in record] if "'" in "".join(record) else record)
             numbers.append(count)
     except csv.Error as exc:
         # the record that failed starts on the line after the last complete one
@@ -332,9 +333,14 @@ def _table_from_records(name: str, records: list[list[str]], *, first_row: int =
     header_row = numbers[header_index] if numbers is not None else first_row + header_index
     quiet = set(quiet_columns)
     table.headers = _clean_headers(table, raw_headers, header_row, quiet)
+    headers = table.headers
+    all_named = all(headers)
     for offset, rec in enumerate(records[header_index + 1:], start=header_index + 1):
         row_number = numbers[offset] if numbers is not None else first_row + offset
         if not any(c.strip() for c in rec):
+            continue
+        if all_named and len(rec) <= len(headers):  # the usual row: every cell under a header
+            table.add_row(row_number, dict(zip(headers, rec, strict=False)))  # a short row: missing cells stay out
             continue
         cells: dict[str, str] = {}
         for i, value in enumerate(rec):

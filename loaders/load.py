@@ -199,9 +199,24 @@ def _parse_tables(tables: list[Table], store: Any, kind: str | None, gazetteer: 
         result.problems.append(Problem("…", None, None, None, (
             f"… und {more:,} weitere Probleme – nur die ersten {MAX_REPORTED_PROBLEMS:,} sind aufgeführt; "
             "bitte diese beheben und die Datei erneut prüfen").replace(",", ".")))
-    existing = store.find_organisations() if store is not None and parser.batch.organisations else []
-    result.duplicates = likely_duplicates(parser.batch.organisations, existing)
+    result.duplicates = likely_duplicates(parser.batch.organisations,
+                                          _stored_neighbours(store, parser.batch.organisations))
     return result
+
+
+def _stored_neighbours(store: Any, orgs: list[Any]) -> list[dict[str, Any]]:
+    """The stored organisations a duplicate check of ``orgs`` needs: those in the districts of the new
+    ones (pairs are only sought within one municipality, and a municipality lies in one district), read
+    district by district from the store's index instead of all organisations."""
+    if store is None or not orgs:
+        return []
+    with_place = [o for o in orgs if o.ags]
+    if any(not o.district for o in with_place):
+        return store.find_organisations()
+    found: list[dict[str, Any]] = []
+    for district in sorted({o.district for o in with_place}):
+        found += store.find_organisations(district=district)
+    return found
 
 
 def parse_files(paths: Path | str | Iterable[Path | str], store: Any = None, *, kind: str | None = None,

@@ -93,6 +93,7 @@ def parse_date(text: str) -> str | None:
 # The same few spellings repeat on every row of a large file (dates, types, sectors): resolve each once.
 _cached_date = lru_cache(maxsize=4096)(parse_date)
 _cached_key = lru_cache(maxsize=4096)(lookup_key)
+_cached_term = lru_cache(maxsize=4096)(normalise_term)
 
 
 def parse_year(text: str, low: int = 1800, high: int = 2100) -> int | None:
@@ -104,6 +105,9 @@ def parse_year(text: str, low: int = 1800, high: int = 2100) -> int | None:
         return None
     year = int(text)
     return year if low <= year <= high else None
+
+
+_cached_year = lru_cache(maxsize=4096)(parse_year)
 
 
 def parse_amount(text: str) -> float | None:
@@ -166,6 +170,18 @@ def _close_names(key: str, names: dict[str, str]) -> list[str]:
     if len(close) < 3 and key:
         close += sorted(n for n in names if n.startswith(key + " ") and n not in close)[: 3 - len(close)]
     return close
+
+
+_GIVEN: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def _given(fields: Any) -> frozenset[str]:
+    """The frozenset of ``fields``, one shared object per combination (a million ties have a handful)."""
+    key = tuple(fields)
+    found = _GIVEN.get(key)
+    if found is None:
+        found = _GIVEN[key] = frozenset(key)
+    return found
 
 
 # -- name and id resolution ------------------------------------------------------------------------
@@ -237,7 +253,9 @@ class Resolver:
         NotFound, Ambiguous
             With German messages and suggestions.
         """
-        text = unicodedata.normalize("NFC", text.strip())
+        text = text.strip()
+        if not text.isascii():  # ASCII text is NFC already
+            text = unicodedata.normalize("NFC", text)
         if text in self._org_ids:
             return text
         stored_ids, stored_names = self._stored_orgs()
@@ -299,6 +317,8 @@ class _Row:
         self.problems: list[Problem] = []
         self.broken = broken  # the file reader already found a problem in this row (e.g. an extra cell)
         self.settled: set[str] = set()  # headers whose cell is already reported as a whole
+        # every mapped column's text, stripped once (a large file asks for each cell several times)
+        self.values = {column: (cells.get(header) or "").strip() for column, header in mapping.items()}
 
     @property
     def rejected(self) -> bool:
@@ -306,21 +326,23 @@ class _Row:
         return self.broken or bool(self.problems)
 
     def _raw(self, column: str) -> str:
-        header = self.mapping.get(column)
-        return (self.cells.get(header) or "").strip() if header else ""
+        return self.values.get(column, "")
 
     def get(self, column: str) -> str:
         """The cell's text; ``""`` for an empty cell, a missing column and the clear marker."""
-        text = self._raw(column)
-        return "" if text.casefold() == CLEAR_MARKER else text
+        text = self.values.get(column, "")
+        # only a text starting with "#" can fold to the marker
+        return "" if text[:1] == "#" and text.casefold() == CLEAR_MARKER else text
 
     def cleared(self, column: str) -> bool:
         """``True`` when the cell holds :data:`CLEAR_MARKER` (the user wants the stored value removed)."""
-        return self._raw(column).casefold() == CLEAR_MARKER
+        text = self.values.get(column, "")
+        return text[:1] == "#" and text.casefold() == CLEAR_MARKER
 
     def given(self, *columns: str) -> bool:
         """``True`` when any of ``columns`` has a value or the clear marker (the record then sets it)."""
-        return any(self._raw(c) for c in columns)
+        values = self.values
+        return any(values.get(c) for c in columns)
 
     def has(self, column: str) -> bool:
         return column in self.mapping
@@ -444,14 +466,17 @@ class RecordParser:
         bad_cells = {(p.row, p.column) for p in table.problems if p.row is not None}
         for number, cells in table.numbered():
             row = _Row(self, table, number, cells, mapping, broken=number in bad_rows)
-            row.settled.update(header for header in mapping.values() if (number, header) in bad_cells)
-            for name in mapping:
-                found = _UNSTORABLE.search(row._raw(name))
-                if found:
-                    row.problem(name, _visible(row._raw(name)),
-                                f"Text ohne Steuerzeichen – an Stelle {found.start() + 1} steht das unsichtbare "
-                                f"Zeichen U+{ord(found.group()):04X}; bitte löschen (entsteht oft beim Kopieren aus "
-                                "anderen Programmen)", final=True)
+            if bad_cells:
+                row.settled.update(header for header in mapping.values() if (number, header) in bad_cells)
+            # one search over the whole row ("\n" is allowed); cell by cell only where it finds something
+            if _UNSTORABLE.search("\n".join(row.values.values())):
+                for name in mapping:
+                    found = _UNSTORABLE.search(row._raw(name))
+                    if found:
+                        row.problem(name, _visible(row._raw(name)),
+                                    f"Text ohne Steuerzeichen – an Stelle {found.start() + 1} steht das unsichtbare "
+                                    f"Zeichen U+{ord(found.group()):04X}; bitte löschen (entsteht oft beim Kopieren "
+                                    "aus anderen Programmen)", final=True)
             for name in required:
                 if row.cleared(name):
                     row.problem(name, row._raw(name), f"einen Wert – „{CLEAR_MARKER}“ löscht nur Angaben in "
@@ -693,8 +718,8 @@ class RecordParser:
         text = row.get("since")
         if not text:
             return None
-        year = parse_year(text, 1800, 2100)
-        value = str(year) if year is not None else parse_date(text)
+        year = _cached_year(text, 1800, 2100)
+        value = str(year) if year is not None else _cached_date(text)
         if value is None:
             row.problem("since", text, "ein Jahr wie 2019 oder ein Datum wie 14.06.2024 (oder leer)")
         return value
@@ -702,7 +727,7 @@ class RecordParser:
     def _relation_type(self, row: _Row) -> str | None:
         """The tie's type; in a Gephi edge table ``Type`` is the direction and ``Label`` says what the tie is."""
         type_text = row.get("type")
-        if type_text and normalise_term(type_text) in _DIRECTIONS:
+        if type_text and _cached_term(type_text) in _DIRECTIONS:
             if row.get("label"):
                 return self._vocab(row, "label", "relation_type")
             row.problem("type", type_text, "ein Beziehungstyp wie „kooperiert mit“ – „Directed“/„Undirected“ "
@@ -746,9 +771,10 @@ class RecordParser:
         synthetic, source, updated = self._provenance(row)
         if row.rejected or rel_type is None or source_id is None or target_id is None:
             return None
+        values = row.values
         rel = Relation(source_id, target_id, rel_type, since=since, note=row.get("note") or None,
                        synthetic=synthetic, source=source, updated=updated, weight=weight,
-                       given=frozenset(f for f in ("since", "note", "synthetic", "weight") if row.given(f)))
+                       given=_given(f for f in ("since", "note", "synthetic", "weight") if values.get(f)))
         return self._add_relation(row, rel, "target_id")
 
     def _attendance(self, row: _Row) -> Relation | None:
@@ -768,8 +794,9 @@ class RecordParser:
         synthetic, source, updated = self._provenance(row)
         if row.rejected or event_id is None or org_id is None:
             return None
+        values = row.values
         rel = Relation(org_id, event_id, role, note=row.get("note") or None, synthetic=synthetic, source=source,
-                       updated=updated, given=frozenset(f for f in ("note", "synthetic") if row.given(f)))
+                       updated=updated, given=_given(f for f in ("note", "synthetic") if values.get(f)))
         return self._add_relation(row, rel, "organisation")
 
     def _years(self, row: _Row) -> tuple[int | None, int | None]:

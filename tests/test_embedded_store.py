@@ -86,16 +86,16 @@ def test_permission_error_in_the_middle_of_a_write_rolls_back_fully(tmp_path, mo
     store = EmbeddedStore(tmp_path)
     store.upsert(_batch())
     before, version = _digest(tmp_path), store.data_version()
-    real = store_module._edge_row
+    real = store_module._PropRows.write_rows
     calls = []
 
-    def failing(*args):  # nodes are written already when the ties fail
-        calls.append(args)
+    def failing(self, ties):  # nodes and the first ties are written already when the next ties fail
+        calls.append(ties)
         if len(calls) > 1:
             raise PermissionError(13, "Permission denied")
-        return real(*args)
+        return real(self, ties)
 
-    monkeypatch.setattr(store_module, "_edge_row", failing)
+    monkeypatch.setattr(store_module._PropRows, "write_rows", failing)
     batch = RecordBatch(organisations=[Organisation("c", "Neu", "mso"), Organisation("a", "Umbenannt", "mso")],
                         relations=[Relation("c", "a", "member_of"), Relation("c", "b", "member_of")])
     with pytest.raises(StoreError, match="Permission denied.*Es wurde nichts geändert"):
@@ -462,3 +462,81 @@ def test_two_msonet_load_processes_on_one_store_both_land(tmp_path, round_):
     store = EmbeddedStore(home)
     assert store.counts()["organisations"] == 8000
     assert {d["id"][:2] for d in store.find_organisations()} == {"p0", "p1"}
+
+
+# -- first load into an empty store (bulk path) ---------------------------------------------------------------------
+def _rows(home):
+    """Every table of the database as sorted rows, the index definitions, and the reference check."""
+    import sqlite3
+
+    conn = sqlite3.connect(home / STORE_FILE)
+    try:
+        tables = {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)  # noqa: S608
+                  for t in ("node", "node_sector", "edge", "edge_props")}
+        tables["meta"] = sorted(r for r in conn.execute("SELECT key, value FROM meta") if r[0] != "store")
+        tables["schema"] = sorted(conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall(),
+                                  key=repr)
+        dangling = conn.execute("PRAGMA foreign_key_check").fetchall()
+    finally:
+        conn.close()
+    return tables, dangling
+
+
+def test_first_bulk_load_stores_exactly_what_the_usual_path_stores(tmp_path, monkeypatch):
+    import msonet.graph.store as store_module
+    from msonet.loaders.demo import build_demo_batch
+
+    batch = build_demo_batch(seed=7)
+    # the same batch again with changes on top: an update of stored nodes and ties after the first load
+    later = RecordBatch(organisations=[Organisation(batch.organisations[0].id, "Umbenannt", "mso",
+                                                    given=frozenset())],
+                        relations=[Relation(batch.relations[0].source_id, batch.relations[0].target_id,
+                                            batch.relations[0].rel_type, note="neu", given=frozenset({"note"}))])
+    dropped = []
+    real_drop = store_module._drop_indexes
+    monkeypatch.setattr(store_module, "_drop_indexes", lambda conn: dropped.append(1) or real_drop(conn))
+
+    monkeypatch.setattr(store_module, "BULK_RECORDS", 1)
+    bulk = EmbeddedStore(tmp_path / "bulk")
+    bulk_summary = bulk.upsert(batch)
+    assert dropped, "the bulk path was not taken"
+    assert bulk.upsert(later).total == 2
+    monkeypatch.setattr(store_module, "BULK_RECORDS", 10**9)
+    dropped.clear()
+    usual = EmbeddedStore(tmp_path / "usual")
+    assert usual.upsert(batch) == bulk_summary
+    assert not dropped
+    assert usual.upsert(later).total == 2
+    bulk_rows, bulk_dangling = _rows(tmp_path / "bulk")
+    usual_rows, usual_dangling = _rows(tmp_path / "usual")
+    assert bulk_dangling == usual_dangling == []
+    for table, rows in usual_rows.items():
+        assert bulk_rows[table] == rows, table
+    assert len(bulk_rows["edge"]) > 1000
+    # reference checks are on again for later writes on the same connection
+    with bulk._connection() as conn:
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_bulk_load_into_a_store_filled_meanwhile_runs_the_usual_way(tmp_path, monkeypatch):
+    """Another process fills the store between the emptiness check and the write: nothing is lost and
+    the reference checks stay on for that load."""
+    import msonet.graph.store as store_module
+
+    monkeypatch.setattr(store_module, "BULK_RECORDS", 1)
+    store = EmbeddedStore(tmp_path)
+    other = EmbeddedStore(tmp_path)
+    real_read = store._read
+    calls = []
+
+    def read_then_fill(fn):
+        result = real_read(fn)
+        if not calls:
+            calls.append(1)
+            other.upsert(RecordBatch(organisations=[Organisation("x", "Verein X", "mso")]))
+        return result
+
+    monkeypatch.setattr(store, "_read", read_then_fill)
+    assert store.upsert(_batch()).organisations == 2
+    monkeypatch.undo()
+    assert {o["id"] for o in store.find_organisations()} == {"a", "b", "x"}
