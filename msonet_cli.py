@@ -18,7 +18,6 @@ from typing import Any
 from graph.backends import describe_backend, open_store
 from graph.errors import GraphError, NotFound, StoreError, ValidationError
 from graph.formats import fmt_decimal, fmt_km, fmt_number, fmt_value
-from graph.meeting import DEFAULT_RADIUS_KM
 from graph.settings import Settings
 from graph.store import GraphStore
 from graph.vocabulary import SECTORS, choices, label, lookup_key
@@ -26,6 +25,9 @@ from graph.vocabulary import SECTORS, choices, label, lookup_key
 __all__ = ["main", "build_parser"]
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_STORE, EXIT_INTERNAL = 0, 1, 2, 3, 4
+#: = graph.meeting.DEFAULT_RADIUS_KM (a test checks it); not imported: that module pulls in networkx, which
+#: commands such as ``stats`` do not need (its import took a third of their time)
+DEFAULT_RADIUS_KM = 25.0
 
 
 class CliError(GraphError):
