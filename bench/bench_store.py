@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -51,16 +52,19 @@ def run_cli(home: Path, fmt: str, args: Sequence[str]) -> dict[str, Any]:
         env["MSONET_STORE_FORMAT"] = "json"
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     start = time.perf_counter()
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run([sys.executable, "-c", _WRAPPER, "--store", str(home), *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=3600)
     seconds = time.perf_counter() - start
+    now = resource.getrusage(resource.RUSAGE_CHILDREN)  # CPU time: what the process used, without waiting
+    cpu = (now.ru_utime - used.ru_utime) + (now.ru_stime - used.ru_stime)
     kb = 0
     for line in proc.stderr.splitlines():
         if line.startswith("MSONET_BENCH_VMHWM_KB="):
             kb = int(line.split("=", 1)[1] or 0)
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"msonet {' '.join(args)} ({fmt}) endete mit Code {proc.returncode}:\n{proc.stderr[-2000:]}")
-    return {"seconds": seconds, "mb": kb / 1024, "code": proc.returncode, "out": proc.stdout}
+    return {"seconds": seconds, "cpu": cpu, "mb": kb / 1024, "code": proc.returncode, "out": proc.stdout}
 
 
 def _one_org_file(folder: Path, i: int) -> Path:
@@ -118,9 +122,10 @@ def _measure(ctx: Context, homes: dict[str, Path], mso: str, runs: int) -> dict[
         for fmt, _ in FORMATS:
             measured = [run_cli(homes[fmt], fmt, args) for _ in range(runs)]
             result.setdefault(name, {})[fmt] = {"seconds": _median([m["seconds"] for m in measured]),
+                                                "cpu": _median([m["cpu"] for m in measured]),
                                                 "mb": max(m["mb"] for m in measured)}
-            ctx.log(f"  msonet {' '.join(args)} ({fmt}): {result[name][fmt]['seconds']:.2f} s, "
-                    f"{result[name][fmt]['mb']:.0f} MB")
+            ctx.log(f"  msonet {' '.join(args)} ({fmt}): {result[name][fmt]['seconds']:.2f} s "
+                    f"(CPU {result[name][fmt]['cpu']:.2f} s), {result[name][fmt]['mb']:.0f} MB")
             outputs.setdefault(name, {})[fmt] = measured[0]["out"]
     for name, by_format in outputs.items():  # both stores must give the same answer
         if by_format["json"] != by_format["sqlite"]:
@@ -150,7 +155,9 @@ def _rows(ctx: Context, section: str, size: str, loads: dict[str, dict[str, Any]
         ok = (after["seconds"] < limit) if ctx.orgs >= 100_000 else None  # full runs only, as everywhere
         rows.append(Row(section, name, f"{format_seconds(before['seconds'])} → {format_seconds(after['seconds'])}",
                         f"< {limit:.0f} s", ok, "1×" if key == "load" else f"{runs}×",
-                        f"Spitzenspeicher {format_mb(before['mb'])} → {format_mb(after['mb'])}",
+                        f"Spitzenspeicher {format_mb(before['mb'])} → {format_mb(after['mb'])}"
+                        + (f", CPU {format_seconds(before['cpu'])} → {format_seconds(after['cpu'])}"
+                           if "cpu" in before and "cpu" in after else ""),
                         data={"json_s": before["seconds"], "sqlite_s": after["seconds"], "json_mb": before["mb"],
                               "sqlite_mb": after["mb"]}))
     if big:
