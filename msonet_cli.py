@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import csv
 import datetime as dt
-import json
 import os
 import shutil
 import sys

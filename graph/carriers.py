@@ -95,7 +95,9 @@ def is_umbrella(G: nx.MultiDiGraph, node: str, data: dict[str, Any] | None = Non
 
 def umbrella_by_type_or_name(data: dict[str, Any]) -> bool:
     """The part of :func:`is_umbrella` that needs no ties: an umbrella type or an umbrella word in the name."""
-    return data.get("org_type") in UMBRELLA_TYPES or bool(_UMBRELLA_WORDS.search(normalise_term(data.get("name") or "")))
+    if data.get("org_type") in UMBRELLA_TYPES:
+        return True
+    return bool(_UMBRELLA_WORDS.search(normalise_term(data.get("name") or "")))
 
 
 def is_migration_service(data: dict[str, Any]) -> bool:

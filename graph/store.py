@@ -1125,6 +1125,7 @@ def _sketches(conn: sqlite3.Connection, mso: dict[str, Any], nid_of: dict[str, i
         found = sector_sets.get(sectors)
         if found is None:
             found = sector_sets[sectors] = frozenset((loads(sectors) if sectors is not None else None) or ())
+        point: tuple[float, float] | None
         if lat is not None and lon is not None:
             point = (lat, lon)
         else:
