@@ -104,9 +104,10 @@ class GraphStore(Protocol):
 
     def partner_view(self, org_id: str, **search: Any) -> nx.MultiDiGraph:
         """A graph on which ``graph.partners.propose_partners(G, org_id, **search)``
-        gives the same proposals as on the whole graph (the organisation, its contacts and theirs, the
-        partners that can make the list, the tandem ties). Stores without a cheaper way return the
-        whole graph."""
+        gives the same proposals as on the whole graph. A partial graph holds the organisation and its
+        contacts with all their ties, and names the candidates it holds with all their ties in
+        ``G.graph[graph.partners.VIEW_CANDIDATES]`` (the search scores only those; see
+        :func:`graph.partners.shortlist`). Stores without a cheaper way return the whole graph."""
 
     def counts(self) -> dict[str, int]:
         """Numbers of organisations, events, programmes and relations."""
