@@ -14,7 +14,6 @@ __all__ = [
     "carrier_from_name",
     "carrier_of",
     "is_umbrella",
-    "umbrella_by_type_or_name",
     "is_migration_service",
     "UMBRELLA_TYPES",
     "UMBRELLA_MEMBER_DISTRICTS",
@@ -80,7 +79,9 @@ def is_umbrella(G: nx.MultiDiGraph, node: str, data: dict[str, Any] | None = Non
     :data:`UMBRELLA_MEMBER_DISTRICTS` districts.
     """
     data = data if data is not None else G._node[node]
-    if umbrella_by_type_or_name(data):
+    if data.get("org_type") in UMBRELLA_TYPES:
+        return True
+    if _UMBRELLA_WORDS.search(normalise_term(data.get("name") or "")):
         return True
     districts: set[str] = set()
     nodes = G._node
@@ -91,13 +92,6 @@ def is_umbrella(G: nx.MultiDiGraph, node: str, data: dict[str, Any] | None = Non
         if any(d.get("type") == "operates" for d in keydict.values()):
             districts.add(nodes[other].get("district") or "?")
     return len(districts) >= UMBRELLA_MEMBER_DISTRICTS
-
-
-def umbrella_by_type_or_name(data: dict[str, Any]) -> bool:
-    """The part of :func:`is_umbrella` that needs no ties: an umbrella type or an umbrella word in the name."""
-    if data.get("org_type") in UMBRELLA_TYPES:
-        return True
-    return bool(_UMBRELLA_WORDS.search(normalise_term(data.get("name") or "")))
 
 
 def is_migration_service(data: dict[str, Any]) -> bool:
