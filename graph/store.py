@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from graph.errors import Problem, StoreError, ValidationError
-from graph.model import PERSONAL_FIELDS, RecordBatch, merge_node, relation_key
-from graph.vocabulary import SYMMETRIC_RELATIONS
+from msonet.graph.errors import Problem, StoreError, ValidationError
+from msonet.graph.model import PERSONAL_FIELDS, RecordBatch, merge_node, relation_key
+from msonet.graph.vocabulary import SYMMETRIC_RELATIONS
 
 if TYPE_CHECKING:  # networkx is imported where a graph is built: `msonet stats` needs none
     import networkx as nx
@@ -107,7 +107,7 @@ class GraphStore(Protocol):
         gives the same proposals as on the whole graph. A partial graph holds the organisation and its
         contacts with all their ties, and names the candidates it holds with all their ties in
         ``G.graph[graph.partners.VIEW_CANDIDATES]`` (the search scores only those; see
-        :func:`graph.partners.shortlist`). Stores without a cheaper way return the whole graph."""
+        :func:`msonet.graph.partners.shortlist`). Stores without a cheaper way return the whole graph."""
 
     def counts(self) -> dict[str, int]:
         """Numbers of organisations, events, programmes and relations."""
@@ -515,7 +515,7 @@ class EmbeddedStore:
                     return
                 legacy = self.home / LEGACY_FILE
                 if legacy.exists():
-                    from graph.json_store import read_json_store
+                    from msonet.graph.json_store import read_json_store
 
                     nodes, edges, revision = read_json_store(legacy)
                     tmp = self._create_file(nodes, edges, revision)
@@ -595,7 +595,7 @@ class EmbeddedStore:
     def _verify_migration(self, tmp: Path, legacy: Path) -> None:
         """Read the new database back and compare it with ``graph.json`` node for node and tie for tie
         (order included); on any difference the database goes and ``graph.json`` stays as it is."""
-        from graph.json_store import read_json_store
+        from msonet.graph.json_store import read_json_store
 
         assert self.path is not None
         nodes, edges, _revision = read_json_store(legacy)
@@ -928,7 +928,7 @@ class EmbeddedStore:
         """A partial graph on which ``propose_partners(G, org_id, **search)`` gives the whole graph's list.
 
         It holds the MSO and its contact organisations with all their ties, and the candidates that
-        :func:`graph.partners.shortlist` proves sufficient, each with all its ties (activity, carrier,
+        :func:`msonet.graph.partners.shortlist` proves sufficient, each with all its ties (activity, carrier,
         umbrella membership, tandems); their ids are in ``G.graph[graph.partners.VIEW_CANDIDATES]``, and
         the search scores only those. Candidates come from the node table by type; only the ties of the
         shortlisted ones are read. Each node's ties are in the same order as in the whole graph. Where
@@ -1079,7 +1079,7 @@ class _PartialGraph:
 
 def _partner_view(conn: sqlite3.Connection, org_id: str, search: dict[str, Any]) -> nx.MultiDiGraph | None:
     """:meth:`EmbeddedStore.partner_view` inside one read transaction; ``None``: read the whole graph."""
-    from graph.partners import VIEW_CANDIDATES, shortlist
+    from msonet.graph.partners import VIEW_CANDIDATES, shortlist
 
     row = conn.execute("SELECT nid FROM node WHERE id = ? AND kind = 'organisation'", (org_id,)).fetchone()
     if row is None:
@@ -1100,13 +1100,13 @@ def _partner_view(conn: sqlite3.Connection, org_id: str, search: dict[str, Any])
 
 
 def _sketches(conn: sqlite3.Connection, mso: dict[str, Any], nid_of: dict[str, int]) -> Iterator[Any]:
-    """:class:`graph.partners.Sketch` of every organisation of a partner type, from its row (no ties).
+    """:class:`msonet.graph.partners.Sketch` of every organisation of a partner type, from its row (no ties).
 
     The columns copy a property when it is text (coordinates: a number); where a column is empty the
     property itself is read (``->`` gives its JSON text), so every field is the value the search would
     see. The municipality key (``ags``) is read only where a distance may be missing.
     """
-    from graph.partners import PARTNER_TYPES, UNREAD, _point
+    from msonet.graph.partners import PARTNER_TYPES, UNREAD, _point
 
     types = sorted(PARTNER_TYPES)
     all_ags = _point(mso) is None

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.isolation import isolated_organisations
-from graph.partners import VIEW_CANDIDATES, propose_partners
-from graph.store import EmbeddedStore, _node_columns, _sector_rows, organisation_stats_of
+from msonet.graph.isolation import isolated_organisations
+from msonet.graph.partners import VIEW_CANDIDATES, propose_partners
+from msonet.graph.store import EmbeddedStore, _node_columns, _sector_rows, organisation_stats_of
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 1)
@@ -30,7 +30,7 @@ SEARCHES = ({"top": 10}, {"top": 3}, {"top": 5, "max_km": 8.0}, {"top": 5, "sect
 
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory):
-    from loaders.demo import build_demo_batch
+    from msonet.loaders.demo import build_demo_batch
 
     store = EmbeddedStore(tmp_path_factory.mktemp("demo"))
     store.upsert(build_demo_batch())
@@ -39,8 +39,8 @@ def demo_store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def generated_store(tmp_path_factory):
-    from loaders.geography import load_districts, load_municipalities
-    from loaders.synthetic import generate
+    from msonet.loaders.geography import load_districts, load_municipalities
+    from msonet.loaders.synthetic import generate
 
     store = EmbeddedStore(tmp_path_factory.mktemp("generated"))
     store.upsert(generate(2500, 5, municipalities=load_municipalities(), districts=load_districts(), today=TODAY))
@@ -58,7 +58,7 @@ def _msos(G, n, seed):
 def _same_partners(store, G, msos, searches=SEARCHES, *, index=True):
     """Compare the partner view with the search on the whole graph (with a PartnerIndex, which equals the scan
     of all candidates: tests/test_partners.py); returns how often the view was partial."""
-    from graph.partners import PartnerIndex
+    from msonet.graph.partners import PartnerIndex
 
     whole = {"index": PartnerIndex(G)} if index else {}
     partial = 0
@@ -108,8 +108,8 @@ def _rewrite(store, node_id, change):
 def test_partner_view_with_unusual_property_types(tmp_path):
     """Text coordinates, integer coordinates, a sector string, odd districts: the bound reads the properties
     themselves where the columns are empty, so the list stays that of the whole graph."""
-    from loaders.geography import load_districts, load_municipalities
-    from loaders.synthetic import generate
+    from msonet.loaders.geography import load_districts, load_municipalities
+    from msonet.loaders.synthetic import generate
 
     store = EmbeddedStore(tmp_path)
     store.upsert(generate(600, 8, municipalities=load_municipalities(), districts=load_districts(), today=TODAY))
@@ -134,7 +134,7 @@ def test_partner_view_with_unusual_property_types(tmp_path):
 
 
 def test_partner_view_errors_match_the_whole_graph(demo_store):
-    from graph.errors import GraphError
+    from msonet.graph.errors import GraphError
 
     G = demo_store.to_networkx()
     service = next(o for o, d in G.nodes(data=True) if d.get("org_type") == "regular_service")
@@ -179,13 +179,13 @@ _JSON_VALUES = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(_JSON_VALUES)
 def test_cli_json_text_equals_json_dumps(value):
-    from msonet_cli import json_text
+    from msonet.cli import json_text
 
     assert json_text(value) == json.dumps(value, ensure_ascii=False, indent=2, default=str)
 
 
 def test_cli_json_of_real_answers(demo_store):
-    from msonet_cli import json_text
+    from msonet.cli import json_text
 
     G = demo_store.to_networkx()
     for answer in (isolated_organisations(G, today=TODAY), propose_partners(G, _msos(G, 1, 2)[0], top=20),
@@ -204,7 +204,7 @@ def test_stats_does_not_import_the_graph_libraries(demo_store):
 
 
 def test_cli_meeting_radius_equals_the_library_default():
-    import msonet_cli
-    from graph.meeting import DEFAULT_RADIUS_KM
+    import msonet.cli as msonet_cli
+    from msonet.graph.meeting import DEFAULT_RADIUS_KM
 
     assert msonet_cli.DEFAULT_RADIUS_KM == DEFAULT_RADIUS_KM
