@@ -123,9 +123,10 @@ def _measure(ctx: Context, homes: dict[str, Path], mso: str, runs: int) -> dict[
         for fmt, _ in FORMATS:
             measured = [run_cli(homes[fmt], fmt, args) for _ in range(runs)]
             result.setdefault(name, {})[fmt] = {"seconds": _median([m["seconds"] for m in measured]),
+                                                "cpu": _median([m["cpu"] for m in measured]),
                                                 "mb": max(m["mb"] for m in measured)}
-            ctx.log(f"  msonet {' '.join(args)} ({fmt}): {result[name][fmt]['seconds']:.2f} s, "
-                    f"{result[name][fmt]['mb']:.0f} MB")
+            ctx.log(f"  msonet {' '.join(args)} ({fmt}): {result[name][fmt]['seconds']:.2f} s "
+                    f"(CPU {result[name][fmt]['cpu']:.2f} s), {result[name][fmt]['mb']:.0f} MB")
             outputs.setdefault(name, {})[fmt] = measured[0]["out"]
     for name, by_format in outputs.items():  # both stores must give the same answer
         if by_format["json"] != by_format["sqlite"]:
@@ -156,7 +157,9 @@ def _rows(ctx: Context, section: str, size: str, loads: dict[str, dict[str, Any]
         ok = (after["seconds"] < limit) if ctx.orgs >= 100_000 else None  # full runs only, as everywhere
         rows.append(Row(section, name, f"{format_seconds(before['seconds'])} → {format_seconds(after['seconds'])}",
                         f"< {limit:.0f} s", ok, "1×" if key == "load" else f"{runs}×",
-                        f"Spitzenspeicher {format_mb(before['mb'])} → {format_mb(after['mb'])}",
+                        f"Spitzenspeicher {format_mb(before['mb'])} → {format_mb(after['mb'])}"
+                        + (f", CPU {format_seconds(before['cpu'])} → {format_seconds(after['cpu'])}"
+                           if "cpu" in before and "cpu" in after else ""),
                         data={"json_s": before["seconds"], "sqlite_s": after["seconds"], "json_mb": before["mb"],
                               "sqlite_mb": after["mb"]}))
     if big:

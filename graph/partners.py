@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 from geopy.distance import geodesic
@@ -38,6 +38,11 @@ __all__ = [
     "TIE_SEED",
     "distance_text",
     "check_top",
+    "pool_size",
+    "VIEW_CANDIDATES",
+    "shortlist",
+    "Sketch",
+    "UNREAD",
 ]
 
 #: Outside the migration field but not civil-society actors: funders and administrations are not
@@ -65,6 +70,10 @@ MAX_TOP = 500
 #: Seed of the fixed random order that decides between candidates with equal score and distance.
 TIE_SEED = 2024
 _PRECISION_RANK = {key: rank for rank, key in enumerate(LOCATION_PRECISIONS)}
+#: Key in ``G.graph`` of a partial graph (a store's :meth:`~graph.store.GraphStore.partner_view`): the
+#: organisations whose own ties the graph holds completely. The search scores only these; every other
+#: candidate was proven unable to reach the list (see :func:`shortlist`).
+VIEW_CANDIDATES = "msonet_partner_candidates"
 
 
 class NotAnMSO(GraphError):
@@ -374,7 +383,10 @@ class PartnerIndex:
         self.without_point: list[str] = []
         self.cells: dict[tuple[int, int], list[tuple[float, float]]] = {}
         self.distances: dict[tuple[tuple[float, float], tuple[float, float]], float] = {}
+        only = G.graph.get(VIEW_CANDIDATES)  # a partial graph: only its completely read candidates
         for node, data in G.nodes(data=True):
+            if only is not None and node not in only:
+                continue
             if data.get("kind") == "organisation" and data.get("org_type") in PARTNER_TYPES:
                 cand = _candidate(G, node, data)
                 self.candidates[node] = cand
@@ -516,11 +528,145 @@ class PartnerIndex:
         return [(score, cid, km, parts) for cid, (score, km, parts) in ranked]
 
 
+#: A partial search (:func:`shortlist`) that would have to read the ties of more than this share of all
+#: candidates gives up: reading the whole graph at once is cheaper then.
+SHORTLIST_GIVE_UP = 0.5
+
+
+#: :class:`Sketch` field value of a property the store did not read (the bound then assumes the best case).
+UNREAD = object()
+
+
+class Sketch(NamedTuple):
+    """A candidate as its node row tells it, without its ties: what :func:`shortlist` bounds the score with.
+
+    Each field equals what the search derives from the organisation's properties (``sectors`` as a
+    frozenset, ``point`` as ``(lat, lon)`` floats or ``None``, ``district``, ``city`` and ``ags`` as
+    stored). ``ags`` may be :data:`UNREAD` where a distance is known (it only matters without one).
+    Plain tuples in this field order work as well.
+    """
+
+    id: str
+    sectors: frozenset[str]
+    point: tuple[float, float] | None
+    district: Any
+    city: Any
+    ags: Any = UNREAD
+
+
+def shortlist(
+    G: nx.MultiDiGraph,
+    org_id: str,
+    sketches: Iterable[Sketch],
+    read_ties: Callable[[list[str]], None],
+    *,
+    top: int = 10,
+    max_km: float | None = None,
+    sector: str | None = None,
+    include_umbrella: bool = False,
+    include_migration_services: bool = False,
+    diversify: bool = True,
+    **_ignored: Any,
+) -> frozenset[str] | None:
+    """The candidates a partial graph must hold with all their ties so that :func:`propose_partners` on it
+    gives the same list as on the whole graph; ``None`` when no useful bound holds.
+
+    For stores that read a graph piece by piece (:meth:`graph.store.EmbeddedStore.partner_view`). Every
+    part of the score except openness and activity follows from a candidate's own properties and the
+    MSO's two-hop neighbourhood: sector fit, the distance (a lower bound of the geodesic, see
+    :func:`lower_bound_km`, or exactly the same-place/same-district rule without coordinates) and common
+    contacts. Openness and activity are at most 1 each. Candidates are taken in order of this upper bound,
+    a batch at a time: ``read_ties`` adds them with all their ties to ``G``, then their exact scores are
+    known. The walk stops once the ``pool`` best exact scores (:func:`pool_size`, what the list is picked
+    from, diversity included) all lie above the next bound: no candidate left can enter that pool, so
+    ranking and diversity see the same candidates as on the whole graph.
+
+    Parameters
+    ----------
+    G
+        A graph holding the MSO and each of its contact organisations with all their ties, and the nodes at
+        the other ends. Changed in place (``read_ties``).
+    sketches
+        Every organisation of a partner type (:data:`PARTNER_TYPES`), see :class:`Sketch`.
+    read_ties
+        Adds the given organisations with all their ties, and the nodes at the other ends, to ``G``.
+    top, max_km, sector, include_umbrella, include_migration_services, diversify
+        The search, as in :func:`propose_partners` (errors are raised as there).
+    """
+    check_top(top)
+    q = _query(G, org_id, sector, max_km, include_umbrella, include_migration_services)
+    pool = pool_size(top, diversify)
+    w_sector, w_distance, w_proximity = WEIGHTS["sector"], WEIGHTS["distance"], WEIGHTS["proximity"]
+    free = WEIGHTS["openness"] + WEIGHTS["activity"]  # both parts are at most 1
+    bounds: list[tuple[float, str]] = []
+    near_of: dict[tuple[float, float], float] = {}
+    city_keys: dict[Any, str] = {}
+
+    def city_key(city: Any) -> str:
+        if not isinstance(city, str):
+            return normalise_term(city or "")
+        key = city_keys.get(city)
+        if key is None:
+            key = city_keys[city] = normalise_term(city or "")
+        return key
+
+    for cid, sectors, point, district, city, ags in sketches:
+        if cid == q.id or cid in q.tied:
+            continue
+        if q.sector_filter and q.sector_filter not in sectors:
+            continue
+        if q.point is not None and point is not None:
+            near = near_of.get(point)
+            if near is None:
+                near = near_of[point] = lower_bound_km(q.point, point) if point != q.point else 0.0
+            if q.max_km is not None and near > q.max_km:
+                continue
+            distance = _distance_part(near)
+        else:  # no distance: the rule of _score (an unread ags may be the same place)
+            same = bool((q.ags and (ags is UNREAD or q.ags == ags))
+                        or (q.city_key and q.city_key == city_key(city)))
+            if q.max_km is not None and not same:
+                continue
+            distance = (1.0 if same else SAME_DISTRICT_UNKNOWN_DISTANCE
+                        if q.district and q.district == district else 0.0)
+        proximity = q.proximity[cid][0] if cid in q.proximity else 0.0
+        bounds.append((-(w_sector * q.fit(sectors) + w_distance * distance + w_proximity * proximity + free), cid))
+    bounds.sort()
+    chosen: set[str] = set()
+    heap: list[float] = []  # the pool best exact scores so far (smallest first)
+    cache: dict[tuple[tuple[float, float], tuple[float, float]], float] = {}
+    done, size = 0, 2 * pool
+    give_up = SHORTLIST_GIVE_UP * len(bounds)
+    while done < len(bounds):
+        if len(heap) == pool and heap[0] > -bounds[done][0] + _MARGIN:
+            break  # no candidate left can reach the pool
+        if done > give_up:
+            return None
+        batch = [cid for _bound, cid in bounds[done:done + size]]
+        done += len(batch)
+        size = min(2 * size, 2048)
+        read_ties(batch)
+        for cid in batch:
+            chosen.add(cid)
+            cand = _candidate(G, cid, G._node[cid])
+            scored = _score(q, cand, _km(q.point, cand.point, cache))
+            if scored is None:
+                continue
+            if len(heap) < pool:
+                heapq.heappush(heap, scored[0])
+            elif scored[0] > heap[0]:
+                heapq.heapreplace(heap, scored[0])
+    return frozenset(chosen)
+
+
 def _scan(G: nx.MultiDiGraph, q: _Query, top: int) -> list[tuple[float, str, float | None, _Parts]]:
     cache: dict[tuple[tuple[float, float], tuple[float, float]], float] = {}
     scored = []
-    for node, data in G.nodes(data=True):
+    only = G.graph.get(VIEW_CANDIDATES)
+    for node, data in G._node.items():
         if data.get("kind") != "organisation" or data.get("org_type") not in PARTNER_TYPES:
+            continue
+        if only is not None and node not in only:
             continue
         cand = _candidate(G, node, data)
         km = _km(q.point, cand.point, cache)
@@ -572,6 +718,11 @@ def _diversify(G: nx.MultiDiGraph, ranked: list[tuple[float, str, float | None, 
             carriers[c.carrier] = carriers.get(c.carrier, 0) + 1
         picked.append(row)
     return picked, notes
+
+
+def pool_size(top: int, diversify: bool = True) -> int:
+    """How many best-scored candidates the list of ``top`` proposals is picked from (diversity needs more)."""
+    return max(3 * top, top + 20) if diversify else top
 
 
 def check_top(top: object, *, maximum: int = MAX_TOP, what: str = "Vorschläge") -> int:
@@ -654,7 +805,7 @@ def propose_partners(
     """
     check_top(top)
     q = _query(G, org_id, sector, max_km, include_umbrella, include_migration_services)
-    pool = max(3 * top, top + 20) if diversify else top
+    pool = pool_size(top, diversify)
     ranked = index.search(q, pool) if index is not None else _scan(G, q, pool)
     candidates = dict(index.candidates) if index is not None else {}
     for _score_value, cid, _km_value, _raw in ranked:

@@ -104,9 +104,10 @@ class GraphStore(Protocol):
 
     def partner_view(self, org_id: str, **search: Any) -> nx.MultiDiGraph:
         """A graph on which ``graph.partners.propose_partners(G, org_id, **search)``
-        gives the same proposals as on the whole graph (the organisation, its contacts and theirs, the
-        partners that can make the list, the tandem ties). Stores without a cheaper way return the
-        whole graph."""
+        gives the same proposals as on the whole graph. A partial graph holds the organisation and its
+        contacts with all their ties, and names the candidates it holds with all their ties in
+        ``G.graph[graph.partners.VIEW_CANDIDATES]`` (the search scores only those; see
+        :func:`msonet.graph.partners.shortlist`). Stores without a cheaper way return the whole graph."""
 
     def counts(self) -> dict[str, int]:
         """Numbers of organisations, events, programmes and relations."""
@@ -408,6 +409,19 @@ class _PropRows:
         if not ties:
             return 0
         return max(self.conn.executemany(_EDGE_UPSERT, ties).rowcount, 0)
+
+
+#: Rows (nid, district) of every node that is no organisation, read through the kind index (kind is never NULL).
+_NOT_ORGANISATIONS = ("(SELECT nid, district FROM node INDEXED BY node_kind_type WHERE kind < 'organisation' "
+                      "UNION ALL SELECT nid, district FROM node INDEXED BY node_kind_type WHERE kind > 'organisation')")
+
+
+def _minus(total: Iterable[tuple[str, int]], other: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """Counts ``total`` less counts ``other`` (keys whose count drops to 0 are left out)."""
+    counts = dict(total)
+    for key, n in other:
+        counts[key] -= n
+    return {key: n for key, n in counts.items() if n}
 
 
 def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
@@ -896,6 +910,17 @@ class EmbeddedStore:
             self._view = (version, graph)
             return graph
 
+    def tie_view(self) -> nx.DiGraph:
+        """Every node with its properties and who is tied to whom, without the ties themselves.
+
+        A ``DiGraph`` with an edge ``u -> v`` wherever :meth:`graph_view` has at least one tie from ``u`` to
+        ``v``; all edges share one empty attribute dict (read-only: changing it changes every edge). For
+        analyses that only ask whether and with whom nodes are tied (:mod:`graph.isolation`): reading a
+        million ties this way skips their keys and property dicts, most of the cost of :meth:`graph_view`.
+        One read transaction; not cached.
+        """
+        return self._read(_tie_graph)
+
     def organisation_stats(self) -> dict[str, Any]:
         def read(conn: sqlite3.Connection) -> dict[str, Any]:
             by_type: dict[str, int] = {}
@@ -906,25 +931,36 @@ class EmbeddedStore:
                 key = org_type or "?"
                 by_type[key] = by_type.get(key, 0) + n
                 synthetic += synth
-            by_district = dict(conn.execute(
-                "SELECT district, count(*) FROM node WHERE kind = 'organisation' AND district IS NOT NULL "
-                "AND district <> '' GROUP BY district").fetchall())
-            by_sector = dict(conn.execute(
-                "SELECT s.sector, count(*) FROM node_sector AS s JOIN node AS n ON n.nid = s.nid "
-                "WHERE n.kind = 'organisation' GROUP BY s.sector").fetchall())
+            # Districts and sectors of all nodes come from their (covering) indexes alone; those of the few
+            # other nodes (events, programmes) are subtracted. Filtering every row by kind instead costs a
+            # table lookup per organisation (ten times as long at 100,000).
+            by_district = _minus(
+                conn.execute("SELECT district, count(*) FROM node WHERE district IS NOT NULL AND district <> '' "
+                             "GROUP BY district"),
+                conn.execute(f"SELECT district, count(*) FROM {_NOT_ORGANISATIONS} WHERE district IS NOT NULL "
+                             "AND district <> '' GROUP BY district"))
+            by_sector = _minus(
+                conn.execute("SELECT sector, count(*) FROM node_sector GROUP BY sector"),
+                conn.execute(f"SELECT s.sector, count(*) FROM {_NOT_ORGANISATIONS} AS n CROSS JOIN node_sector AS s "
+                             "ON s.nid = n.nid GROUP BY s.sector"))
             return {"total": sum(by_type.values()), "synthetic": synthetic, "by_type": dict(sorted(by_type.items())),
                     "by_district": dict(sorted(by_district.items())), "by_sector": dict(sorted(by_sector.items()))}
 
         return self._read(read)
 
-    def partner_view(self, org_id: str, **_search: Any) -> nx.MultiDiGraph:
-        """The whole graph (:meth:`graph_view`, read once per data version).
+    def partner_view(self, org_id: str, **search: Any) -> nx.MultiDiGraph:
+        """A partial graph on which ``propose_partners(G, org_id, **search)`` gives the whole graph's list.
 
-        The partner score uses each candidate's own ties (activity, carrier, umbrella membership, tandems)
-        and mixes near-equal candidates by type and carrier, so no index-only candidate set is known to give
-        the same list as the whole graph; correctness comes first (see docs/performance.md).
+        It holds the MSO and its contact organisations with all their ties, and the candidates that
+        :func:`msonet.graph.partners.shortlist` proves sufficient, each with all its ties (activity, carrier,
+        umbrella membership, tandems); their ids are in ``G.graph[graph.partners.VIEW_CANDIDATES]``, and
+        the search scores only those. Candidates come from the node table by type; only the ties of the
+        shortlisted ones are read. Each node's ties are in the same order as in the whole graph. Where
+        no bound helps (an id that is no organisation, or a search that would read most ties anyway)
+        this is the whole graph (:meth:`graph_view`). One read transaction: one data version.
         """
-        return self.graph_view()
+        view = self._read(lambda conn: _partner_view(conn, org_id, search))
+        return view if view is not None else self.graph_view()
 
     def counts(self) -> dict[str, int]:
         def read(conn: sqlite3.Connection) -> dict[str, int]:
@@ -958,6 +994,174 @@ class EmbeddedStore:
 
     def __repr__(self) -> str:
         return f"EmbeddedStore({str(self.home)!r})"
+
+
+def _tie_graph(conn: sqlite3.Connection) -> nx.DiGraph:
+    """:meth:`EmbeddedStore.tie_view` inside a read transaction."""
+    import networkx as nx
+
+    loads = json.loads
+    with gc_paused():
+        graph = nx.DiGraph()
+        node_data, succ, pred = graph._node, graph._succ, graph._pred
+        size = conn.execute("SELECT coalesce(max(nid), 0) + 1 FROM node").fetchone()[0]
+        # by nid, lists: a million ties cost a list index instead of a dict lookup per end
+        ids: list[str | None] = [None] * size
+        out: list[dict[str, Any] | None] = [None] * size
+        into: list[dict[str, Any] | None] = [None] * size
+        for nid, node_id, props in conn.execute("SELECT nid, id, props FROM node ORDER BY nid"):
+            ids[nid] = node_id
+            node_data[node_id] = loads(props)
+            out[nid] = succ[node_id] = {}
+            into[nid] = pred[node_id] = {}
+        shared: dict[str, Any] = {}
+        for s, t in conn.execute("SELECT source, target FROM edge ORDER BY eid"):
+            out[s][ids[t]] = shared  # type: ignore[index]
+            into[t][ids[s]] = shared  # type: ignore[index]
+    return graph
+
+
+class _PartialGraph:
+    """A graph read piece by piece in one read transaction: nodes with their properties, ties by node."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        import networkx as nx
+
+        self.conn = conn
+        self.graph = nx.MultiDiGraph()
+        self.ids: dict[int, str] = {}  # nid -> id of every node in the graph
+        self.nid_of: dict[str, int] = {}
+        self.data: dict[int, dict[str, Any]] = {}  # nid -> properties (parsed once)
+        self.edges: dict[int, tuple[int, int, str, int]] = {}  # eid -> (source, target, key, pid)
+        self.complete: set[int] = set()  # nodes whose ties are all read
+        self.protos: dict[int, tuple[str | None, dict[str, Any]]] = {}  # read as ties need them
+
+    def _read_protos(self, pids: Iterable[int]) -> None:
+        missing = sorted({p for p in pids if p not in self.protos})
+        for chunk in _chunks(missing):
+            for pid, rel_type, since, note, synthetic, src, updated, extra in self.conn.execute(
+                    "SELECT pid, type, since, note, synthetic, src, updated, extra FROM edge_props "
+                    f"WHERE pid IN ({_marks(len(chunk))})", chunk):
+                self.protos[pid] = (rel_type, json.loads(extra) if extra is not None else {
+                    "type": rel_type, "since": since, "note": note, "synthetic": synthetic == 1, "source": src,
+                    "updated": updated})
+
+    def add_nodes(self, nids: Iterable[int]) -> None:
+        missing = sorted({n for n in nids if n not in self.ids})
+        node_data, succ, pred = self.graph._node, self.graph._succ, self.graph._pred
+        for chunk in _chunks(missing):
+            for nid, node_id, props in self.conn.execute(
+                    f"SELECT nid, id, props FROM node WHERE nid IN ({_marks(len(chunk))})", chunk):
+                data = self.data.get(nid)
+                if data is None:
+                    data = self.data[nid] = json.loads(props)
+                self.ids[nid], self.nid_of[node_id] = node_id, nid
+                node_data[node_id] = data
+                succ[node_id], pred[node_id] = {}, {}
+
+    def add_ties(self, nids: Iterable[int]) -> None:
+        """Add every tie of these nodes (and the nodes at their other ends)."""
+        wanted = sorted({n for n in nids if n not in self.complete})
+        self.complete.update(wanted)
+        rows = []
+        for chunk in _chunks(wanted):
+            marks = _marks(len(chunk))
+            rows += self.conn.execute(f"SELECT eid, source, target, key, pid FROM edge WHERE source IN ({marks}) "
+                                      f"UNION SELECT eid, source, target, key, pid FROM edge WHERE target IN ({marks})",
+                                      (*chunk, *chunk)).fetchall()
+        new = [r for r in rows if r[0] not in self.edges]
+        self.add_nodes([*wanted, *(r[1] for r in new), *(r[2] for r in new)])
+        self._read_protos(r[4] for r in new)
+        new.sort()
+        for eid, s, t, key, pid in new:
+            self.edges[eid] = (s, t, key, pid)
+        self._insert(self.graph, new)
+
+    def _insert(self, graph: nx.MultiDiGraph, rows: Iterable[tuple[int, int, int, str, int]]) -> None:
+        succ, pred, ids, protos = graph._succ, graph._pred, self.ids, self.protos
+        for _eid, s, t, key, pid in rows:
+            u, v = ids[s], ids[t]
+            rel_type, proto = protos[pid]
+            keyed = succ[u].get(v)
+            if keyed is None:
+                keyed = succ[u][v] = pred[v][u] = {}
+            keyed[key or f"{rel_type}|{u}|{v}"] = proto.copy()
+
+    def ordered(self) -> nx.MultiDiGraph:
+        """The graph read so far, nodes and ties in storage order (as in the whole graph)."""
+        import networkx as nx
+
+        graph = nx.MultiDiGraph()
+        node_data, succ, pred = graph._node, graph._succ, graph._pred
+        for nid in sorted(self.ids):
+            node_id = self.ids[nid]
+            node_data[node_id] = self.data[nid]
+            succ[node_id], pred[node_id] = {}, {}
+        self._insert(graph, ((eid, *self.edges[eid]) for eid in sorted(self.edges)))
+        return graph
+
+
+def _partner_view(conn: sqlite3.Connection, org_id: str, search: dict[str, Any]) -> nx.MultiDiGraph | None:
+    """:meth:`EmbeddedStore.partner_view` inside one read transaction; ``None``: read the whole graph."""
+    from msonet.graph.partners import VIEW_CANDIDATES, shortlist
+
+    row = conn.execute("SELECT nid FROM node WHERE id = ? AND kind = 'organisation'", (org_id,)).fetchone()
+    if row is None:
+        return None  # the search reports the id with suggestions from all names
+    with gc_paused():
+        part = _PartialGraph(conn)
+        part.add_ties([row[0]])
+        # contacts that are organisations (kind as stored; the column copies the property)
+        contacts = [nid for nid in part.ids if nid != row[0] and part.data[nid].get("kind") == "organisation"]
+        part.add_ties(contacts)
+        chosen = shortlist(part.graph, org_id, _sketches(conn, part.data[row[0]], part.nid_of),
+                           lambda ids: part.add_ties(part.nid_of[i] for i in ids), **search)
+        if chosen is None:
+            return None
+        view = part.ordered()
+    view.graph[VIEW_CANDIDATES] = chosen
+    return view
+
+
+def _sketches(conn: sqlite3.Connection, mso: dict[str, Any], nid_of: dict[str, int]) -> Iterator[Any]:
+    """:class:`msonet.graph.partners.Sketch` of every organisation of a partner type, from its row (no ties).
+
+    The columns copy a property when it is text (coordinates: a number); where a column is empty the
+    property itself is read (``->`` gives its JSON text), so every field is the value the search would
+    see. The municipality key (``ags``) is read only where a distance may be missing.
+    """
+    from msonet.graph.partners import PARTNER_TYPES, UNREAD, _point
+
+    types = sorted(PARTNER_TYPES)
+    all_ags = _point(mso) is None
+    loads = json.loads
+    sector_sets: dict[str | None, frozenset[str]] = {}
+    for nid, node_id, lat, lon, district, city, sectors, raw_lat, raw_lon, raw_district, raw_city, raw_ags in \
+            conn.execute(
+                "SELECT nid, id, lat, lon, district, city, props -> '$.sectors', "
+                "CASE WHEN lat IS NULL OR lon IS NULL THEN props -> '$.lat' END, "
+                "CASE WHEN lat IS NULL OR lon IS NULL THEN props -> '$.lon' END, "
+                "CASE WHEN district IS NULL THEN props -> '$.district' END, "
+                "CASE WHEN city IS NULL THEN props -> '$.city' END, "
+                "CASE WHEN ? OR lat IS NULL OR lon IS NULL THEN props -> '$.ags' END "
+                f"FROM node WHERE kind = 'organisation' AND org_type IN ({_marks(len(types))}) ORDER BY nid",
+                (all_ags, *types)):
+        nid_of.setdefault(node_id, nid)
+        found = sector_sets.get(sectors)
+        if found is None:
+            found = sector_sets[sectors] = frozenset((loads(sectors) if sectors is not None else None) or ())
+        point: tuple[float, float] | None
+        if lat is not None and lon is not None:
+            point = (lat, lon)
+        else:
+            point = _point({"lat": loads(raw_lat) if raw_lat is not None else None,
+                            "lon": loads(raw_lon) if raw_lon is not None else None})
+        if district is None and raw_district is not None:
+            district = loads(raw_district)
+        if city is None and raw_city is not None:
+            city = loads(raw_city)
+        ags = (loads(raw_ags) if raw_ags is not None else None) if all_ags or point is None else UNREAD
+        yield node_id, found, point, district, city, ags  # a graph.partners.Sketch
 
 
 def _fsync_dir(folder: Path) -> None:
