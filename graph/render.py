@@ -15,6 +15,7 @@ import networkx as nx
 import numpy as np
 
 from msonet.graph.formats import fmt_date
+from msonet.graph.settings import MAX_NODES
 from msonet.graph.store import gc_paused
 from msonet.graph.vocabulary import MSO_TYPES, ORG_TYPES, RELATION_TYPES, SYMMETRIC_RELATIONS, label
 
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 #: Views with more organisations and events than this are drawn as one node per district.
-AGGREGATE_THRESHOLD = 1000
+AGGREGATE_THRESHOLD = MAX_NODES  # the default of MSONET_MAX_NODES (graph.settings)
 #: Above this many nodes the browser does not simulate physics; the Python layout is final.
 PHYSICS_LIMIT = 300
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from msonet.graph.errors import Problem, StoreError, ValidationError
-from msonet.graph.model import PERSONAL_FIELDS, RecordBatch, merge_node, relation_key
-from msonet.graph.vocabulary import SYMMETRIC_RELATIONS
+from msonet.graph.errors import StoreError, ValidationError
+from msonet.graph.model import PERSONAL_FIELDS, RecordBatch, merge_node
+from msonet.graph.rules import OrganisationFilter, check_references, kind_conflicts, programme_node, tie_rows
+from msonet.graph.vocabulary import EVENT_RELATIONS  # noqa: F401 - re-exported for older imports
 
 if TYPE_CHECKING:  # networkx is imported where a graph is built: `msonet stats` needs none
     import networkx as nx
@@ -39,7 +40,6 @@ FORMAT = "msonet-sqlite"
 FORMAT_VERSION = 1
 #: ``PRAGMA application_id`` of msonet stores ("mson"): tells a foreign SQLite file from ours.
 APPLICATION_ID = 0x6D736F6E
-EVENT_RELATIONS = frozenset({"attended_event", "organised_event"})
 #: How long a write waits for another process's write to finish (a full load takes under a minute).
 WRITE_WAIT_S = 600.0
 _CHUNK = 500  # ids per ``IN (...)`` query (SQLite allows 32,766 parameters; small chunks keep plans simple)
@@ -171,69 +171,6 @@ def graph_from_lists(nodes: Iterable[dict[str, Any]], edges: Iterable[list[Any] 
         else:
             keyed[key] = data
     return graph
-
-
-_KIND_NAMES = {"organisation": "Organisation", "event": "Veranstaltung", "programme": "Förderprogramm"}
-
-
-def kind_conflicts(batch: RecordBatch, node_kind: Any) -> list[Problem]:
-    """Ids that ``batch`` gives to an organisation and an event, or to a kind other than the stored one.
-
-    One id names one node: an event with the id of an organisation would replace it. ``node_kind`` as in
-    :func:`check_references`.
-    """
-    problems = []
-    first: dict[str, tuple[str, str]] = {}
-    for kind, records in (("organisation", batch.organisations), ("event", batch.events)):
-        for record in records:
-            where = record.source or ("Organisationen" if kind == "organisation" else "Veranstaltungen")
-            seen = first.setdefault(record.id, (kind, where))
-            if seen[0] != kind:
-                problems.append(Problem(where, None, "id", record.id,
-                                        f"eine eigene Id für die {_KIND_NAMES[kind]} – „{record.id}“ ist in "
-                                        f"derselben Ladung schon die Id einer {_KIND_NAMES[seen[0]]} (in "
-                                        f"{seen[1]}); bitte eine der beiden Ids ändern"))
-                continue
-            stored = node_kind(record.id)
-            if stored is not None and stored != kind:
-                problems.append(Problem(where, None, "id", record.id,
-                                        f"eine eigene Id für die {_KIND_NAMES[kind]} – „{record.id}“ ist im "
-                                        f"Speicher schon die Id einer {_KIND_NAMES.get(stored, stored)}; "
-                                        "bitte eine andere Id wählen"))
-    return problems
-
-
-def check_references(batch: RecordBatch, node_kind: Any) -> list[Problem]:
-    """Problems with ids in ``batch``: ties whose ends exist neither in the batch nor in the store, and
-    ids used for two kinds of node (see :func:`kind_conflicts`).
-
-    ``node_kind(node_id)`` returns the stored kind (``"organisation"``, ``"event"``) or ``None``.
-    """
-    conflicts = kind_conflicts(batch, node_kind)
-    kinds = {o.id: "organisation" for o in batch.organisations}
-    kinds.update({e.id: "event" for e in batch.events})
-
-    def kind_of(node_id: str) -> str | None:
-        return kinds.get(node_id) or node_kind(node_id)
-
-    problems = []
-    for rel in batch.relations:
-        want_target = "event" if rel.rel_type in EVENT_RELATIONS else "organisation"
-        for column, node_id, want in (("source_id", rel.source_id, "organisation"),
-                                      ("target_id", rel.target_id, want_target)):
-            found = kind_of(node_id)
-            if found != want:
-                what = "Veranstaltung" if want == "event" else "Organisation"
-                problems.append(Problem(rel.source or "Beziehungen", None, column, node_id,
-                                        f"eine bekannte {what} (Id oder Name) – bitte zuerst laden"))
-        if rel.source_id == rel.target_id:
-            problems.append(Problem(rel.source or "Beziehungen", None, "target_id", rel.target_id,
-                                    "eine andere Organisation als die Quelle (keine Beziehung zu sich selbst)"))
-    for funding in batch.fundings:
-        if kind_of(funding.org_id) != "organisation":
-            problems.append(Problem(funding.source or "Förderungen", None, "org_id", funding.org_id,
-                                    "eine bekannte Organisation (Id oder Name) – bitte zuerst laden"))
-    return conflicts + problems
 
 
 def organisation_stats_of(G: nx.MultiDiGraph) -> dict[str, Any]:
@@ -808,30 +745,20 @@ class EmbeddedStore:
 
     def find_organisations(self, *, org_type=None, district=None, regierungsbezirk=None, sector=None,
                            city=None, name_contains=None, limit=None) -> list[dict[str, Any]]:
+        wanted = OrganisationFilter(org_type, district, regierungsbezirk, sector, city, name_contains, limit)
         where, params = ["kind = 'organisation'"], []
-        for column, value in (("org_type", org_type), ("district", district),
-                              ("regierungsbezirk", regierungsbezirk)):
-            if value:
+        exact = wanted.exact()
+        for column in ("org_type", "district", "regierungsbezirk"):
+            if exact[column]:
                 where.append(f"{column} = ?")
-                params.append(value)
-        if sector:
+                params.append(exact[column])
+        if exact["sector"]:
             where.append("nid IN (SELECT nid FROM node_sector WHERE sector = ?)")
-            params.append(sector)
+            params.append(exact["sector"])
         sql = f"SELECT props FROM node WHERE {' AND '.join(where)}"
         texts = self._read(lambda conn: [r[0] for r in conn.execute(sql, params)])
-        needle = name_contains.casefold() if name_contains else None
-        city_folded = city.casefold() if city else None
-        rows = []
         with gc_paused():
-            for text in texts:
-                d = json.loads(text)
-                if city_folded and (d.get("city") or "").casefold() != city_folded:
-                    continue
-                if needle and needle not in (d.get("name") or "").casefold():
-                    continue
-                rows.append(d)
-        rows.sort(key=lambda r: (r.get("name") or "", r["id"]))
-        return rows[:limit] if limit is not None else rows
+            return wanted.select(json.loads(text) for text in texts)
 
     def neighbourhood(self, node_id: str, hops: int = 1) -> nx.MultiDiGraph:
         def read(conn: sqlite3.Connection) -> nx.MultiDiGraph:
@@ -984,9 +911,7 @@ def _apply(conn: sqlite3.Connection, batch: RecordBatch) -> LoadSummary:
                 next_nid += 1
     for funding in batch.fundings:
         if funding.programme_id not in nid_of and funding.programme_id not in written:
-            written[funding.programme_id] = {"id": funding.programme_id, "kind": "programme",
-                                             "name": funding.programme, "funding_kind": funding.funding_kind,
-                                             "source": funding.source, "updated": funding.updated}
+            written[funding.programme_id] = programme_node(funding)
             nid_of[funding.programme_id] = next_nid
             next_nid += 1
     inserts = [(nid_of[i], i, *_node_columns(p)) for i, p in written.items() if i not in stored]
@@ -998,14 +923,9 @@ def _apply(conn: sqlite3.Connection, batch: RecordBatch) -> LoadSummary:
     conn.executemany("INSERT INTO node_sector (nid, pos, sector) VALUES (?, ?, ?)",
                      (row for i, p in written.items() for row in _sector_rows(nid_of[i], p)))
 
-    ties: list[tuple[str, str, str, dict[str, Any]]] = []  # (source id, target id, key, incoming properties)
-    for rel in batch.relations:
-        source, target = rel.source_id, rel.target_id
-        if rel.rel_type in SYMMETRIC_RELATIONS and target < source:
-            source, target = target, source
-        ties.append((source, target, relation_key(rel.rel_type, source, target), rel.properties()))
-    n_relations = len(ties)
-    ties += [(f.org_id, f.programme_id, "funded_by|" + f.id, f.properties()) for f in batch.fundings]
+    # (source id, target id, key, incoming properties): relations, then funding records (graph.rules)
+    ties = [(t.source, t.target, t.key, t.props) for t in tie_rows(batch)]
+    n_relations = len(batch.relations)
     stored_ties = _stored_ties(conn, [(nid_of[s], nid_of[t], s, t, key) for s, t, key, _p in ties
                                       if nid_of[s] in known and nid_of[t] in known])
     rows = []
