@@ -90,9 +90,9 @@ def _remove_organisation(*, unlabel: bool) -> str:
             "OPTIONAL MATCH (p)<-[:FUNDED_BY]-(x:Organisation) WHERE x.id <> $id "
             "WITH o, p, count(x) AS others "
             "WITH o, collect(CASE WHEN others = 0 THEN p END) AS orphans "
-            f"FOREACH (p IN orphans | {drop_programme}) "
-            f"{drop_organisation} "
-            "WITH count(*) AS removed WHERE removed > 0 "
+            + "FOREACH (p IN orphans | " + drop_programme + ") "
+            + drop_organisation + " "
+            + "WITH count(*) AS removed WHERE removed > 0 "
             + _BUMP)
 
 

@@ -6,7 +6,7 @@ import hashlib
 import re
 from dataclasses import MISSING, dataclass, field, fields
 
-from msonet.graph.vocabulary import normalise_term
+from msonet.graph.vocabulary import SYMMETRIC_RELATIONS, normalise_term
 
 __all__ = [
     "Place",
@@ -18,6 +18,7 @@ __all__ = [
     "PERSONAL_FIELDS",
     "make_id",
     "relation_key",
+    "tie_ends",
     "merge_node",
     "record_fields",
     "LOCATION_FIELDS",
@@ -219,12 +220,26 @@ def make_id(prefix: str, *parts: str | None) -> str:
     return prefix + "-" + "-".join(slugify(p) for p in parts if p)
 
 
-def relation_key(rel_type: str, source_id: str, target_id: str) -> str:
-    """Identity of a tie; symmetric types sort their ends so A-B and B-A are one tie."""
-    from msonet.graph.vocabulary import SYMMETRIC_RELATIONS
+def tie_ends(rel_type: str, source_id: str, target_id: str) -> tuple[str, str]:
+    """The stored ``(source, target)`` of a tie: a symmetric relation has its ends in sorted order, so
+    A–B and B–A are one tie.
 
+    >>> tie_ends("cooperates_with", "b", "a"), tie_ends("member_of", "b", "a")
+    (('a', 'b'), ('b', 'a'))
+    """
     if rel_type in SYMMETRIC_RELATIONS and target_id < source_id:
-        source_id, target_id = target_id, source_id
+        return target_id, source_id
+    return source_id, target_id
+
+
+def relation_key(rel_type: str, source_id: str, target_id: str) -> str:
+    """Identity of a tie (its ends as :func:`tie_ends` stores them), so A-B and B-A of a symmetric type
+    are one tie.
+
+    >>> relation_key("tandem_partner", "b", "a")
+    'tandem_partner|a|b'
+    """
+    source_id, target_id = tie_ends(rel_type, source_id, target_id)
     return f"{rel_type}|{source_id}|{target_id}"
 
 

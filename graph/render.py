@@ -17,7 +17,7 @@ import numpy as np
 from msonet.graph.formats import fmt_date
 from msonet.graph.settings import MAX_NODES
 from msonet.graph.store import gc_paused
-from msonet.graph.vocabulary import MSO_TYPES, ORG_TYPES, RELATION_TYPES, SYMMETRIC_RELATIONS, label
+from msonet.graph.vocabulary import MSO_TYPES, NODE_KINDS, ORG_TYPES, RELATION_TYPES, SYMMETRIC_RELATIONS, label
 
 __all__ = [
     "AGGREGATE_THRESHOLD",
@@ -833,7 +833,7 @@ def view_tables(
         node_rows.append({
             "id": node,
             "Name": d.get("name") or "",
-            "Art": {"organisation": "Organisation", "event": "Veranstaltung", "district": "Kreis"}.get(kind, kind),
+            "Art": {**NODE_KINDS, "district": "Kreis"}.get(kind, kind),
             "Typ": (label("org_type", d["org_type"]) if d.get("org_type")
                     else label("event_type", d["event_type"]) if d.get("event_type") else ""),
             "Ort": d.get("city") or "",

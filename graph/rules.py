@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from msonet.graph.errors import Problem
-from msonet.graph.model import Funding, RecordBatch, relation_key
-from msonet.graph.vocabulary import EVENT_RELATIONS, FUNDING_RELATION, NODE_KINDS, SYMMETRIC_RELATIONS
+from msonet.graph.model import Funding, RecordBatch, relation_key, tie_ends
+from msonet.graph.vocabulary import EVENT_RELATIONS, FUNDING_RELATION, NODE_KINDS
 
 __all__ = [
     "NodeKind",
@@ -140,18 +140,6 @@ def batch_ids(batch: RecordBatch) -> set[str]:
 
 
 # -- canonical rows ------------------------------------------------------------------------------------------
-def tie_ends(rel_type: str, source_id: str, target_id: str) -> tuple[str, str]:
-    """The stored ``(source, target)`` of a tie: a symmetric relation has its ends in sorted order, so
-    A–B and B–A are one tie (see :func:`msonet.graph.model.relation_key`).
-
-    >>> tie_ends("cooperates_with", "b", "a"), tie_ends("member_of", "b", "a")
-    (('a', 'b'), ('b', 'a'))
-    """
-    if rel_type in SYMMETRIC_RELATIONS and target_id < source_id:
-        return target_id, source_id
-    return source_id, target_id
-
-
 def funding_key(funding_id: str) -> str:
     """The key of the tie of one funding record (organisation -> programme).
 

@@ -15,6 +15,7 @@ from typing import Any
 from msonet.graph.errors import Ambiguous, NotFound, Problem
 from msonet.graph.model import LOCATION_FIELDS, Event, Funding, Organisation, Place, RecordBatch, Relation, make_id
 from msonet.graph.vocabulary import (
+    EVENT_RELATIONS,
     EVENT_TYPES,
     FUNDING_KINDS,
     ORG_TYPES,
@@ -39,8 +40,6 @@ __all__ = [
     "EVENT_RELATIONS",
     "CLEAR_MARKER",
 ]
-
-EVENT_RELATIONS = frozenset({"attended_event", "organised_event"})
 
 #: A cell with this text (any case) clears the stored value of its column; an empty cell keeps it.
 CLEAR_MARKER = "#leer"
