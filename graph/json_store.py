@@ -7,7 +7,6 @@ The SQLite store (:class:`msonet.graph.store.EmbeddedStore`) replaced it; on fir
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import tempfile
@@ -23,8 +22,10 @@ from msonet.graph.rules import OrganisationFilter, check_references, node_rows, 
 from msonet.graph.store import (
     UNREADABLE_ADVICE,
     LoadSummary,
+    folder_lock,
     gc_paused,
     graph_from_lists,
+    make_store_folder,
     organisation_stats_of,
     partner_view_of,
 )
@@ -74,10 +75,7 @@ class JsonStore:
     Saving writes a temporary file in the same folder, flushes it to disk and renames it over the
     old file, so a crash at any moment leaves either the old or the new store, never a broken one.
 
-    Parameters
-    ----------
-    home
-        Folder of the store; created if missing. ``None`` keeps the graph in memory only.
+    ``home`` is the folder of the store (created if missing); ``None`` keeps the graph in memory only.
     """
 
     def __init__(self, home: Path | str | None):
@@ -86,11 +84,7 @@ class JsonStore:
         self._revision = 0
         self._stamp: tuple[int, int] | None = None
         if self.home is not None:
-            try:
-                self.home.mkdir(mode=0o700, parents=True, exist_ok=True)  # may hold contact data
-            except OSError as exc:
-                raise StoreError(f"Der Speicherordner {self.home} kann nicht angelegt werden ({exc.strerror}). "
-                                 "Bitte einen beschreibbaren Ordner mit --store oder MSONET_HOME angeben.") from exc
+            make_store_folder(self.home)
             self._read()
 
     # -- persistence -------------------------------------------------------------------------------
@@ -127,12 +121,8 @@ class JsonStore:
         if self.home is None:
             yield
             return
-        with open(self.home / ".lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with folder_lock(self.home):
+            yield
 
     def _save(self, graph: nx.MultiDiGraph, revision: int) -> None:
         if self.home is None:

@@ -81,11 +81,7 @@ class Organisation:
 
     def properties(self) -> dict[str, object]:
         """Flat property map as stored on a graph node (lists as lists, no nested maps), given fields only."""
-        props = _flat(self)
-        if "sectors" in props:
-            props["sectors"] = list(self.sectors)
-        props["kind"] = "organisation"
-        return props
+        return _node_properties(self, "organisation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +106,7 @@ class Event:
     given: frozenset[str] | None = None  # as in Organisation
 
     def properties(self) -> dict[str, object]:
-        props = _flat(self)
-        if "sectors" in props:
-            props["sectors"] = list(self.sectors)
-        props["kind"] = "event"
-        return props
+        return _node_properties(self, "event")
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +194,15 @@ def _flat(record: object) -> dict[str, object]:
     given = getattr(record, "given", None)
     return {name: getattr(record, name) for name in record_fields(type(record))
             if given is None or name in given or name in _ALWAYS}
+
+
+def _node_properties(record: Organisation | Event, kind: str) -> dict[str, object]:
+    """The stored properties of an organisation or event: its given fields, sectors as a list, its kind."""
+    props = _flat(record)
+    if "sectors" in props:
+        props["sectors"] = list(record.sectors)
+    props["kind"] = kind
+    return props
 
 
 def slugify(text: str, limit: int = 60) -> str:

@@ -173,6 +173,29 @@ def graph_from_lists(nodes: Iterable[dict[str, Any]], edges: Iterable[list[Any] 
     return graph
 
 
+def make_store_folder(home: Path) -> None:
+    """Create a store's folder (readable by its owner only: it may hold contact data) if it is missing.
+
+    Raises :class:`StoreError` naming the folder and how to choose another.
+    """
+    try:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"Der Speicherordner {home} kann nicht angelegt werden ({exc.strerror}). "
+                         "Bitte einen beschreibbaren Ordner mit --store oder MSONET_HOME angeben.") from exc
+
+
+@contextlib.contextmanager
+def folder_lock(home: Path) -> Iterator[None]:
+    """Hold the store folder's lock file (``.lock``): one process at a time in the section."""
+    with open(home / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def organisation_stats_of(G: nx.MultiDiGraph) -> dict[str, Any]:
     """Counts over the organisations of ``G``: ``total``, ``synthetic``, ``by_type`` (``"?"`` for none),
     ``by_district`` (organisations with a district) and ``by_sector`` (each sector an organisation lists),
@@ -388,11 +411,7 @@ class EmbeddedStore:
             self._setup(self._memory)
             self._init_meta(self._memory, 0)
             return
-        try:
-            self.home.mkdir(mode=0o700, parents=True, exist_ok=True)  # may hold contact data
-        except OSError as exc:
-            raise StoreError(f"Der Speicherordner {self.home} kann nicht angelegt werden ({exc.strerror}). "
-                             "Bitte einen beschreibbaren Ordner mit --store oder MSONET_HOME angeben.") from exc
+        make_store_folder(self.home)
         self._prepare()
         with self._connection():
             pass  # opens and checks the database now, so a damaged file is reported on open
@@ -420,12 +439,8 @@ class EmbeddedStore:
     def _file_lock(self) -> Iterator[None]:
         """Only one process creates or migrates the database file (writes are locked by SQLite itself)."""
         assert self.home is not None
-        with open(self.home / ".lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with folder_lock(self.home):
+            yield
 
     def _prepare(self) -> None:
         """Create the database file, or migrate ``graph.json`` into it, when it does not exist yet."""
