@@ -15,6 +15,7 @@ import networkx as nx
 import numpy as np
 
 from msonet.graph.formats import fmt_date
+from msonet.graph.rules import organisation_matcher
 from msonet.graph.settings import MAX_NODES
 from msonet.graph.store import gc_paused
 from msonet.graph.vocabulary import MSO_TYPES, NODE_KINDS, ORG_TYPES, RELATION_TYPES, SYMMETRIC_RELATIONS, label
@@ -201,29 +202,10 @@ def view_from_selection(G: nx.MultiDiGraph, nodes: Iterable[str], ties: Iterable
 def _select(G, *, org_types=None, sectors=None, cities=None, districts=None, regierungsbezirke=None,
             relation_types=None, year_from=None, year_to=None, include_events=True, name_contains=None,
             only_connected=False) -> tuple[list[str], list[Tie]]:
-    org_types_, sectors_ = _as_set(org_types), _as_set(sectors)
-    cities_ = {c.casefold() for c in _as_set(cities) or ()} or None
-    districts_, bezirke_ = _as_set(districts), _as_set(regierungsbezirke)
     relations_ = _as_set(relation_types)
-    needle = name_contains.strip().casefold() if name_contains and name_contains.strip() else None
-
-    keep_orgs = set()
-    for node, d in G.nodes(data=True):
-        if d.get("kind") != "organisation":
-            continue
-        if org_types_ and d.get("org_type") not in org_types_:
-            continue
-        if sectors_ and not sectors_.intersection(d.get("sectors") or ()):
-            continue
-        if cities_ and (d.get("city") or "").casefold() not in cities_:
-            continue
-        if districts_ and d.get("district") not in districts_:
-            continue
-        if bezirke_ and d.get("regierungsbezirk") not in bezirke_:
-            continue
-        if needle and needle not in (d.get("name") or "").casefold():
-            continue
-        keep_orgs.add(node)
+    keep = organisation_matcher(org_types=org_types, sectors=sectors, cities=cities, districts=districts,
+                                regierungsbezirke=regierungsbezirke, name_contains=name_contains)
+    keep_orgs = {node for node, d in G.nodes(data=True) if keep(d)}
 
     def event_in_span(d: Mapping[str, Any]) -> bool:
         year = _year(d.get("date"))

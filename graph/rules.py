@@ -8,7 +8,7 @@ drift apart in what they accept, what a tie is called or which organisations a s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ __all__ = [
     "Tie",
     "tie_rows",
     "OrganisationFilter",
+    "organisation_matcher",
 ]
 
 #: ``node_kind(node_id)``: the stored kind of a node (``"organisation"``, ``"event"``, ``"programme"``) or None.
@@ -209,13 +210,64 @@ def tie_rows(batch: RecordBatch) -> list[Tie]:
 
 
 # -- the organisation filter ---------------------------------------------------------------------------------
+def _choice(values: Collection[str] | str | None) -> frozenset[str] | None:
+    """The accepted values of one filter: ``None`` when nothing (or only empty text) is given."""
+    if values is None:
+        return None
+    found = frozenset([values] if isinstance(values, str) else values) - {""}
+    return found or None
+
+
+def organisation_matcher(*, org_types: Collection[str] | str | None = None,
+                         sectors: Collection[str] | str | None = None,
+                         cities: Collection[str] | str | None = None,
+                         districts: Collection[str] | str | None = None,
+                         regierungsbezirke: Collection[str] | str | None = None,
+                         name_contains: str | None = None) -> Callable[[Mapping[str, Any]], bool]:
+    """The one organisation filter: a test of node properties, for store searches and network views.
+
+    A node passes when it is an organisation whose type, district and Regierungsbezirk are among the given
+    ones, that lists one of the given sectors, whose city is one of the given ones (case-folded) and whose
+    name contains ``name_contains`` (case-folded, spaces around it ignored). A filter given as ``None``, as
+    empty text or as an empty collection does not filter.
+
+    >>> keep = organisation_matcher(org_types={"mso", "mso_network"}, cities="KÖLN", name_contains=" strasse ")
+    >>> keep({"kind": "organisation", "org_type": "mso", "city": "Köln", "name": "Straßenkinder"})
+    True
+    >>> keep({"kind": "event", "org_type": "mso", "city": "Köln", "name": "Straßenfest"})
+    False
+    """
+    types_, sectors_, districts_, bezirke_ = (_choice(org_types), _choice(sectors), _choice(districts),
+                                              _choice(regierungsbezirke))
+    cities_ = frozenset(c.casefold() for c in _choice(cities) or ()) or None
+    needle = name_contains.strip().casefold() if name_contains and name_contains.strip() else None
+
+    def keep(props: Mapping[str, Any]) -> bool:
+        if props.get("kind") != "organisation":
+            return False
+        if types_ and props.get("org_type") not in types_:
+            return False
+        if districts_ and props.get("district") not in districts_:
+            return False
+        if bezirke_ and props.get("regierungsbezirk") not in bezirke_:
+            return False
+        if sectors_ and not sectors_.intersection(props.get("sectors") or ()):
+            return False
+        if cities_ and (props.get("city") or "").casefold() not in cities_:
+            return False
+        return not needle or needle in (props.get("name") or "").casefold()
+
+    return keep
+
+
 @dataclass(frozen=True, slots=True)
 class OrganisationFilter:
     """The filters of ``GraphStore.find_organisations``: all given ones must match; empty ones do not filter.
 
     ``org_type``, ``district``, ``regierungsbezirk`` and ``sector`` compare exactly (a store may apply them
     by index first, see :meth:`exact`); ``city`` compares case-folded, ``name_contains`` is a case-folded
-    part of the name. Results are sorted by name, then id, and cut at ``limit``.
+    part of the name (see :func:`organisation_matcher`). Results are sorted by name, then id, and cut at
+    ``limit``.
 
     Examples
     --------
@@ -240,22 +292,19 @@ class OrganisationFilter:
         return {"org_type": self.org_type or None, "district": self.district or None,
                 "regierungsbezirk": self.regierungsbezirk or None, "sector": self.sector or None}
 
-    def matches(self, props: dict[str, Any]) -> bool:
+    def matcher(self) -> Callable[[Mapping[str, Any]], bool]:
+        """This filter as :func:`organisation_matcher` (one value per filter)."""
+        return organisation_matcher(org_types=self.org_type, sectors=self.sector, cities=self.city,
+                                    districts=self.district, regierungsbezirke=self.regierungsbezirk,
+                                    name_contains=self.name_contains)
+
+    def matches(self, props: Mapping[str, Any]) -> bool:
         """Whether the node with ``props`` is an organisation that passes every filter."""
-        if props.get("kind") != "organisation":
-            return False
-        for key in ("org_type", "district", "regierungsbezirk"):
-            wanted = getattr(self, key)
-            if wanted and props.get(key) != wanted:
-                return False
-        if self.sector and self.sector not in (props.get("sectors") or ()):
-            return False
-        if self.city and (props.get("city") or "").casefold() != self.city.casefold():
-            return False
-        return not self.name_contains or self.name_contains.casefold() in (props.get("name") or "").casefold()
+        return self.matcher()(props)
 
     def select(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """The rows that :meth:`matches`, sorted by name then id, at most ``limit``."""
-        found = [row for row in rows if self.matches(row)]
+        keep = self.matcher()
+        found = [row for row in rows if keep(row)]
         found.sort(key=lambda r: (r.get("name") or "", r["id"]))
         return found[:self.limit] if self.limit is not None else found

@@ -196,3 +196,20 @@ def test_remove_organisation_unlabels_nodes_on_falkordb_only():
     assert "REMOVE" not in neo and "DETACH DELETE o" in neo
     # otherwise the same statement
     assert falkor.replace("REMOVE p:Programme ", "").replace("REMOVE o:Organisation ", "") == neo
+
+
+def test_network_views_and_store_searches_use_the_same_filter():
+    """graph.render's view filter and find_organisations agree on every single-value filter."""
+    import networkx as nx
+
+    from msonet.graph.render import filter_view
+
+    G = nx.MultiDiGraph()
+    G.add_nodes_from((r["id"], r) for r in ROWS)
+    for filters, view in (({"org_type": "mso"}, {"org_types": ["mso"]}), ({"city": "köln"}, {"cities": ["köln"]}),
+                          ({"sector": "education"}, {"sectors": ["education"]}),
+                          ({"name_contains": " strassen "}, {"name_contains": " strassen "})):
+        found = {r["id"] for r in OrganisationFilter(**filters).select(ROWS)}
+        shown = {n for n, d in filter_view(G, include_events=False, **view).nodes(data=True)
+                 if d.get("kind") == "organisation"}
+        assert found == shown, filters
