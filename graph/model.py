@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import MISSING, dataclass, field, fields
+from typing import ClassVar
 
 from msonet.graph.vocabulary import SYMMETRIC_RELATIONS, normalise_term
 
@@ -49,8 +50,24 @@ class Place:
     lon: float
 
 
+class _NodeRecord:
+    """What organisations and events share: they are stored as nodes of the kind :attr:`KIND`."""
+
+    __slots__ = ()
+    KIND: ClassVar[str] = ""
+    sectors: tuple[str, ...]
+
+    def properties(self) -> dict[str, object]:
+        """Flat property map as stored on a graph node (lists as lists, no nested maps), given fields only."""
+        props = _flat(self)
+        if "sectors" in props:
+            props["sectors"] = list(self.sectors)
+        props["kind"] = self.KIND
+        return props
+
+
 @dataclass(frozen=True, slots=True)
-class Organisation:
+class Organisation(_NodeRecord):
     """An actor in the network: MSO, integration centre, welfare association, regular service ..."""
 
     id: str
@@ -79,13 +96,11 @@ class Organisation:
     #: Fields the input gave (a value, or cleared on purpose); ``None``: all. An upsert changes only these.
     given: frozenset[str] | None = None
 
-    def properties(self) -> dict[str, object]:
-        """Flat property map as stored on a graph node (lists as lists, no nested maps), given fields only."""
-        return _node_properties(self, "organisation")
+    KIND: ClassVar[str] = "organisation"
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
+class Event(_NodeRecord):
     """A meeting, conference or other event that organisations attend or organise."""
 
     id: str
@@ -105,8 +120,7 @@ class Event:
     updated: str = ""
     given: frozenset[str] | None = None  # as in Organisation
 
-    def properties(self) -> dict[str, object]:
-        return _node_properties(self, "event")
+    KIND: ClassVar[str] = "event"
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,15 +208,6 @@ def _flat(record: object) -> dict[str, object]:
     given = getattr(record, "given", None)
     return {name: getattr(record, name) for name in record_fields(type(record))
             if given is None or name in given or name in _ALWAYS}
-
-
-def _node_properties(record: Organisation | Event, kind: str) -> dict[str, object]:
-    """The stored properties of an organisation or event: its given fields, sectors as a list, its kind."""
-    props = _flat(record)
-    if "sectors" in props:
-        props["sectors"] = list(record.sectors)
-    props["kind"] = kind
-    return props
 
 
 def slugify(text: str, limit: int = 60) -> str:

@@ -44,6 +44,11 @@ def _kind_name(kind: str) -> str:
     return NODE_KINDS.get(kind, kind)
 
 
+def _id_of(kind: str) -> str:
+    """„die Id …“ of a node of ``kind``, in the genitive: einer Organisation, eines Förderprogramms."""
+    return "eines Förderprogramms" if kind == "programme" else f"einer {_kind_name(kind)}"
+
+
 def kind_conflicts(batch: RecordBatch, node_kind: NodeKind) -> list[Problem]:
     """Ids that ``batch`` gives to two kinds of node, within the batch or against the stored data.
 
@@ -69,14 +74,14 @@ def kind_conflicts(batch: RecordBatch, node_kind: NodeKind) -> list[Problem]:
             if seen[0] != kind:
                 problems.append(Problem(where, None, "id", record.id,
                                         f"eine eigene Id für die {_kind_name(kind)} – „{record.id}“ ist in "
-                                        f"derselben Ladung schon die Id einer {_kind_name(seen[0])} (in "
+                                        f"derselben Ladung schon die Id {_id_of(seen[0])} (in "
                                         f"{seen[1]}); bitte eine der beiden Ids ändern"))
                 continue
             stored = node_kind(record.id)
             if stored is not None and stored != kind:
                 problems.append(Problem(where, None, "id", record.id,
                                         f"eine eigene Id für die {_kind_name(kind)} – „{record.id}“ ist im "
-                                        f"Speicher schon die Id einer {_kind_name(stored)}; "
+                                        f"Speicher schon die Id {_id_of(stored)}; "
                                         "bitte eine andere Id wählen"))
     for funding in batch.fundings:
         programme_id = funding.programme_id
@@ -84,8 +89,8 @@ def kind_conflicts(batch: RecordBatch, node_kind: NodeKind) -> list[Problem]:
         other = seen_in_batch[0] if seen_in_batch else node_kind(programme_id)
         if other is not None and other != "programme":
             problems.append(Problem(funding.source or _NO_FILE["funding"], None, "programme", funding.programme,
-                                    f"ein Programmname, dessen Id „{programme_id}“ nicht schon die Id einer "
-                                    f"{_kind_name(other)} ist – bitte den Programmnamen ergänzen oder die Id "
+                                    f"ein Programmname, dessen Id „{programme_id}“ nicht schon die Id "
+                                    f"{_id_of(other)} ist – bitte den Programmnamen ergänzen oder die Id "
                                     "der anderen Einträge ändern"))
     return problems
 
