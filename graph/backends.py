@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
-from msonet.graph.settings import Settings
+from msonet.graph.settings import Settings, hide_password
 from msonet.graph.store import EmbeddedStore, GraphStore
 
 __all__ = ["open_store", "describe_backend"]
@@ -25,7 +23,7 @@ def open_store(settings: Settings) -> GraphStore:
         # backend == "falkordb" means the URL is set (see Settings.backend)
         assert settings.falkordb_url is not None
         return connect_falkordb(settings.falkordb_url)
-    if os.environ.get("MSONET_STORE_FORMAT") == "json":
+    if settings.store_format == "json":
         # the former JSON file store, only so that ``python -m bench`` can measure it beside SQLite
         from msonet.graph.json_store import JsonStore
 
@@ -36,16 +34,7 @@ def open_store(settings: Settings) -> GraphStore:
 def describe_backend(settings: Settings) -> str:
     """One German line naming where the graph lives (never the password)."""
     if settings.backend == "neo4j":
-        return f"Neo4j-Server {settings.neo4j_uri} (Datenbank {settings.neo4j_database})"
+        return f"Neo4j-Server {hide_password(settings.neo4j_uri or '')} (Datenbank {settings.neo4j_database})"
     if settings.backend == "falkordb":
-        return f"FalkorDB-Server {_hide_password(settings.falkordb_url or '')}"
+        return f"FalkorDB-Server {hide_password(settings.falkordb_url or '')}"
     return f"eingebetteter Speicher im Ordner {settings.home}"
-
-
-def _hide_password(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user + ':***' if ':' in creds else user}@{host}"
-    return url

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from msonet.graph.vocabulary import RELATION_TYPES
+from msonet.graph.vocabulary import RELATION_TYPES, target_kind
 
 __all__ = [
     "LABELS",
@@ -47,20 +47,6 @@ JOURNAL_LABEL = "MsonetJournal"
 #: Rows per ``UNWIND $rows`` statement.
 BATCH_ROWS = 5_000
 
-_EVENT_RELATIONS = frozenset({"attended_event", "organised_event"})
-
-
-def target_kind(rel_type: str) -> str:
-    """Node kind at the head of a relation: ``"event"``, ``"programme"`` or ``"organisation"``."""
-    if rel_type not in REL_TYPES:
-        raise KeyError(rel_type)
-    if rel_type in _EVENT_RELATIONS:
-        return "event"
-    if rel_type == "funded_by":
-        return "programme"
-    return "organisation"
-
-
 # -- builders (labels and types only from the fixed tables above) ----------------------------------------
 def merge_nodes(kind: str) -> str:
     """Insert or replace nodes of one kind; ``$rows`` = ``[{id, props}]`` (props without nulls)."""
@@ -89,6 +75,25 @@ def _neighbours(kind: str) -> str:
 
 def _count_nodes(kind: str) -> str:
     return f"MATCH (n:{LABELS[kind]}) RETURN count(n) AS n"
+
+
+def _remove_organisation(*, unlabel: bool) -> str:
+    """Delete one organisation, its ties and the programmes only it was funded by; then bump the revision.
+
+    ``unlabel`` removes each node's label before deleting it (FalkorDB, see the note at ``_FALKORDB``).
+    """
+    drop_programme = "REMOVE p:Programme DETACH DELETE p" if unlabel else "DETACH DELETE p"
+    drop_organisation = "REMOVE o:Organisation DETACH DELETE o" if unlabel else "DETACH DELETE o"
+    return ("MATCH (o:Organisation {id: $id}) "
+            "OPTIONAL MATCH (o)-[:FUNDED_BY]->(p:Programme) "
+            "WITH o, p "
+            "OPTIONAL MATCH (p)<-[:FUNDED_BY]-(x:Organisation) WHERE x.id <> $id "
+            "WITH o, p, count(x) AS others "
+            "WITH o, collect(CASE WHEN others = 0 THEN p END) AS orphans "
+            + "FOREACH (p IN orphans | " + drop_programme + ") "
+            + drop_organisation + " "
+            + "WITH count(*) AS removed WHERE removed > 0 "
+            + _BUMP)
 
 
 def _union_by_kind(template: str) -> str:
@@ -120,16 +125,7 @@ _SHARED: dict[str, str] = {
     "revision": f"MATCH (m:{META_LABEL} {{id: 'meta'}}) RETURN m.revision AS revision, m.epoch AS epoch",
     "bump_revision": _BUMP,
     # one statement, so atomic on both servers; programmes funded only by this organisation go with it
-    "remove_organisation": ("MATCH (o:Organisation {id: $id}) "
-                            "OPTIONAL MATCH (o)-[:FUNDED_BY]->(p:Programme) "
-                            "WITH o, p "
-                            "OPTIONAL MATCH (p)<-[:FUNDED_BY]-(x:Organisation) WHERE x.id <> $id "
-                            "WITH o, p, count(x) AS others "
-                            "WITH o, collect(CASE WHEN others = 0 THEN p END) AS orphans "
-                            "FOREACH (p IN orphans | DETACH DELETE p) "
-                            "DETACH DELETE o "
-                            "WITH count(*) AS removed WHERE removed > 0 "
-                            + _BUMP),
+    "remove_organisation": _remove_organisation(unlabel=False),
     # everything except the revision counter, so data_version never repeats an earlier value
     "clear": (f"OPTIONAL MATCH (n) WHERE NOT n:{META_LABEL} DETACH DELETE n "
               "WITH count(*) AS removed " + _BUMP),
@@ -166,9 +162,7 @@ _FALKORDB: dict[str, str] = {
     for kind, label in {**LABELS, "meta": META_LABEL}.items()
 }
 _FALKORDB.update({
-    "remove_organisation": _SHARED["remove_organisation"]
-    .replace("FOREACH (p IN orphans | DETACH DELETE p) DETACH DELETE o ",
-             "FOREACH (p IN orphans | REMOVE p:Programme DETACH DELETE p) REMOVE o:Organisation DETACH DELETE o "),
+    "remove_organisation": _remove_organisation(unlabel=True),
     # the journal: few nodes, no index; found by label scan
     "journal_write": f"CREATE (:{JOURNAL_LABEL} {{load: $load, seq: $seq, undo: $undo}})",
     "journal_read": (f"MATCH (j:{JOURNAL_LABEL}) RETURN j.load AS load, j.seq AS seq, j.undo AS undo "
@@ -191,7 +185,6 @@ for _rel, _type in REL_TYPES.items():
     _FALKORDB[f"create_edges:{_rel}"] = (f"UNWIND $rows AS row MATCH (a:Organisation {{id: row.source}}) "
                                         f"MATCH (b:{LABELS[target_kind(_rel)]} {{id: row.target}}) "
                                         f"CREATE (a)-[r:{_type}]->(b) SET r = row.props")
-assert "REMOVE o:Organisation" in _FALKORDB["remove_organisation"]
 
 
 def statements(server: str) -> dict[str, str]:

@@ -16,20 +16,12 @@ from urllib.parse import unquote, urlsplit
 
 import networkx as nx
 
-from msonet.graph import cypher
+from msonet.graph import cypher, rules
 from msonet.graph.errors import StoreError, StoreUnavailable, ValidationError
-from msonet.graph.model import (
-    Event,
-    Funding,
-    Organisation,
-    RecordBatch,
-    Relation,
-    merge_node,
-    record_fields,
-    relation_key,
-)
-from msonet.graph.store import LoadSummary, check_references
-from msonet.graph.vocabulary import SYMMETRIC_RELATIONS
+from msonet.graph.model import Event, Funding, Organisation, RecordBatch, Relation, merge_node, record_fields
+from msonet.graph.rules import OrganisationFilter, batch_ids, check_references, programme_rows, tie_rows
+from msonet.graph.settings import hide_password
+from msonet.graph.store import LoadSummary, organisation_stats_of
 
 __all__ = [
     "CypherStore",
@@ -132,35 +124,20 @@ class CypherStore:
             return self._upsert(batch)
 
     def _upsert(self, batch: RecordBatch) -> LoadSummary:
-        batch_ids = {o.id for o in batch.organisations} | {e.id for e in batch.events}
-        referenced = {r.source_id for r in batch.relations} | {r.target_id for r in batch.relations}
-        referenced |= {f.org_id for f in batch.fundings}
-        stored_kinds = self._node_kinds(batch_ids | referenced)
+        stored_kinds = self._node_kinds(batch_ids(batch))
         problems = check_references(batch, stored_kinds.get)
         if problems:
             raise ValidationError(problems)
 
         clean = self._clean
-        # records in load order; each carries only the fields its file gave (merged below, graph.model.merge_node)
-        node_list = {kind: [(r.id, r.properties()) for r in records]
-                     for kind, records in (("organisation", batch.organisations), ("event", batch.events))}
-        # ties in load order: (counter, key, row); symmetric ties have sorted ends like in the embedded store
-        ties: list[tuple[str, str, dict[str, Any]]] = []
-        for rel in batch.relations:
-            source, target = rel.source_id, rel.target_id
-            if rel.rel_type in SYMMETRIC_RELATIONS and target < source:
-                source, target = target, source
-            key = relation_key(rel.rel_type, source, target)
-            ties.append(("relations", key, {"source": source, "target": target, "type": rel.rel_type,
-                                            "props": {**rel.properties(), "key": key}}))
-        programmes: dict[str, dict[str, Any]] = {}
-        for funding in batch.fundings:
-            programmes.setdefault(funding.programme_id, ({
-                "id": funding.programme_id, "kind": "programme", "name": funding.programme,
-                "funding_kind": funding.funding_kind, "source": funding.source, "updated": funding.updated}))
-            key = "funded_by|" + funding.id
-            ties.append(("fundings", key, {"source": funding.org_id, "target": funding.programme_id,
-                                           "type": "funded_by", "props": {**funding.properties(), "key": key}}))
+        # records and ties in load order (graph.rules); each carries only the fields its file gave (merged
+        # below, graph.model.merge_node); ties keep their key as a property on the server
+        node_list: dict[str, list[tuple[str, dict[str, Any]]]] = {"organisation": [], "event": []}
+        for kind, node_id, props in rules.node_rows(batch):
+            node_list[kind].append((node_id, props))
+        programmes = programme_rows(batch)
+        ties = [(t.counter, t.key, {"source": t.source, "target": t.target, "type": t.type,
+                                    "props": {**t.props, "key": t.key}}) for t in tie_rows(batch)]
         edge_ends = {key: row for _, key, row in ties}
 
         before_nodes = {kind: self._nodes_by_id(kind, list(dict(items))) for kind, items in node_list.items()}
@@ -226,22 +203,10 @@ class CypherStore:
 
     def find_organisations(self, *, org_type=None, district=None, regierungsbezirk=None, sector=None,
                            city=None, name_contains=None, limit=None) -> list[dict[str, Any]]:
-        rows = self.runner.read("find_organisations", {
-            "org_type": org_type or None, "district": district or None,
-            "regierungsbezirk": regierungsbezirk or None, "sector": sector or None})
-        # name and city are compared case-folded here, exactly like the embedded store (ß, ligatures)
-        needle = name_contains.casefold() if name_contains else None
-        city_folded = city.casefold() if city else None
-        result = []
-        for row in rows:
-            d = self._node_attrs(row["props"])
-            if city_folded and (d.get("city") or "").casefold() != city_folded:
-                continue
-            if needle and needle not in (d.get("name") or "").casefold():
-                continue
-            result.append(d)
-        result.sort(key=lambda r: (r.get("name") or "", r["id"]))
-        return result[:limit] if limit is not None else result
+        wanted = OrganisationFilter(org_type, district, regierungsbezirk, sector, city, name_contains, limit)
+        # the exact filters on the server; all of them again (name and city case-folded) in graph.rules
+        rows = self.runner.read("find_organisations", wanted.exact())
+        return wanted.select(self._node_attrs(row["props"], "organisation") for row in rows)
 
     def neighbourhood(self, node_id: str, hops: int = 1) -> nx.MultiDiGraph:
         seen = self._node_kinds({node_id})
@@ -283,8 +248,6 @@ class CypherStore:
         return self.to_networkx()
 
     def organisation_stats(self) -> dict[str, Any]:
-        from msonet.graph.store import organisation_stats_of
-
         return organisation_stats_of(self.to_networkx())
 
     def partner_view(self, org_id: str, **_search: Any) -> nx.MultiDiGraph:
@@ -704,16 +667,16 @@ def connect_neo4j(uri: str, username: str = "neo4j", password: str | None = None
     import neo4j
     import neo4j.exceptions as ne
 
-    where = f"{_strip_userinfo(uri)}, Datenbank {database}"
+    where = f"{hide_password(uri)}, Datenbank {database}"
     if urlsplit(uri).scheme.lower() not in _BOLT_SCHEMES:
-        raise StoreUnavailable(f"Die Neo4j-Adresse „{_strip_userinfo(uri)}“ ist ungültig. Bitte NEO4J_URI prüfen, "
+        raise StoreUnavailable(f"Die Neo4j-Adresse „{hide_password(uri)}“ ist ungültig. Bitte NEO4J_URI prüfen, "
                                "z.B. neo4j://localhost:7687 (erlaubt: " + ", ".join(sorted(_BOLT_SCHEMES)) + ").")
     try:
         driver = neo4j.GraphDatabase.driver(uri, auth=(username, password or ""), connection_timeout=timeout,
                                             connection_acquisition_timeout=timeout,
                                             max_transaction_retry_time=timeout)
     except (ne.ConfigurationError, ValueError) as exc:
-        raise StoreUnavailable(f"Die Neo4j-Adresse „{_strip_userinfo(uri)}“ ist ungültig. Bitte NEO4J_URI prüfen, "
+        raise StoreUnavailable(f"Die Neo4j-Adresse „{hide_password(uri)}“ ist ungültig. Bitte NEO4J_URI prüfen, "
                                "z.B. neo4j://localhost:7687.") from exc
     runner = Neo4jRunner(driver, database, where)
     try:
@@ -745,12 +708,12 @@ def connect_falkordb(url: str, *, timeout: float = 5.0) -> CypherStore:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in {"redis", "rediss", "falkor", "falkors"} or not parts.hostname:
-        raise StoreUnavailable(f"Die FalkorDB-Adresse „{_strip_userinfo(url)}“ ist ungültig. Bitte FALKORDB_URL "
+        raise StoreUnavailable(f"Die FalkorDB-Adresse „{hide_password(url)}“ ist ungültig. Bitte FALKORDB_URL "
                                "prüfen, z.B. redis://localhost:6379/msonet.")
     try:
         port = parts.port or 6379
     except ValueError as exc:
-        raise StoreUnavailable(f"Der Port in „{_strip_userinfo(url)}“ ist ungültig. Bitte FALKORDB_URL "
+        raise StoreUnavailable(f"Der Port in „{hide_password(url)}“ ist ungültig. Bitte FALKORDB_URL "
                                "prüfen.") from exc
     graph = unquote(parts.path.strip("/")) or DEFAULT_GRAPH
     where = f"{parts.hostname}:{port}/{graph}"
@@ -773,14 +736,3 @@ def connect_falkordb(url: str, *, timeout: float = 5.0) -> CypherStore:
         if runner is not None:
             runner.close()
         raise
-
-
-def _strip_userinfo(url: str) -> str:
-    """The URL without user and password (for messages)."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return parts._replace(netloc=host).geturl()

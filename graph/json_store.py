@@ -7,7 +7,6 @@ The SQLite store (:class:`msonet.graph.store.EmbeddedStore`) replaced it; on fir
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import tempfile
@@ -17,18 +16,19 @@ from typing import Any
 
 import networkx as nx
 
-from msonet.graph.errors import Problem, StoreError, ValidationError
-from msonet.graph.model import RecordBatch, merge_node, relation_key
+from msonet.graph.errors import StoreError, ValidationError
+from msonet.graph.model import RecordBatch, merge_node
+from msonet.graph.rules import OrganisationFilter, check_references, node_rows, programme_rows, tie_rows
 from msonet.graph.store import (
     UNREADABLE_ADVICE,
     LoadSummary,
-    check_references,
+    folder_lock,
     gc_paused,
     graph_from_lists,
+    make_store_folder,
     organisation_stats_of,
     partner_view_of,
 )
-from msonet.graph.vocabulary import SYMMETRIC_RELATIONS
 
 __all__ = ["JsonStore", "read_json_store", "JSON_FILE", "JSON_FORMAT"]
 
@@ -75,10 +75,7 @@ class JsonStore:
     Saving writes a temporary file in the same folder, flushes it to disk and renames it over the
     old file, so a crash at any moment leaves either the old or the new store, never a broken one.
 
-    Parameters
-    ----------
-    home
-        Folder of the store; created if missing. ``None`` keeps the graph in memory only.
+    ``home`` is the folder of the store (created if missing); ``None`` keeps the graph in memory only.
     """
 
     def __init__(self, home: Path | str | None):
@@ -87,11 +84,7 @@ class JsonStore:
         self._revision = 0
         self._stamp: tuple[int, int] | None = None
         if self.home is not None:
-            try:
-                self.home.mkdir(mode=0o700, parents=True, exist_ok=True)  # may hold contact data
-            except OSError as exc:
-                raise StoreError(f"Der Speicherordner {self.home} kann nicht angelegt werden ({exc.strerror}). "
-                                 "Bitte einen beschreibbaren Ordner mit --store oder MSONET_HOME angeben.") from exc
+            make_store_folder(self.home)
             self._read()
 
     # -- persistence -------------------------------------------------------------------------------
@@ -128,12 +121,8 @@ class JsonStore:
         if self.home is None:
             yield
             return
-        with open(self.home / ".lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with folder_lock(self.home):
+            yield
 
     def _save(self, graph: nx.MultiDiGraph, revision: int) -> None:
         if self.home is None:
@@ -187,36 +176,19 @@ class JsonStore:
             self._refresh()
             graph = self._graph
             problems = check_references(batch, lambda n: graph.nodes[n].get("kind") if n in graph else None)
-            for kind, records in (("organisation", batch.organisations), ("event", batch.events)):
-                for record in records:
-                    stored = graph.nodes[record.id].get("kind") if record.id in graph else None
-                    if stored is not None and stored != kind:
-                        problems.append(Problem(record.source or "Eingabe", None, "id", record.id,
-                                                "eine Id, die noch nicht für eine andere Art von Eintrag "
-                                                "vergeben ist – bitte eine eigene Id wählen"))
             if problems:
                 raise ValidationError(problems)
             # Changes go straight into the live graph: every check that can fail has run above, and if
             # saving fails the graph is re-read from the last good file (see _commit).
             staged = graph
             counts = dict.fromkeys(("organisations", "events", "relations", "fundings"), 0)
-            for kind, records in (("organisations", batch.organisations), ("events", batch.events)):
-                for record in records:
-                    counts[kind] += _put_node(staged, record.properties())
-            for rel in batch.relations:
-                source, target = rel.source_id, rel.target_id
-                if rel.rel_type in SYMMETRIC_RELATIONS and target < source:
-                    source, target = target, source
-                key = relation_key(rel.rel_type, source, target)
-                counts["relations"] += _put_edge(staged, source, target, key, rel.properties())
-            for funding in batch.fundings:
-                programme = {"id": funding.programme_id, "kind": "programme", "name": funding.programme,
-                             "funding_kind": funding.funding_kind, "source": funding.source,
-                             "updated": funding.updated}
-                if funding.programme_id not in staged:
+            for kind, _node_id, props in node_rows(batch):
+                counts[kind + "s"] += _put_node(staged, props)
+            for programme_id, programme in programme_rows(batch).items():
+                if programme_id not in staged:
                     _put_node(staged, programme)
-                counts["fundings"] += _put_edge(staged, funding.org_id, funding.programme_id,
-                                                "funded_by|" + funding.id, funding.properties())
+            for tie in tie_rows(batch):
+                counts[tie.counter] += _put_edge(staged, tie.source, tie.target, tie.key, tie.props)
             summary = LoadSummary(**counts)
             if summary.total:
                 self._commit(staged)
@@ -242,27 +214,8 @@ class JsonStore:
     def find_organisations(self, *, org_type=None, district=None, regierungsbezirk=None, sector=None,
                            city=None, name_contains=None, limit=None) -> list[dict[str, Any]]:
         self._refresh()
-        needle = name_contains.casefold() if name_contains else None
-        city_folded = city.casefold() if city else None
-        rows = []
-        for _, d in self._graph.nodes(data=True):
-            if d.get("kind") != "organisation":
-                continue
-            if org_type and d.get("org_type") != org_type:
-                continue
-            if district and d.get("district") != district:
-                continue
-            if regierungsbezirk and d.get("regierungsbezirk") != regierungsbezirk:
-                continue
-            if sector and sector not in (d.get("sectors") or ()):
-                continue
-            if city_folded and (d.get("city") or "").casefold() != city_folded:
-                continue
-            if needle and needle not in (d.get("name") or "").casefold():
-                continue
-            rows.append(dict(d))
-        rows.sort(key=lambda r: (r.get("name") or "", r["id"]))
-        return rows[:limit] if limit is not None else rows
+        wanted = OrganisationFilter(org_type, district, regierungsbezirk, sector, city, name_contains, limit)
+        return [dict(d) for d in wanted.select(d for _, d in self._graph.nodes(data=True))]
 
     def neighbourhood(self, node_id: str, hops: int = 1) -> nx.MultiDiGraph:
         self._refresh()

@@ -9,7 +9,7 @@ from typing import Any
 import networkx as nx
 
 from msonet.graph.errors import Ambiguous, NotFound
-from msonet.graph.vocabulary import choices, label, lookup_key, normalise_term
+from msonet.graph.vocabulary import NODE_KINDS, choices, label, lookup_key, normalise_term
 
 __all__ = [
     "organisations",
@@ -22,7 +22,6 @@ __all__ = [
     "name_key",
 ]
 
-_KIND_LABELS = {"organisation": "Organisation", "event": "Veranstaltung", "programme": "Förderprogramm"}
 _MAX_SUGGESTIONS = 5
 
 
@@ -66,7 +65,7 @@ def get_organisation(G: nx.MultiDiGraph, org_id: str) -> dict[str, Any]:
 
 
 def _resolve(G: nx.MultiDiGraph, text: str, kind: str, describe) -> str:
-    what = _KIND_LABELS[kind]
+    what = NODE_KINDS[kind]
     wanted = (text or "").strip()
     if not wanted:
         raise NotFound(f"Bitte Namen oder Id einer {what} angeben (die Eingabe ist leer).")
@@ -173,7 +172,7 @@ def organisation_ties(G: nx.MultiDiGraph, org_id: str) -> list[dict[str, Any]]:
             value = node.get(type_field[0]) if type_field else None
             row = rows[other] = {
                 "id": other, "name": node.get("name") or other, "kind": kind,
-                "kind_label": _KIND_LABELS.get(kind, kind), "type": value,
+                "kind_label": NODE_KINDS.get(kind, kind), "type": value,
                 "type_label": label(type_field[1], value) if type_field and value else None,
                 "city": node.get("city"), "date": node.get("date"), "relations": [],
             }

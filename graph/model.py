@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import MISSING, dataclass, field, fields
+from typing import ClassVar
 
-from msonet.graph.vocabulary import normalise_term
+from msonet.graph.vocabulary import SYMMETRIC_RELATIONS, normalise_term
 
 __all__ = [
     "Place",
@@ -18,6 +19,7 @@ __all__ = [
     "PERSONAL_FIELDS",
     "make_id",
     "relation_key",
+    "tie_ends",
     "merge_node",
     "record_fields",
     "LOCATION_FIELDS",
@@ -48,8 +50,24 @@ class Place:
     lon: float
 
 
+class _NodeRecord:
+    """What organisations and events share: they are stored as nodes of the kind :attr:`KIND`."""
+
+    __slots__ = ()
+    KIND: ClassVar[str] = ""
+    sectors: tuple[str, ...]
+
+    def properties(self) -> dict[str, object]:
+        """Flat property map as stored on a graph node (lists as lists, no nested maps), given fields only."""
+        props = _flat(self)
+        if "sectors" in props:
+            props["sectors"] = list(self.sectors)
+        props["kind"] = self.KIND
+        return props
+
+
 @dataclass(frozen=True, slots=True)
-class Organisation:
+class Organisation(_NodeRecord):
     """An actor in the network: MSO, integration centre, welfare association, regular service ..."""
 
     id: str
@@ -78,17 +96,11 @@ class Organisation:
     #: Fields the input gave (a value, or cleared on purpose); ``None``: all. An upsert changes only these.
     given: frozenset[str] | None = None
 
-    def properties(self) -> dict[str, object]:
-        """Flat property map as stored on a graph node (lists as lists, no nested maps), given fields only."""
-        props = _flat(self)
-        if "sectors" in props:
-            props["sectors"] = list(self.sectors)
-        props["kind"] = "organisation"
-        return props
+    KIND: ClassVar[str] = "organisation"
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
+class Event(_NodeRecord):
     """A meeting, conference or other event that organisations attend or organise."""
 
     id: str
@@ -108,12 +120,7 @@ class Event:
     updated: str = ""
     given: frozenset[str] | None = None  # as in Organisation
 
-    def properties(self) -> dict[str, object]:
-        props = _flat(self)
-        if "sectors" in props:
-            props["sectors"] = list(self.sectors)
-        props["kind"] = "event"
-        return props
+    KIND: ClassVar[str] = "event"
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,12 +226,26 @@ def make_id(prefix: str, *parts: str | None) -> str:
     return prefix + "-" + "-".join(slugify(p) for p in parts if p)
 
 
-def relation_key(rel_type: str, source_id: str, target_id: str) -> str:
-    """Identity of a tie; symmetric types sort their ends so A-B and B-A are one tie."""
-    from msonet.graph.vocabulary import SYMMETRIC_RELATIONS
+def tie_ends(rel_type: str, source_id: str, target_id: str) -> tuple[str, str]:
+    """The stored ``(source, target)`` of a tie: a symmetric relation has its ends in sorted order, so
+    A–B and B–A are one tie.
 
+    >>> tie_ends("cooperates_with", "b", "a"), tie_ends("member_of", "b", "a")
+    (('a', 'b'), ('b', 'a'))
+    """
     if rel_type in SYMMETRIC_RELATIONS and target_id < source_id:
-        source_id, target_id = target_id, source_id
+        return target_id, source_id
+    return source_id, target_id
+
+
+def relation_key(rel_type: str, source_id: str, target_id: str) -> str:
+    """Identity of a tie (its ends as :func:`tie_ends` stores them), so A-B and B-A of a symmetric type
+    are one tie.
+
+    >>> relation_key("tandem_partner", "b", "a")
+    'tandem_partner|a|b'
+    """
+    source_id, target_id = tie_ends(rel_type, source_id, target_id)
     return f"{rel_type}|{source_id}|{target_id}"
 
 

@@ -31,7 +31,6 @@ __all__ = [
 EXACT_BETWEENNESS_MAX = 2_000
 #: Largest number of sampled source nodes for approximate betweenness on larger graphs.
 BETWEENNESS_SAMPLES = 64
-EVENT_RELATIONS = frozenset({"attended_event", "organised_event"})
 
 
 def parse_date(value: Any) -> dt.date | None:

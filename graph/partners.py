@@ -81,13 +81,19 @@ class NotAnMSO(GraphError):
 
 
 @dataclass(frozen=True, slots=True)
-class _Candidate:
+class _Located:
+    """What a partner search compares of the asking MSO and of each candidate: fields and place."""
+
     id: str
     sectors: frozenset[str]
     point: tuple[float, float] | None
     ags: str | None
     district: str | None
     city_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate(_Located):
     tandems: tuple[str, ...]
     org_type: str = ""
     carrier: str | None = None
@@ -98,13 +104,7 @@ class _Candidate:
 
 
 @dataclass(frozen=True, slots=True)
-class _Query:
-    id: str
-    sectors: frozenset[str]
-    point: tuple[float, float] | None
-    ags: str | None
-    district: str | None
-    city_key: str
+class _Query(_Located):
     tied: frozenset[str]
     proximity: dict[str, tuple[float, tuple[str, ...]]]  # candidate -> (part, common contacts)
     sector_filter: str | None

@@ -15,8 +15,10 @@ import networkx as nx
 import numpy as np
 
 from msonet.graph.formats import fmt_date
+from msonet.graph.rules import organisation_matcher
+from msonet.graph.settings import MAX_NODES
 from msonet.graph.store import gc_paused
-from msonet.graph.vocabulary import MSO_TYPES, ORG_TYPES, RELATION_TYPES, SYMMETRIC_RELATIONS, label
+from msonet.graph.vocabulary import MSO_TYPES, NODE_KINDS, ORG_TYPES, RELATION_TYPES, SYMMETRIC_RELATIONS, label
 
 __all__ = [
     "AGGREGATE_THRESHOLD",
@@ -45,7 +47,7 @@ __all__ = [
 ]
 
 #: Views with more organisations and events than this are drawn as one node per district.
-AGGREGATE_THRESHOLD = 1000
+AGGREGATE_THRESHOLD = MAX_NODES  # the default of MSONET_MAX_NODES (graph.settings)
 #: Above this many nodes the browser does not simulate physics; the Python layout is final.
 PHYSICS_LIMIT = 300
 
@@ -200,29 +202,10 @@ def view_from_selection(G: nx.MultiDiGraph, nodes: Iterable[str], ties: Iterable
 def _select(G, *, org_types=None, sectors=None, cities=None, districts=None, regierungsbezirke=None,
             relation_types=None, year_from=None, year_to=None, include_events=True, name_contains=None,
             only_connected=False) -> tuple[list[str], list[Tie]]:
-    org_types_, sectors_ = _as_set(org_types), _as_set(sectors)
-    cities_ = {c.casefold() for c in _as_set(cities) or ()} or None
-    districts_, bezirke_ = _as_set(districts), _as_set(regierungsbezirke)
     relations_ = _as_set(relation_types)
-    needle = name_contains.strip().casefold() if name_contains and name_contains.strip() else None
-
-    keep_orgs = set()
-    for node, d in G.nodes(data=True):
-        if d.get("kind") != "organisation":
-            continue
-        if org_types_ and d.get("org_type") not in org_types_:
-            continue
-        if sectors_ and not sectors_.intersection(d.get("sectors") or ()):
-            continue
-        if cities_ and (d.get("city") or "").casefold() not in cities_:
-            continue
-        if districts_ and d.get("district") not in districts_:
-            continue
-        if bezirke_ and d.get("regierungsbezirk") not in bezirke_:
-            continue
-        if needle and needle not in (d.get("name") or "").casefold():
-            continue
-        keep_orgs.add(node)
+    keep = organisation_matcher(org_types=org_types, sectors=sectors, cities=cities, districts=districts,
+                                regierungsbezirke=regierungsbezirke, name_contains=name_contains)
+    keep_orgs = {node for node, d in G.nodes(data=True) if keep(d)}
 
     def event_in_span(d: Mapping[str, Any]) -> bool:
         year = _year(d.get("date"))
@@ -832,7 +815,7 @@ def view_tables(
         node_rows.append({
             "id": node,
             "Name": d.get("name") or "",
-            "Art": {"organisation": "Organisation", "event": "Veranstaltung", "district": "Kreis"}.get(kind, kind),
+            "Art": {**NODE_KINDS, "district": "Kreis"}.get(kind, kind),
             "Typ": (label("org_type", d["org_type"]) if d.get("org_type")
                     else label("event_type", d["event_type"]) if d.get("event_type") else ""),
             "Ort": d.get("city") or "",

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from msonet.graph.access import AUTH_MODES, AccessError
 
-__all__ = ["Settings", "SETTINGS_HELP", "default_home"]
+__all__ = ["Settings", "SETTINGS_HELP", "default_home", "hide_password", "MAX_TABLE_ROWS", "MAX_OPTIONS",
+           "MAX_NODES"]
+
+#: Rows the app draws in a large result table (the CSV download always holds every row).
+MAX_TABLE_ROWS = 1000
+#: Above this many choices a select box of the app becomes a search field plus a short list of hits.
+MAX_OPTIONS = 5000
+#: Largest network view drawn node by node; larger views are drawn as one node per district.
+MAX_NODES = 1000
 
 #: (name, environment variable, help) of every setting; a test checks each is in the README.
 SETTINGS_HELP = [
@@ -37,7 +47,22 @@ SETTINGS_HELP = [
     ("geocoder_scheme", "MSONET_GEOCODER_SCHEME", "https oder http für den Geocoder (Standard: https)"),
     ("geocoder_user_agent", "MSONET_GEOCODER_USER_AGENT",
      "User-Agent, mit dem sich msonet beim Geocoder ausweist (Standard: msonet-geocode)"),
+    ("max_table_rows", "MSONET_MAX_TABLE_ROWS",
+     f"Höchstzahl Zeilen in großen Ergebnistabellen der App (Standard: {MAX_TABLE_ROWS}; die CSV enthält alle)"),
+    ("max_options", "MSONET_MAX_OPTIONS",
+     f"Ab so vielen Organisationen wird eine Auswahlliste der App zum Suchfeld (Standard: {MAX_OPTIONS})"),
+    ("max_nodes", "MSONET_MAX_NODES",
+     f"Größte Netzwerkansicht, die Knoten für Knoten gezeichnet wird (Standard: {MAX_NODES})"),
+    ("today", "MSONET_TODAY", "Stichtag der Analysen in der App (JJJJ-MM-TT; Standard: heute)"),
+    ("store_format", "MSONET_STORE_FORMAT",
+     "json wählt den früheren JSON-Speicher statt SQLite (nur für die Messungen in bench/)"),
+    ("debug", "MSONET_DEBUG", "1 zeigt bei einem internen Fehler der Kommandozeile den vollständigen Traceback"),
 ]
+
+#: Settings that are whole numbers above zero; another value falls back to the default.
+_COUNTS = ("max_table_rows", "max_options", "max_nodes")
+#: Settings that are switched on by one of these words.
+_ON = frozenset({"1", "true", "ja", "yes", "on"})
 
 
 def default_home() -> Path:
@@ -67,6 +92,13 @@ class Settings:
     geocoder_domain: str = "nominatim.openstreetmap.org"
     geocoder_scheme: str = "https"
     geocoder_user_agent: str = "msonet-geocode"
+    max_table_rows: int = MAX_TABLE_ROWS
+    max_options: int = MAX_OPTIONS
+    max_nodes: int = MAX_NODES
+    #: the reference date as given (ISO); read it with :meth:`reference_date`
+    today: str | None = None
+    store_format: str = "sqlite"
+    debug: bool = False
 
     def __repr__(self) -> str:
         parts = []
@@ -74,6 +106,8 @@ class Settings:
             value = getattr(self, f.name)
             if f.name == "neo4j_password" and value:
                 value = "***"
+            elif f.name in ("neo4j_uri", "falkordb_url") and value:
+                value = hide_password(value)
             parts.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(parts)})"
 
@@ -85,6 +119,18 @@ class Settings:
         if self.falkordb_url:
             return "falkordb"
         return "embedded"
+
+    def reference_date(self) -> dt.date:
+        """The reference date of analyses: :attr:`today` (``MSONET_TODAY``), else the current date.
+
+        Raises ``ValueError`` with a German message when ``MSONET_TODAY`` is not a date like 2024-06-30.
+        """
+        if not self.today:
+            return dt.date.today()
+        try:
+            return dt.date.fromisoformat(self.today)
+        except ValueError:
+            raise ValueError(f"MSONET_TODAY „{self.today}“ ist kein Datum im Format JJJJ-MM-TT") from None
 
     @property
     def users_path(self) -> Path:
@@ -119,7 +165,51 @@ class Settings:
             if values["auth"] not in AUTH_MODES:
                 raise AccessError(f"MSONET_AUTH „{values['auth']}“ ist unbekannt. Erlaubt sind: "
                                   + ", ".join(AUTH_MODES) + ".")
-        if "allow_unprotected" in values:
-            values["allow_unprotected"] = str(values["allow_unprotected"]).strip().casefold() in {
-                "1", "true", "ja", "yes", "on"}
+        for name in ("allow_unprotected", "debug"):
+            if name in values:
+                values[name] = str(values[name]).strip().casefold() in _ON
+        for name in _COUNTS:
+            if name in values:
+                count = _positive(values[name])
+                if count is None:
+                    del values[name]  # not a whole number above zero: the default
+                else:
+                    values[name] = count
+        if "today" in values:
+            values["today"] = str(values["today"]).strip()
+        if "store_format" in values:
+            values["store_format"] = str(values["store_format"]).strip().casefold()
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _positive(value: object) -> int | None:
+    """A whole number above zero from a setting (``" 12 "`` -> 12), else ``None``."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        return None
+    return number if number > 0 else None
+
+
+def hide_password(url: str) -> str:
+    """``url`` as it may be shown: the password replaced by ``***``; user, host, port and path stay.
+
+    The one rule for every message, description and log line that names a server address.
+
+    Examples
+    --------
+    >>> hide_password("redis://user:geheim@db:6379/msonet")
+    'redis://user:***@db:6379/msonet'
+    >>> hide_password("redis://:geheim@db:6379")
+    'redis://:***@db:6379'
+    >>> hide_password("neo4j://db:7687")
+    'neo4j://db:7687'
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        if "@" in url and "://" not in url:  # no scheme, so no URL to parse: hide all before the last @
+            return "***@" + url.rsplit("@", 1)[1]
+        return url
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    user, has_password, _password = userinfo.partition(":")
+    return parts._replace(netloc=f"{user}:***@{host}" if has_password else f"{user}@{host}").geturl()

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from msonet.graph.errors import Problem, StoreError, ValidationError
-from msonet.graph.model import PERSONAL_FIELDS, RecordBatch, merge_node, relation_key
-from msonet.graph.vocabulary import SYMMETRIC_RELATIONS
+from msonet.graph.errors import StoreError, ValidationError
+from msonet.graph.model import PERSONAL_FIELDS, RecordBatch, merge_node, relation_key, tie_ends
+from msonet.graph.rules import OrganisationFilter, check_references, funding_key, kind_conflicts, programme_node
+from msonet.graph.vocabulary import EVENT_RELATIONS  # noqa: F401 - re-exported for older imports
 
 if TYPE_CHECKING:  # networkx is imported where a graph is built: `msonet stats` needs none
     import networkx as nx
@@ -39,7 +40,6 @@ FORMAT = "msonet-sqlite"
 FORMAT_VERSION = 1
 #: ``PRAGMA application_id`` of msonet stores ("mson"): tells a foreign SQLite file from ours.
 APPLICATION_ID = 0x6D736F6E
-EVENT_RELATIONS = frozenset({"attended_event", "organised_event"})
 #: How long a write waits for another process's write to finish (a full load takes under a minute).
 WRITE_WAIT_S = 600.0
 _CHUNK = 500  # ids per ``IN (...)`` query (SQLite allows 32,766 parameters; small chunks keep plans simple)
@@ -174,67 +174,27 @@ def graph_from_lists(nodes: Iterable[dict[str, Any]], edges: Iterable[list[Any] 
     return graph
 
 
-_KIND_NAMES = {"organisation": "Organisation", "event": "Veranstaltung", "programme": "Förderprogramm"}
+def make_store_folder(home: Path) -> None:
+    """Create a store's folder (readable by its owner only: it may hold contact data) if it is missing.
 
-
-def kind_conflicts(batch: RecordBatch, node_kind: Any) -> list[Problem]:
-    """Ids that ``batch`` gives to an organisation and an event, or to a kind other than the stored one.
-
-    One id names one node: an event with the id of an organisation would replace it. ``node_kind`` as in
-    :func:`check_references`.
+    Raises :class:`StoreError` naming the folder and how to choose another.
     """
-    problems = []
-    first: dict[str, tuple[str, str]] = {}
-    for kind, records in (("organisation", batch.organisations), ("event", batch.events)):
-        for record in records:
-            where = record.source or ("Organisationen" if kind == "organisation" else "Veranstaltungen")
-            seen = first.setdefault(record.id, (kind, where))
-            if seen[0] != kind:
-                problems.append(Problem(where, None, "id", record.id,
-                                        f"eine eigene Id für die {_KIND_NAMES[kind]} – „{record.id}“ ist in "
-                                        f"derselben Ladung schon die Id einer {_KIND_NAMES[seen[0]]} (in "
-                                        f"{seen[1]}); bitte eine der beiden Ids ändern"))
-                continue
-            stored = node_kind(record.id)
-            if stored is not None and stored != kind:
-                problems.append(Problem(where, None, "id", record.id,
-                                        f"eine eigene Id für die {_KIND_NAMES[kind]} – „{record.id}“ ist im "
-                                        f"Speicher schon die Id einer {_KIND_NAMES.get(stored, stored)}; "
-                                        "bitte eine andere Id wählen"))
-    return problems
+    try:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"Der Speicherordner {home} kann nicht angelegt werden ({exc.strerror}). "
+                         "Bitte einen beschreibbaren Ordner mit --store oder MSONET_HOME angeben.") from exc
 
 
-def check_references(batch: RecordBatch, node_kind: Any) -> list[Problem]:
-    """Problems with ids in ``batch``: ties whose ends exist neither in the batch nor in the store, and
-    ids used for two kinds of node (see :func:`kind_conflicts`).
-
-    ``node_kind(node_id)`` returns the stored kind (``"organisation"``, ``"event"``) or ``None``.
-    """
-    conflicts = kind_conflicts(batch, node_kind)
-    kinds = {o.id: "organisation" for o in batch.organisations}
-    kinds.update({e.id: "event" for e in batch.events})
-
-    def kind_of(node_id: str) -> str | None:
-        return kinds.get(node_id) or node_kind(node_id)
-
-    problems = []
-    for rel in batch.relations:
-        want_target = "event" if rel.rel_type in EVENT_RELATIONS else "organisation"
-        for column, node_id, want in (("source_id", rel.source_id, "organisation"),
-                                      ("target_id", rel.target_id, want_target)):
-            found = kind_of(node_id)
-            if found != want:
-                what = "Veranstaltung" if want == "event" else "Organisation"
-                problems.append(Problem(rel.source or "Beziehungen", None, column, node_id,
-                                        f"eine bekannte {what} (Id oder Name) – bitte zuerst laden"))
-        if rel.source_id == rel.target_id:
-            problems.append(Problem(rel.source or "Beziehungen", None, "target_id", rel.target_id,
-                                    "eine andere Organisation als die Quelle (keine Beziehung zu sich selbst)"))
-    for funding in batch.fundings:
-        if kind_of(funding.org_id) != "organisation":
-            problems.append(Problem(funding.source or "Förderungen", None, "org_id", funding.org_id,
-                                    "eine bekannte Organisation (Id oder Name) – bitte zuerst laden"))
-    return conflicts + problems
+@contextlib.contextmanager
+def folder_lock(home: Path) -> Iterator[None]:
+    """Hold the store folder's lock file (``.lock``): one process at a time in the section."""
+    with open(home / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def organisation_stats_of(G: nx.MultiDiGraph) -> dict[str, Any]:
@@ -471,11 +431,7 @@ class EmbeddedStore:
             self._setup(self._memory)
             self._init_meta(self._memory, 0)
             return
-        try:
-            self.home.mkdir(mode=0o700, parents=True, exist_ok=True)  # may hold contact data
-        except OSError as exc:
-            raise StoreError(f"Der Speicherordner {self.home} kann nicht angelegt werden ({exc.strerror}). "
-                             "Bitte einen beschreibbaren Ordner mit --store oder MSONET_HOME angeben.") from exc
+        make_store_folder(self.home)
         self._prepare()
         with self._connection():
             pass  # opens and checks the database now, so a damaged file is reported on open
@@ -503,12 +459,8 @@ class EmbeddedStore:
     def _file_lock(self) -> Iterator[None]:
         """Only one process creates or migrates the database file (writes are locked by SQLite itself)."""
         assert self.home is not None
-        with open(self.home / ".lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with folder_lock(self.home):
+            yield
 
     def _prepare(self) -> None:
         """Create the database file, or migrate ``graph.json`` into it, when it does not exist yet."""
@@ -846,30 +798,20 @@ class EmbeddedStore:
 
     def find_organisations(self, *, org_type=None, district=None, regierungsbezirk=None, sector=None,
                            city=None, name_contains=None, limit=None) -> list[dict[str, Any]]:
+        wanted = OrganisationFilter(org_type, district, regierungsbezirk, sector, city, name_contains, limit)
         where, params = ["kind = 'organisation'"], []
-        for column, value in (("org_type", org_type), ("district", district),
-                              ("regierungsbezirk", regierungsbezirk)):
-            if value:
+        exact = wanted.exact()
+        for column in ("org_type", "district", "regierungsbezirk"):
+            if exact[column]:
                 where.append(f"{column} = ?")
-                params.append(value)
-        if sector:
+                params.append(exact[column])
+        if exact["sector"]:
             where.append("nid IN (SELECT nid FROM node_sector WHERE sector = ?)")
-            params.append(sector)
+            params.append(exact["sector"])
         sql = f"SELECT props FROM node WHERE {' AND '.join(where)}"
         texts = self._read(lambda conn: [r[0] for r in conn.execute(sql, params)])
-        needle = name_contains.casefold() if name_contains else None
-        city_folded = city.casefold() if city else None
-        rows = []
         with gc_paused():
-            for text in texts:
-                d = json.loads(text)
-                if city_folded and (d.get("city") or "").casefold() != city_folded:
-                    continue
-                if needle and needle not in (d.get("name") or "").casefold():
-                    continue
-                rows.append(d)
-        rows.sort(key=lambda r: (r.get("name") or "", r["id"]))
-        return rows[:limit] if limit is not None else rows
+            return wanted.select(json.loads(text) for text in texts)
 
     def neighbourhood(self, node_id: str, hops: int = 1) -> nx.MultiDiGraph:
         def read(conn: sqlite3.Connection) -> nx.MultiDiGraph:
@@ -1227,9 +1169,7 @@ def _apply(conn: sqlite3.Connection, batch: RecordBatch, *, only_empty: bool = F
                 next_nid += 1
     for funding in batch.fundings:
         if funding.programme_id not in nid_of and funding.programme_id not in written:
-            written[funding.programme_id] = {"id": funding.programme_id, "kind": "programme",
-                                             "name": funding.programme, "funding_kind": funding.funding_kind,
-                                             "source": funding.source, "updated": funding.updated}
+            written[funding.programme_id] = programme_node(funding)
             nid_of[funding.programme_id] = next_nid
             next_nid += 1
     bulk = empty and len(batch) >= BULK_RECORDS
@@ -1245,13 +1185,12 @@ def _apply(conn: sqlite3.Connection, batch: RecordBatch, *, only_empty: bool = F
     del inserts, updates
 
     # the ties in the batch's order: (source id, target id, source nid, target nid); symmetric ones sorted
-    symmetric = SYMMETRIC_RELATIONS
+    # (the same ends and keys as graph.rules.tie_rows gives the Cypher stores; here without building a Tie per
+    # relation, since a million relations share a few hundred distinct property sets)
     ends: list[tuple[str, str, int, int]] = []
     lookup: list[tuple[int, int, str, str, str]] = []  # ties that may be stored already
     for rel in batch.relations:
-        source, target = rel.source_id, rel.target_id
-        if target < source and rel.rel_type in symmetric:
-            source, target = target, source
+        source, target = tie_ends(rel.rel_type, rel.source_id, rel.target_id)
         s_nid, t_nid = nid_of[source], nid_of[target]
         ends.append((source, target, s_nid, t_nid))
         if s_nid in known and t_nid in known:
@@ -1259,7 +1198,7 @@ def _apply(conn: sqlite3.Connection, batch: RecordBatch, *, only_empty: bool = F
     for f in batch.fundings:
         s_nid, t_nid = nid_of[f.org_id], nid_of[f.programme_id]
         if s_nid in known and t_nid in known:
-            lookup.append((s_nid, t_nid, f.org_id, f.programme_id, "funded_by|" + f.id))
+            lookup.append((s_nid, t_nid, f.org_id, f.programme_id, funding_key(f.id)))
     stored_ties = _stored_ties(conn, lookup) if lookup else {}
     prop_rows = _PropRows(conn)
     # A new tie's row depends only on its record's values: the few hundred distinct ones are turned into
@@ -1287,7 +1226,7 @@ def _apply(conn: sqlite3.Connection, batch: RecordBatch, *, only_empty: bool = F
     counts["relations"] = prop_rows.write_rows(rows)
     rows = []
     for f in batch.fundings:
-        s_nid, t_nid, key = nid_of[f.org_id], nid_of[f.programme_id], "funded_by|" + f.id
+        s_nid, t_nid, key = nid_of[f.org_id], nid_of[f.programme_id], funding_key(f.id)
         merged = merge_node(stored_ties.get((s_nid, t_nid, key)), f.properties())
         _s, _t, rel_type, short, props = _edge_row(s_nid, t_nid, f.org_id, f.programme_id, key, merged)
         rows.append((s_nid, t_nid, rel_type, short, prop_rows.pid(props)))

@@ -16,7 +16,11 @@ __all__ = [
     "MIGRATION_FIELD_TYPES",
     "COMPLEMENTARY_SECTORS",
     "SYMMETRIC_RELATIONS",
+    "EVENT_RELATIONS",
+    "FUNDING_RELATION",
+    "NODE_KINDS",
     "REGULAR_FUNDING_KINDS",
+    "target_kind",
     "label",
     "funding_class",
     "normalise_term",
@@ -132,6 +136,15 @@ COMPLEMENTARY_SECTORS = frozenset({"disability", "seniors_care", "women_girls", 
 #: Relations that have no direction.
 SYMMETRIC_RELATIONS = frozenset({"cooperates_with", "tandem_partner"})
 
+#: Relations from an organisation to an event (every other relation ties two organisations).
+EVENT_RELATIONS = frozenset({"attended_event", "organised_event"})
+
+#: The relation of a funding record: organisation -> programme (made from funding files only).
+FUNDING_RELATION = "funded_by"
+
+#: Kinds of node -> German name (for messages and tables).
+NODE_KINDS: dict[str, str] = {"organisation": "Organisation", "event": "Veranstaltung", "programme": "Förderprogramm"}
+
 #: Funding kinds that are permanent (everything else counts as project funding).
 REGULAR_FUNDING_KINDS = frozenset({"regular_funding"})
 
@@ -148,6 +161,23 @@ def label(kind: str, key: str) -> str:
     """Return the short German label of a vocabulary key (the key itself if unknown)."""
     entry = _TABLES[kind].get(key)
     return entry[0] if entry else key
+
+
+def target_kind(rel_type: str) -> str:
+    """Node kind at the head of a relation: ``"event"``, ``"programme"`` or ``"organisation"``.
+
+    >>> target_kind("attended_event"), target_kind("funded_by"), target_kind("member_of")
+    ('event', 'programme', 'organisation')
+
+    Raises ``KeyError`` for a type that is not in :data:`RELATION_TYPES`.
+    """
+    if rel_type not in RELATION_TYPES:
+        raise KeyError(rel_type)
+    if rel_type in EVENT_RELATIONS:
+        return "event"
+    if rel_type == FUNDING_RELATION:
+        return "programme"
+    return "organisation"
 
 
 def funding_class(funding_kind: str) -> str:

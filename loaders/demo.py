@@ -13,6 +13,7 @@ from msonet.data import path as data_path
 from msonet.graph.errors import GraphError
 from msonet.graph.model import Event, Funding, Organisation, Place, RecordBatch, Relation
 from msonet.graph.vocabulary import (
+    EVENT_RELATIONS,
     EVENT_TYPES,
     FUNDING_KINDS,
     MIGRATION_FIELD_TYPES,
@@ -333,7 +334,7 @@ def _tandems(rng: random.Random, syn: RecordBatch, tied: set[str], source: str,
                             synthetic=True, source=source, updated=today.isoformat()))
     # a tandem replaces whatever tie the two had before
     drop = {(a, b) if a < b else (b, a) for a, b in chosen}
-    syn.relations[:] = [r for r in syn.relations if r.rel_type in ("attended_event", "organised_event")
+    syn.relations[:] = [r for r in syn.relations if r.rel_type in EVENT_RELATIONS
                         or ((r.source_id, r.target_id) if r.source_id < r.target_id
                             else (r.target_id, r.source_id)) not in drop]
     return out, chosen
@@ -449,7 +450,7 @@ def demo_summary(batch: RecordBatch) -> dict[str, object]:
     for r in batch.relations:
         touched.add(r.source_id)
         touched.add(r.target_id)
-        if r.rel_type in ("attended_event", "organised_event"):
+        if r.rel_type in EVENT_RELATIONS:
             continue
         for a, b in ((r.source_id, r.target_id), (r.target_id, r.source_id)):
             if b in types and types[b] not in MIGRATION_FIELD_TYPES:
@@ -477,7 +478,7 @@ def demo_summary(batch: RecordBatch) -> dict[str, object]:
         "events": len(batch.events),
         "real_events": sum(1 for e in batch.events if not e.synthetic),
         "relations": len(batch.relations),
-        "attendance": sum(1 for r in batch.relations if r.rel_type in ("attended_event", "organised_event")),
+        "attendance": sum(1 for r in batch.relations if r.rel_type in EVENT_RELATIONS),
         "tandems": sum(1 for r in batch.relations if r.rel_type == "tandem_partner"),
         "fundings": len(batch.fundings),
         "regular_fundings": sum(1 for f in batch.fundings if funding_class(f.funding_kind) == "regular"),

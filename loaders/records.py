@@ -7,7 +7,7 @@ import difflib
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 from msonet.graph.errors import Ambiguous, NotFound, Problem
 from msonet.graph.model import LOCATION_FIELDS, Event, Funding, Organisation, Place, RecordBatch, Relation, make_id
 from msonet.graph.vocabulary import (
+    EVENT_RELATIONS,
     EVENT_TYPES,
     FUNDING_KINDS,
     ORG_TYPES,
@@ -39,8 +40,6 @@ __all__ = [
     "EVENT_RELATIONS",
     "CLEAR_MARKER",
 ]
-
-EVENT_RELATIONS = frozenset({"attended_event", "organised_event"})
 
 #: A cell with this text (any case) clears the stored value of its column; an empty cell keeps it.
 CLEAR_MARKER = "#leer"
@@ -253,17 +252,7 @@ class Resolver:
         NotFound, Ambiguous
             With German messages and suggestions.
         """
-        text = text.strip()
-        if not text.isascii():  # ASCII text is NFC already
-            text = unicodedata.normalize("NFC", text)
-        if text in self._org_ids:
-            return text
-        stored_ids, stored_names = self._stored_orgs()
-        if text in stored_ids:
-            return text
-        key = normalise_term(text)
-        ids = list(self._org_names.get(key, []))
-        ids += [i for i in stored_names.get(key, []) if i not in ids]
+        text, key, ids, stored_ids = self._candidates(text, self._org_ids, self._org_names, self._stored_orgs)
         if len(ids) == 1:
             return ids[0]
         if len(ids) > 1:
@@ -278,17 +267,32 @@ class Resolver:
                        "noch im Speicher) – bitte Schreibweise prüfen oder die Organisation zuerst laden.",
                        [names[c] for c in close])
 
+    @staticmethod
+    def _candidates(text: str, own_ids: Mapping[str, Any], own_names: Mapping[str, list[str]],
+                    stored: Callable[[], tuple[Mapping[str, Any], Mapping[str, list[str]]]]
+                    ) -> tuple[str, str, list[str], Mapping[str, Any]]:
+        """``(text, its name key, the ids it may name, stored ids)`` for an organisation or event.
+
+        An id of this load or of the store names itself alone (``[text]``; the store is asked only when
+        the load does not have it); a name gives the ids of that name in the load, then in the store.
+        """
+        text = text.strip()
+        if not text.isascii():  # ASCII text is NFC already
+            text = unicodedata.normalize("NFC", text)
+        if text in own_ids:
+            return text, "", [text], {}
+        stored_ids, stored_names = stored()
+        if text in stored_ids:
+            return text, "", [text], stored_ids
+        key = normalise_term(text)
+        ids = list(own_names.get(key, []))
+        ids += [i for i in stored_names.get(key, []) if i not in ids]
+        return text, key, ids, stored_ids
+
     def event(self, text: str, date: str | None = None) -> str:
         """The id of the event that ``text`` names (an id or a name; ``date`` picks among equal names)."""
-        text = unicodedata.normalize("NFC", text.strip())
-        if text in self._event_ids:
-            return text
-        stored_ids, stored_names = self._stored_events()
-        if text in stored_ids:
-            return text
-        key = normalise_term(text)
-        ids = list(self._event_names.get(key, []))
-        ids += [i for i in stored_names.get(key, []) if i not in ids]
+        text, key, ids, stored_ids = self._candidates(text, self._event_ids, self._event_names,
+                                                      self._stored_events)
         if date and len(ids) > 1:
             def date_of(i: str) -> str:
                 return (self._event_ids.get(i) or stored_ids.get(i) or ("", ""))[1]

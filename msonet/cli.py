@@ -1063,7 +1063,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "Schreibrechte und Speicherplatz prüfen oder mit --store einen anderen Ordner wählen.", file=sys.stderr)
         return EXIT_STORE
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback reaches a user
-        if os.environ.get("MSONET_DEBUG"):
+        if settings.debug:
             raise
         print(f"Interner Fehler ({type(exc).__name__}: {str(exc)[:200]}). Das sollte nicht passieren – bitte "
               "mit dem Befehl melden. Ist der Speicher von Hand bearbeitet worden, bitte die Speicherdatei prüfen. "

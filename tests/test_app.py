@@ -431,13 +431,11 @@ def test_isolation_table_is_capped_but_csv_holds_every_row(home, monkeypatch):
 
 
 def test_size_settings_that_are_not_positive_numbers_fall_back_to_the_defaults(home, monkeypatch):
-    from msonet.ui.common import env_count
+    from msonet.graph.settings import MAX_NODES, Settings
 
     for bad in ("abc", "0", "-5", "1.5"):
-        monkeypatch.setenv("MSONET_X", bad)
-        assert env_count("MSONET_X", 7) == 7
-    monkeypatch.setenv("MSONET_X", " 12 ")
-    assert env_count("MSONET_X", 7) == 12
+        assert Settings.from_env({"MSONET_MAX_NODES": bad}).max_nodes == MAX_NODES
+    assert Settings.from_env({"MSONET_MAX_NODES": " 12 "}).max_nodes == 12
     monkeypatch.setenv("MSONET_MAX_TABLE_ROWS", "viele")
     monkeypatch.setenv("MSONET_MAX_NODES", "0")
     at = open_page("ui/isolation.py")

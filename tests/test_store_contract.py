@@ -314,3 +314,45 @@ def test_same_id_for_organisation_and_event_in_one_batch_is_rejected(store):
     assert "orgs.csv" in problem.expected and "Organisation" in problem.expected
     assert_same_graph(store.to_networkx(), before)
     assert store.data_version() == version
+
+
+def test_id_stored_for_another_kind_is_rejected_with_the_rules_message(store):
+    """Every store reports exactly the problems of graph.rules (one message, whichever store)."""
+    from msonet.graph.rules import check_references
+
+    store.upsert(sample())
+    before, version = store.to_networkx(), store.data_version()
+    batch = RecordBatch(events=[Event("o-a", "Fest", "conference", "2024-05-01", source="events.csv")])
+    with pytest.raises(ValidationError) as info:
+        store.upsert(batch)
+    assert info.value.problems == check_references(batch, {"o-a": "organisation"}.get)
+    (problem,) = info.value.problems
+    assert problem.expected == ("eine eigene Id für die Veranstaltung – „o-a“ ist im Speicher schon die Id einer "
+                                "Organisation; bitte eine andere Id wählen")
+    assert_same_graph(store.to_networkx(), before)
+    assert store.data_version() == version
+
+
+def test_same_id_in_one_batch_gives_the_rules_message(store):
+    from msonet.graph.rules import check_references
+
+    batch = RecordBatch(organisations=[org("x-1", "Verein X", source="orgs.csv")],
+                        events=[Event("x-1", "Fest", "conference", "2024-05-01", source="events.csv")])
+    with pytest.raises(ValidationError) as info:
+        store.upsert(batch)
+    assert info.value.problems == check_references(batch, lambda node_id: None)
+    assert store.counts()["organisations"] == 0
+
+
+def test_programme_id_used_by_an_organisation_is_rejected(store):
+    """A programme may not take an organisation's id: the funding would become a tie between two
+    organisations on one store and vanish on another."""
+    store.upsert(sample())
+    before = store.to_networkx()
+    batch = RecordBatch(organisations=[org("prog-x", "Programm X e.V.", source="orgs.csv")],
+                        fundings=[Funding("f-9", "o-a", "X", "project_funding", source="foerderung.csv")])
+    with pytest.raises(ValidationError) as info:
+        store.upsert(batch)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.column, problem.value) == ("foerderung.csv", "programme", "X")
+    assert_same_graph(store.to_networkx(), before)

@@ -17,7 +17,7 @@ import streamlit as st
 
 from msonet.graph.errors import GraphError, StoreError
 from msonet.graph.formats import fmt_date, fmt_decimal, fmt_number
-from msonet.graph.settings import Settings
+from msonet.graph.settings import MAX_OPTIONS, Settings
 from msonet.graph.vocabulary import MSO_TYPES, label
 from msonet.loaders.export import neutralise_formula  # one rule for the app's downloads and the export files
 
@@ -40,6 +40,8 @@ __all__ = [
     "event_options",
     "MAX_OPTIONS",
     "max_options",
+    "max_nodes",
+    "max_table_rows",
     "settle",
     "fold",
     "search_options",
@@ -240,33 +242,24 @@ def org_label(node: str, d: Mapping[str, Any]) -> str:
     return f"{d.get('name') or node}{place} ({org_type_label(d.get('org_type'))})"
 
 
-#: Above this many choices a select box becomes a search field plus a short list of hits: every choice of a
-#: select box travels to the browser on every page run (100,000 organisations were 6 MB per run).
-MAX_OPTIONS = 5000
-
-
 def max_options() -> int:
-    """:data:`MAX_OPTIONS`, or ``MSONET_MAX_OPTIONS`` from the environment."""
-    return env_count("MSONET_MAX_OPTIONS", MAX_OPTIONS)
+    """Above this many choices a select box becomes a search field plus a short list of hits (setting
+    ``max_options``, ``MSONET_MAX_OPTIONS``; default :data:`MAX_OPTIONS`): every choice of a select box
+    travels to the browser on every page run (100,000 organisations were 6 MB per run)."""
+    return settings().max_options
 
 
 def max_nodes() -> int:
-    """Largest network view drawn node by node (``MSONET_MAX_NODES``; default ``AGGREGATE_THRESHOLD``).
+    """Largest network view drawn node by node (setting ``max_nodes``, ``MSONET_MAX_NODES``).
 
     Larger views are drawn as one node per district.
     """
-    from msonet.graph.render import AGGREGATE_THRESHOLD
-
-    return env_count("MSONET_MAX_NODES", AGGREGATE_THRESHOLD)
+    return settings().max_nodes
 
 
-def env_count(name: str, default: int) -> int:
-    """A positive whole number from the environment; ``default`` when unset or not such a number."""
-    try:
-        value = int(os.environ.get(name) or default)
-    except ValueError:
-        return default
-    return value if value > 0 else default
+def max_table_rows() -> int:
+    """Rows drawn in a large result table (setting ``max_table_rows``, ``MSONET_MAX_TABLE_ROWS``)."""
+    return settings().max_table_rows
 
 
 #: Hits listed for one search.
@@ -421,13 +414,11 @@ def text_table(rows: Any, *, text_columns: Sequence[str], key: str | None = None
 
 
 def today() -> dt.date:
-    """The reference date of analyses (overridable with ``MSONET_TODAY`` for reproducible tests)."""
-    fixed = os.environ.get("MSONET_TODAY")
-    if fixed:
-        try:
-            return dt.date.fromisoformat(fixed)
-        except ValueError:
-            st.warning(f"MSONET_TODAY „{fixed}“ ist kein Datum im Format JJJJ-MM-TT; verwende heute.")
+    """The reference date of analyses (setting ``today``, ``MSONET_TODAY``, for reproducible tests)."""
+    try:
+        return settings().reference_date()
+    except ValueError as exc:
+        st.warning(f"{exc}; verwende heute.")
     return dt.date.today()
 
 

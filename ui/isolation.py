@@ -19,8 +19,7 @@ __all__ = ["render", "result_rows"]
 REASONS = REASON_CODES
 
 
-#: Rows drawn in the table and points on the map; the CSV download always holds every row.
-SHOWN_ROWS = common.env_count("MSONET_MAX_TABLE_ROWS", 1000)
+#: Points drawn on the map; rows in the table: common.max_table_rows(). The CSV download holds every row.
 SHOWN_POINTS = 2000
 
 
@@ -55,8 +54,10 @@ def result_rows(rows: list[dict[str, Any]], district_names: dict[str, str]) -> l
 
 
 @st.cache_resource(max_entries=16)
-def _page_data(version: str, key: tuple, _rows: list[dict[str, Any]], _names: dict[str, str]) -> dict[str, Any]:
-    """Counts, the shown table and map points, built once per data version and filter choice (``key``).
+def _page_data(version: str, key: tuple, _rows: list[dict[str, Any]], _names: dict[str, str],
+               shown_rows: int) -> dict[str, Any]:
+    """Counts, the shown table (``shown_rows`` rows) and map points, built once per data version and filter
+    choice (``key``).
 
     With 100,000 organisations even counting the reasons of 90,000 rows on every run cost a noticeable
     part of a second.
@@ -69,7 +70,7 @@ def _page_data(version: str, key: tuple, _rows: list[dict[str, Any]], _names: di
     points = placed[:SHOWN_POINTS]
     extra = {r["id"]: [REASONS.get(x["code"], x["code"]) for x in r["reasons"]] for r in points}
     # Place as "Ort (Kreis)" and no Regierungsbezirk on screen, so the reasons get the width (the CSV has all).
-    table = result_rows(_rows[:SHOWN_ROWS], _names)
+    table = result_rows(_rows[:shown_rows], _names)
     shown = pd.DataFrame([{"Name": r["Name"], "Typ": r["Typ"],
                            "Ort": r["Ort"] + (f" ({r['Kreis']})" if r["Kreis"] and r["Kreis"] != r["Ort"] else ""),
                            "Gründe": r["Gründe"], "Erläuterung": r["Erläuterung"]} for r in table])
@@ -113,7 +114,7 @@ def _body() -> None:
         rows = [r for r in rows if any(x["code"] in chosen for x in r["reasons"])]
 
     page = _page_data(common.data_version(), (today.isoformat(), int(years), district, org_type, bezirk,
-                                              tuple(chosen)), rows, names)
+                                              tuple(chosen)), rows, names, common.max_table_rows())
     counts = page["counts"]
     # The count per reason as a sentence: as metrics in five columns their labels were cut off.
     found, per_reason = st.columns([1, 4])
