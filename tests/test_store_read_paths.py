@@ -194,7 +194,7 @@ def test_cli_json_of_real_answers(demo_store):
 
 
 def test_stats_does_not_import_the_graph_libraries(demo_store):
-    script = ("import sys, io, msonet_cli\n"
+    script = ("import sys, io\nimport msonet.cli as msonet_cli\n"
               "out, sys.stdout = sys.stdout, io.StringIO()\n"
               f"code = msonet_cli.main(['--store', {str(demo_store.home)!r}, 'stats', '--json'])\n"
               "sys.stdout = out\n"
