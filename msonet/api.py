@@ -34,8 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     import networkx as nx
     import pandas as pd
 
-    from msonet.graph.model import LoadSummary
-    from msonet.graph.store import GraphStore
+    from msonet.graph.store import GraphStore, LoadSummary
     from msonet.loaders.load import LoadReport
 
 __all__ = [
@@ -366,9 +365,10 @@ class MeetingPlan(_Result):
     notes: tuple[str, ...]
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> MeetingPlan:  # type: ignore[override]
+    def from_dict(cls, data: Mapping[str, Any]) -> MeetingPlan:
+        """Build the plan from :func:`msonet.graph.meeting.plan_meeting`'s dict."""
         rest = {k: v for k, v in data.items() if k not in ("invitees", "tables")}
-        plain = typing.cast(MeetingPlan, _build(_MeetingParts, {**rest, "invitees": (), "tables": ()}))
+        plain = typing.cast(_MeetingParts, _build(_MeetingParts, {**rest, "invitees": (), "tables": ()}))
         return MeetingPlan(Rows.of(Invitee, data["invitees"]), Rows.of(MeetingTable, data["tables"]),
                            plain.objective, plain.summary, plain.venue, plain.filters, plain.notes)
 
@@ -858,7 +858,7 @@ def district_key(text: str | None) -> str | None:
         return None
     from msonet.loaders.gazetteer import default_gazetteer
 
-    return typing.cast(str, default_gazetteer().resolve_district(text).key)
+    return default_gazetteer().resolve_district(text).key
 
 
 def region_name(text: str | None) -> str | None:
@@ -867,7 +867,7 @@ def region_name(text: str | None) -> str | None:
         return None
     from msonet.loaders.gazetteer import default_gazetteer
 
-    return typing.cast(str, default_gazetteer().resolve_regierungsbezirk(text))
+    return default_gazetteer().resolve_regierungsbezirk(text)
 
 
 def vocabulary_key(kind: str, text: str | None, what: str) -> str | None:
@@ -875,6 +875,7 @@ def vocabulary_key(kind: str, text: str | None, what: str) -> str | None:
 
     Examples
     --------
+    >>> from msonet.api import vocabulary_key
     >>> vocabulary_key("sector", "Jugendarbeit", "Handlungsfeld")
     'child_youth'
     >>> vocabulary_key("org_type", "Raumschiff", "Organisationstyp")
