@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover - imports for annotations only
 __all__ = [
     "CoverageReport",
     "DistrictCoverage",
+    "Forgotten",
     "FundingMix",
     "FundingSummary",
     "IsolatedOrganisation",
@@ -523,6 +524,16 @@ class NetworkStats(_Result):
         return pd.DataFrame(rows, columns=["gliederung", "schluessel", "anzahl"])
 
 
+@dataclass(frozen=True)
+class Forgotten(_Result):
+    """What :meth:`Network.forget` deleted: the organisation and the number of its ties."""
+
+    id: str
+    name: str
+    removed: bool
+    ties: int
+
+
 # -- the network ----------------------------------------------------------------------------------------------
 class Network:
     """An opened store with the analyses of msonet as methods (see :func:`open_network`).
@@ -753,8 +764,8 @@ class Network:
         25.0
         >>> net.close()
         """
-        from msonet.graph.meeting import check_request, plan_meeting
         from msonet.graph.lookup import resolve_organisation
+        from msonet.graph.meeting import check_request, plan_meeting
         from msonet.loaders.gazetteer import region_centre, resolve_venue
 
         check_request(capacity, tables, radius_km)
@@ -836,6 +847,38 @@ class Network:
         if counts.get("organisations") or counts.get("events"):
             self.store.clear()
         return self.store.upsert(batch)
+
+    def forget(self, org: str) -> Forgotten:
+        """Delete an organisation with all its ties, fundings and contact data (the right to be forgotten).
+
+        Parameters
+        ----------
+        org
+            Id or name of the organisation.
+
+        Returns
+        -------
+        Forgotten
+            Its id and name, whether it was removed and how many ties it had (for the audit log).
+
+        Examples
+        --------
+        >>> import msonet, pathlib, tempfile
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / "orgs.csv").write_text("name;type;city\\nGeheim e.V.;mso;Köln\\n", encoding="utf-8")
+        >>> net = msonet.open_network(home=folder / "store")
+        >>> net.load(folder / "orgs.csv").summary.organisations
+        1
+        >>> gone = net.forget("Geheim e.V.")
+        >>> gone.name, gone.removed, gone.ties, net.stats().total
+        ('Geheim e.V.', True, 0, 0)
+        >>> net.close()
+        """
+        org_id = self.organisation_id(org)
+        name = str((self.store.get_node(org_id) or {}).get("name") or org_id)
+        ties = int(self.store.neighbourhood(org_id, 1).degree(org_id))  # counted for the audit log only
+        removed = bool(self.store.remove_organisation(org_id))
+        return Forgotten(id=org_id, name=name, removed=removed, ties=ties)
 
     # helpers ------------------------------------------------------------------------------------------------
     def _today(self, today: dt.date | str | None) -> dt.date:

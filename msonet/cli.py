@@ -474,17 +474,15 @@ def cmd_coverage(net: Network, *, fmt: str = "text") -> int:
 
 
 def cmd_forget(net: Network, org: str, *, yes: bool = False) -> int:
-    store = net.store
     org_id = net.organisation_id(org)
-    name = (store.get_node(org_id) or {}).get("name")
+    name = (net.store.get_node(org_id) or {}).get("name")
     if not yes:
         answer = input(f"„{name}“ ({org_id}) mit allen Beziehungen und personenbezogenen Daten löschen? [j/N] ")
         if answer.strip().lower() not in {"j", "ja", "y", "yes"}:
             print("Nichts gelöscht.")
             return EXIT_OK
-    ties = store.neighbourhood(org_id, 1).degree(org_id)  # counted for the audit log only
-    removed = store.remove_organisation(org_id)
-    _audit(net.settings, "forget", organisations=int(bool(removed)), relations=ties)
+    forgotten = net.forget(org_id)
+    _audit(net.settings, "forget", organisations=int(forgotten.removed), relations=forgotten.ties)
     print(f"Gelöscht: {name} ({org_id}) mit allen Beziehungen, Förderungen und Kontaktdaten.")
     return EXIT_OK
 
@@ -980,7 +978,8 @@ def _geocode(limit: int | None, quiet: bool) -> int:
 
 
 @_command("attend", "Teilnahme an einer Veranstaltung nachtragen (Datei mit Spalte organisation)",
-          "VERANSTALTUNG: Id oder Name der Veranstaltung; DATEI: CSV/XLSX mit einer Spalte „organisation“ (Id oder Name).")
+          "VERANSTALTUNG: Id oder Name der Veranstaltung; DATEI: CSV/XLSX mit einer Spalte „organisation“ "
+          "(Id oder Name).")
 @click.argument("event", metavar="VERANSTALTUNG")
 @click.argument("file", metavar="DATEI")
 def _attend(event: str, file: str) -> int:
