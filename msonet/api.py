@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-R = TypeVar("R")
+R = TypeVar("R", bound="_Result")
 
 
 # -- conversion between the analyses' rows and the typed results ---------------------------------------------
@@ -139,6 +139,19 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _columns(cls: type) -> list[str]:
+    """The DataFrame columns of a row type: its fields, those of nested parts as ``feld.teil``."""
+    hints = _hints(cls)
+    out: list[str] = []
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+            out += [f"{f.name}.{sub.name}" for sub in dataclasses.fields(hint)]
+        else:
+            out.append(f.name)
+    return out
+
+
 def _record(row: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in dataclasses.fields(row):
@@ -151,17 +164,30 @@ def _record(row: Any) -> dict[str, Any]:
     return out
 
 
-@dataclass(frozen=True)
-class Rows(_Result, Generic[R]):
+class Rows(Generic[R]):
     """An ordered, immutable list of result rows (the analysis' order) that converts to a DataFrame.
 
-    Behaves like a tuple: ``len(rows)``, ``rows[0]``, ``for row in rows``.
+    Behaves like a tuple: ``len(rows)``, ``rows[0]``, ``for row in rows``. It keeps the rows the analysis
+    returned and builds the typed rows on first access, so handing the rows on as dicts
+    (:meth:`as_dicts`, the CLI's ``--json``, the app's tables) costs nothing extra.
     """
 
-    rows: tuple[R, ...]
+    __slots__ = ("_raw", "_type", "_typed")
+
+    def __init__(self, row_type: type[R], rows: Iterable[Mapping[str, Any]]) -> None:
+        self._type = row_type
+        self._raw: tuple[Mapping[str, Any], ...] = tuple(rows)
+        self._typed: tuple[R, ...] | None = None
+
+    @property
+    def rows(self) -> tuple[R, ...]:
+        """The typed rows."""
+        if self._typed is None:
+            self._typed = tuple(self._type.from_dict(r) for r in self._raw)
+        return self._typed
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self._raw)
 
     def __iter__(self) -> Iterator[R]:
         return iter(self.rows)
@@ -175,22 +201,24 @@ class Rows(_Result, Generic[R]):
     def __getitem__(self, index: int | slice) -> R | tuple[R, ...]:
         return self.rows[index]
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Rows) and self._type is other._type and self._raw == other._raw
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<Rows[{self._type.__name__}]: {len(self._raw)} Zeilen>"
+
     def to_frame(self) -> pd.DataFrame:
         """The rows as a pandas DataFrame: one column per field, nested parts as ``feld.teil`` columns,
         lists of reasons joined to one text."""
         import pandas as pd
 
-        columns = list(_record(self.rows[0])) if self.rows else []
-        return pd.DataFrame([_record(r) for r in self.rows], columns=columns)
+        return pd.DataFrame([_record(r) for r in self.rows], columns=_columns(self._type))
 
     def as_dicts(self) -> list[dict[str, Any]]:
         """The rows as the analysis returned them (the JSON form of ``msonet … --json``)."""
-        return [typing.cast(dict[str, Any], _plain(r)) for r in self.rows]
-
-    @classmethod
-    def of(cls, row_type: type[_Result], rows: Iterable[Mapping[str, Any]]) -> Rows[Any]:
-        """Typed rows from the analysis' dict rows."""
-        return Rows(tuple(row_type.from_dict(r) for r in rows))
+        return [dict(r) for r in self._raw]
 
 
 # -- result types ---------------------------------------------------------------------------------------------
@@ -370,7 +398,7 @@ class MeetingPlan(_Result):
         """Build the plan from :func:`msonet.graph.meeting.plan_meeting`'s dict."""
         rest = {k: v for k, v in data.items() if k not in ("invitees", "tables")}
         plain = typing.cast(_MeetingParts, _build(_MeetingParts, {**rest, "invitees": (), "tables": ()}))
-        return MeetingPlan(Rows.of(Invitee, data["invitees"]), Rows.of(MeetingTable, data["tables"]),
+        return MeetingPlan(Rows(Invitee, data["invitees"]), Rows(MeetingTable, data["tables"]),
                            plain.objective, plain.summary, plain.venue, plain.filters, plain.notes)
 
     def as_dict(self) -> dict[str, Any]:
@@ -631,7 +659,7 @@ class Network:
                                       district=district_key(district),
                                       regierungsbezirk=region_name(regierungsbezirk),
                                       org_type=vocabulary_key("org_type", org_type, "Organisationstyp"))
-        return Rows.of(IsolatedOrganisation, rows)
+        return Rows(IsolatedOrganisation, rows)
 
     def organisation_id(self, text: str) -> str:
         """The id of the organisation ``text`` names (id or name; a near miss gets a German suggestion)."""
@@ -690,7 +718,7 @@ class Network:
                                   "include_migration_services": include_migration_services}
         # the MSO, its contacts and theirs, the partners that can make the list (read through indexes)
         rows = propose_partners(self.store.partner_view(org_id, **search), org_id, **search)
-        return Rows.of(PartnerProposal, rows)
+        return Rows(PartnerProposal, rows)
 
     def cohort(self, count: int, *, district: str | None = None, max_km: float | None = 50) -> Rows[Tandem]:
         """``count`` tandems at once, each organisation at most once, the total fit as high as possible.
@@ -721,7 +749,7 @@ class Network:
         from msonet.graph.cohort import plan_cohort
 
         rows = plan_cohort(self.graph(), count, district=district_key(district), max_km=max_km)
-        return Rows.of(Tandem, rows)
+        return Rows(Tandem, rows)
 
     def meeting(self, capacity: int, *, today: dt.date | str | None = None, district: str | None = None,
                 region: str | None = None, topic: str | None = None, tables: int = 4, venue: str | None = None,
@@ -807,8 +835,8 @@ class Network:
 
         graph = self.graph()
         return CoverageReport(
-            districts=Rows.of(DistrictCoverage, district_coverage(graph, load_districts())),
-            funding_by_sector=Rows.of(FundingMix, funding_mix(graph, by="sector")),
+            districts=Rows(DistrictCoverage, district_coverage(graph, load_districts())),
+            funding_by_sector=Rows(FundingMix, funding_mix(graph, by="sector")),
             network=NetworkFigures.from_dict(network_figures(graph)) if network else None)
 
     # writing ------------------------------------------------------------------------------------------------

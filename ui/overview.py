@@ -26,11 +26,7 @@ def _figures(version: str) -> dict[str, Any]:
 @st.cache_data(show_spinner="Suche isolierte Organisationen …", max_entries=4)
 def _isolated_counts(version: str, today: str) -> dict[str, int]:
     """MSOs per isolation reason (only the counts are kept: the rows are the isolation page's business)."""
-    import datetime as dt
-
-    from msonet.graph.isolation import isolated_organisations
-
-    return isolation_reason_counts(isolated_organisations(common.graph(), today=dt.date.fromisoformat(today)))
+    return isolation_reason_counts(common.network().isolation(today=today).as_dicts())
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
