@@ -166,3 +166,13 @@ def test_public_api_is_mypy_strict_clean(tmp_path):
                              "msonet/__init__.py", "msonet/api.py"],
                             cwd=tmp_path, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"mypy --strict meldet Fehler:\n{result.stdout}{result.stderr}"
+
+
+def test_cli_commands_are_callable_from_python(small, capsys):
+    """The CLI's commands work on an opened Network, without parsing a command line."""
+    from msonet.cli import cmd_isolated, cmd_stats
+
+    assert cmd_stats(small, fmt="json") == 0
+    assert json.loads(capsys.readouterr().out) == small.stats().as_dict()
+    assert cmd_isolated(small, district="Bochum", fmt="csv") == 0
+    assert capsys.readouterr().out.startswith("\ufeffName;Typ;Ort;Kreis")
