@@ -47,8 +47,7 @@ def _digest(store: Path) -> str:
 
 
 def test_every_command_has_german_help(capsys):
-    parser = build_parser()
-    commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse keeps them here
+    commands = build_parser().commands  # the click group's commands
     assert set(commands) == {"demo", "load", "stats", "export", "isolated", "partners", "tandems", "meeting",
                              "attend", "coverage", "forget", "migrate", "user", "geocode", "app"}
     for name in commands:
@@ -170,12 +169,13 @@ def test_text_output_speaks_german(loaded, capsys):
     assert "," in density and "." not in density
 
 
-def test_argparse_speaks_german(capsys):
+def test_click_speaks_german(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])
     out = capsys.readouterr().out
     assert exit_info.value.code == 0
-    for english in ("usage:", "positional arguments", "options:", "show this help message"):
+    for english in ("usage:", "positional arguments", "options:", "show this help message", "Usage:", "Options:",
+                    "Commands:", "Show this message"):
         assert english not in out
     assert "Aufruf: msonet" in out and "Optionen:" in out and "diese Hilfe zeigen" in out
     with pytest.raises(SystemExit) as exit_info:
@@ -188,9 +188,15 @@ def test_argparse_speaks_german(capsys):
     with pytest.raises(SystemExit):
         main(["export", "--format", "pdf"])
     assert "„pdf“ ist nicht vorgesehen" in capsys.readouterr().err
-    import argparse
+    with pytest.raises(SystemExit) as exit_info:
+        main(["stats", "--schnell"])
+    assert exit_info.value.code == 2 and "unbekannte Angabe: --schnell" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["isolated", "--json", "--csv"])
+    assert exit_info.value.code == 2 and "--csv: nicht zusammen mit --json möglich" in capsys.readouterr().err
+    import click.core
 
-    assert argparse._("usage: ") == "usage: "  # noqa: SLF001 - other argparse users keep English
+    assert click.core._("Usage:") == "Usage:"  # other click users (Streamlit) keep English
 
 
 def test_partners_by_name_and_unknown_name(loaded, capsys):

@@ -57,13 +57,11 @@ def _forget_section() -> None:
         return
     confirm = st.checkbox("Ja, diese Organisation endgültig löschen", key="forget_confirm")
     if st.button("Löschen", type="primary", disabled=not confirm, key="forget_run"):
-        G = common.graph()
-        ties = G.degree(org_id) if org_id in G else 0
-        removed = common.get_store().remove_organisation(org_id)
-        auth.audit("forget", organisations=int(bool(removed)), relations=ties)
+        forgotten = common.network().forget(org_id)
+        auth.audit("forget", organisations=int(forgotten.removed), relations=forgotten.ties)
         st.session_state.pop("forget_org", None)
         st.session_state.pop("forget_confirm", None)
-        st.session_state["forget_done"] = ties
+        st.session_state["forget_done"] = forgotten.ties
         st.rerun()
 
 

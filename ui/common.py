@@ -96,6 +96,14 @@ def get_store():
     return _open_store(_settings_key(s), s)
 
 
+def network():
+    """The store of this session as a :class:`msonet.api.Network` (the Python API the pages call); the
+    reference day is :func:`today`. Not to be closed: the store is shared."""
+    from msonet.api import Network
+
+    return Network(get_store(), settings(), today=today())
+
+
 def data_version() -> str:
     """Cache token: changes whenever the data changes; includes where the data lives."""
     s = settings()

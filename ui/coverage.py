@@ -44,15 +44,10 @@ def _coverage(version: str) -> list[dict[str, Any]]:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _points(version: str) -> dict[str, list[dict[str, Any]]]:
-    G = common.graph()
-    groups: dict[str, list[dict[str, Any]]] = {name: [] for name, *_ in POINT_GROUPS}
-    for node, d in G.nodes(data=True):
-        if d.get("kind") != "organisation":
-            continue
-        for name, types, *_ in POINT_GROUPS:
-            if d.get("org_type") in types:
-                groups[name].extend(point_rows([{**d, "id": node}]))
-    return groups
+    from msonet.graph.figures import organisations_by_group
+
+    found = organisations_by_group(common.graph(), [(name, types) for name, types, *_ in POINT_GROUPS])
+    return {name: point_rows(orgs) for name, orgs in found.items()}
 
 
 def metric_rows(coverage: list[dict[str, Any]], metric: str, sector: str | None,

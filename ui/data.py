@@ -230,7 +230,7 @@ def _export_section() -> None:
     # organisations an export takes some seconds.
     build = functools.partial(export_bytes, G, fmt, personal)
     if personal:
-        organisations = sum(1 for _, d in G.nodes(data=True) if d.get("kind") == "organisation")
+        organisations = common.get_store().counts().get("organisations", 0)
         build = auth.audited_download("export_personal", build, organisations=organisations)
     common.download_button(f"{button_label} herunterladen", build,
                            file_name=file_name, mime=mime, key="export_download", type="primary")

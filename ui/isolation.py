@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from typing import Any
 
@@ -28,10 +27,8 @@ SHOWN_POINTS = 2000
 @st.cache_resource(show_spinner="Suche isolierte Organisationen …", max_entries=16)
 def _isolated(version: str, today: str, event_years: int, district: str | None, org_type: str | None,
               regierungsbezirk: str | None) -> list[dict[str, Any]]:
-    from msonet.graph.isolation import isolated_organisations
-
-    rows = isolated_organisations(common.graph(), today=dt.date.fromisoformat(today), event_years=event_years,
-                                  district=district, org_type=org_type, regierungsbezirk=regierungsbezirk)
+    rows = common.network().isolation(today=today, event_years=event_years, district=district, org_type=org_type,
+                                      regierungsbezirk=regierungsbezirk).as_dicts()
     common.settle()
     return rows
 

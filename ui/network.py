@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from msonet.graph.figures import facets
 from msonet.graph.formats import fmt_date
 from msonet.graph.render import (
     aggregate_selection,
@@ -20,47 +21,12 @@ from msonet.graph.render import (
     view_from_selection,
     view_tables,
 )
-from msonet.graph.vocabulary import FUNDING_KINDS, ORG_TYPES, RELATION_TYPES, SECTORS, label
+from msonet.graph.vocabulary import FUNDING_KINDS, label
 from msonet.ui import auth, common
 
 __all__ = ["render", "facets", "details", "table_csv"]
 
 GRAPH_HEIGHT = 640
-
-
-def facets(G) -> dict[str, Any]:
-    """Values present in the data, for the filter widgets (pure, for tests)."""
-    types, sectors, bezirke, districts, cities, relations = set(), set(), set(), set(), Counter(), set()
-    years: list[int] = []
-    for _, d in G.nodes(data=True):
-        if d.get("kind") == "organisation":
-            types.add(d.get("org_type"))
-            sectors.update(d.get("sectors") or ())
-            if d.get("regierungsbezirk"):
-                bezirke.add(d["regierungsbezirk"])
-            if d.get("district"):
-                districts.add((d["district"], d.get("regierungsbezirk") or ""))
-            if d.get("city"):
-                cities[(d["city"], d.get("district") or "")] += 1
-        elif d.get("kind") == "event" and str(d.get("date") or "")[:4].isdigit():
-            years.append(int(str(d["date"])[:4]))
-    since_values = set()
-    for targets in G._succ.values():  # the adjacency dicts: the public edge view is slow on a million ties
-        for keyed in targets.values():
-            for d in keyed.values():
-                if d.get("type") != "funded_by":
-                    relations.add(d.get("type"))
-                    since_values.add(d.get("since"))
-    years.extend(int(str(s)[:4]) for s in since_values if str(s or "")[:4].isdigit())
-    return {
-        "org_types": [k for k in ORG_TYPES if k in types],
-        "sectors": [k for k in SECTORS if k in sectors],
-        "bezirke": sorted(bezirke),
-        "districts": sorted(districts),
-        "cities": sorted(cities),
-        "relations": [k for k in RELATION_TYPES if k in relations],
-        "years": (min(years), max(years)) if years else None,
-    }
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

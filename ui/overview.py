@@ -9,51 +9,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from msonet.graph.figures import isolation_reason_counts, key_figures
 from msonet.graph.formats import fmt_date, fmt_number, fmt_percent
 from msonet.graph.render import escape_text
-from msonet.graph.vocabulary import MSO_TYPES, ORG_TYPES, SECTORS, label
+from msonet.graph.vocabulary import ORG_TYPES, SECTORS, label
 from msonet.ui import auth, common
 
 __all__ = ["render", "key_figures"]
-
-
-def key_figures(G, district_names: dict[str, str]) -> dict[str, Any]:
-    """Counts by type, district, Regierungsbezirk and sector, plus sources and dates (pure, for tests)."""
-    by_type: Counter[str] = Counter()
-    by_district: Counter[str] = Counter()
-    by_bezirk: Counter[str] = Counter()
-    by_sector: Counter[str] = Counter()
-    sources: Counter[str] = Counter()
-    updated: list[str] = []
-    synthetic = events = programmes = mso = 0
-    for _, d in G.nodes(data=True):
-        kind = d.get("kind")
-        if d.get("source"):
-            sources[d["source"]] += 1
-        if d.get("updated"):
-            updated.append(str(d["updated"]))
-        if kind == "event":
-            events += 1
-        elif kind == "programme":
-            programmes += 1
-        if kind != "organisation":
-            continue
-        by_type[d.get("org_type") or "?"] += 1
-        mso += d.get("org_type") in MSO_TYPES
-        by_district[district_names.get(d.get("district") or "", d.get("district") or "ohne Kreis")] += 1
-        by_bezirk[d.get("regierungsbezirk") or "ohne Angabe"] += 1
-        for sector in d.get("sectors") or ():
-            by_sector[sector] += 1
-        synthetic += bool(d.get("synthetic"))
-    organisations = sum(by_type.values())
-    ties = sum(1 for _, _, t in G.edges(data="type") if t != "funded_by")
-    return {
-        "organisations": organisations, "mso": mso, "events": events, "programmes": programmes,
-        "ties": ties, "fundings": G.number_of_edges() - ties, "synthetic": synthetic,
-        "by_type": by_type, "by_district": by_district, "by_bezirk": by_bezirk, "by_sector": by_sector,
-        "sources": sources, "first_update": min(updated) if updated else None,
-        "last_update": max(updated) if updated else None,
-    }
 
 
 @st.cache_data(show_spinner="Berechne Kennzahlen …", max_entries=4)
@@ -64,16 +26,7 @@ def _figures(version: str) -> dict[str, Any]:
 @st.cache_data(show_spinner="Suche isolierte Organisationen …", max_entries=4)
 def _isolated_counts(version: str, today: str) -> dict[str, int]:
     """MSOs per isolation reason (only the counts are kept: the rows are the isolation page's business)."""
-    import datetime as dt
-
-    from msonet.graph.isolation import isolated_organisations
-
-    rows = isolated_organisations(common.graph(), today=dt.date.fromisoformat(today))
-    counts: Counter[str] = Counter()
-    for r in rows:
-        if r.get("org_type") in MSO_TYPES:
-            counts.update({x["code"] for x in r["reasons"]})
-    return dict(counts)
+    return isolation_reason_counts(common.network().isolation(today=today).as_dicts())
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
