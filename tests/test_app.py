@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -58,9 +59,10 @@ def markdown_texts(at) -> list[str]:
 
 
 def network_html(at) -> str:
-    frames = at.get("iframe")
-    assert len(frames) == 1
-    return frames[0].proto.srcdoc
+    """The arguments of the network view (nodes, edges, options as JSON)."""
+    views = at.get("component_instance")
+    assert len(views) == 1
+    return views[0].proto.json_args
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -136,8 +138,10 @@ def _node_count(at) -> int:
 def test_network_filters_change_the_graph(home):
     at = open_page("ui/network.py")
     assert _node_count(at) == 14
-    html = network_html(at)
-    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html.replace("\\u0026", "&")
+    view = json.loads(network_html(at))
+    # Tooltips are HTML built from escaped values; labels are drawn on the canvas as text.
+    titles = " ".join(n.get("title") or "" for n in view["nodes"])
+    assert "<img src=x" not in titles and "&lt;img src=x onerror=alert(1)&gt;" in titles
     at.multiselect(key="net_types").set_value(["mso"])
     at.run()
     assert_clean(at)
@@ -531,3 +535,25 @@ def test_data_page_reference_kind_choice_and_examples(home):
     at.run()
     files = next(d.value for d in at.dataframe if "Art" in d.value.columns)
     assert list(files["Art"]) == ["Organisationen"] and not at.error
+
+
+def test_a_clicked_node_chooses_an_organisation_or_opens_a_district(home):
+    """What a click in the network view means (ui.network.clicked, used by the view's on_change)."""
+    from ui.common import graph
+    from ui.network import clicked
+
+    at = open_page("ui/network.py")
+    assert_clean(at)
+    G = graph()
+    assert clicked(G, {"id": "org-ronahi", "n": 1}) == ("organisation", "org-ronahi")
+    assert clicked(G, {"id": "district:05911", "n": 2}) == ("district", "05911")
+    assert clicked(G, {"id": "ev-fachtag-2019", "n": 3}) is None  # events have no details panel
+    assert clicked(G, {"id": "gibt-es-nicht", "n": 4}) is None
+    assert clicked(G, None) is None and clicked(G, "org-ronahi") is None
+    view = json.loads(network_html(at))
+    assert view["selected"] is None and {"nodes", "edges", "options", "legend", "view_key"} <= set(view)
+    at.selectbox(key="net_selected").set_value("org-ronahi")
+    at.run()
+    chosen = json.loads(network_html(at))
+    # Choosing keeps the drawing (same key: the view only outlines and centres the node).
+    assert chosen["selected"] == "org-ronahi" and chosen["view_key"] == view["view_key"]

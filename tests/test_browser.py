@@ -121,7 +121,7 @@ def test_filter_changes_the_graph(page, app_url):
     page.get_by_role("option", name="MSO", exact=True).click()
     page.keyboard.press("Escape")
     page.wait_for_function(
-        """() => { const f = document.querySelector('iframe[srcdoc*="vis.Network"]');
+        """() => { const f = document.querySelector('iframe[src*="msonet_netzwerk"]');
                    return f && f.contentWindow.nodes && f.contentWindow.nodes.length === 7; }""",
         timeout=30_000)
     wait_for_app(page)
@@ -366,3 +366,68 @@ def test_network_legend_is_above_the_drawing(page, app_url, width):
     legend = frame.evaluate("document.getElementById('legend').getBoundingClientRect().toJSON()")
     canvas = frame.evaluate("document.querySelector('#mynetwork canvas').getBoundingClientRect().toJSON()")
     assert legend["height"] > 0 and legend["bottom"] <= canvas["top"] + 1, (legend, canvas)
+
+
+def _click_node(page, frame, node: str) -> None:
+    """Click ``node`` where vis draws it (canvas coordinates from vis, turned into page coordinates)."""
+    if frame.evaluate("network.physics.physicsEnabled"):
+        frame.wait_for_function("network.physics.stabilized === true || network.physics.ready === true",
+                                timeout=15_000)
+    frame.evaluate("network.stopSimulation()")
+    point = frame.evaluate(f"network.canvasToDOM(network.getPosition({json.dumps(node)}))")
+    canvas = frame.locator("#mynetwork canvas").bounding_box()  # in page coordinates
+    assert 0 < point["x"] < canvas["width"] and 0 < point["y"] < canvas["height"], (node, point, canvas)
+    page.mouse.click(canvas["x"] + point["x"], canvas["y"] + point["y"])
+
+
+def _chosen(page) -> str:
+    search = page.get_by_test_id("stSelectbox").filter(has_text="Organisation suchen")
+    return search.locator("input").input_value()
+
+
+def _assert_outlined_and_centred(page, node: str) -> None:
+    frame = network_frame(page)
+    frame.wait_for_function(f"document.body.getAttribute('data-centred') === {json.dumps(node)}", timeout=30_000)
+    assert frame.evaluate(f"nodes.get({json.dumps(node)}).borderWidth") == 4
+    assert frame.evaluate("nodes.get().filter(n => n.borderWidth === 4).length") == 1
+    point = frame.evaluate(f"network.canvasToDOM(network.getPosition({json.dumps(node)}))")
+    box = frame.locator("#mynetwork canvas").bounding_box()
+    assert abs(point["x"] - box["width"] / 2) < 20 and abs(point["y"] - box["height"] / 2) < 20
+
+
+def test_clicking_a_node_chooses_it_like_the_select_box(page, app_url):
+    """Issue 13: a click on a node fills the details panel, outlines and centres the node; the choice survives
+    reruns, and the select box and clicks take turns."""
+    _open(page, f"{app_url}/netzwerk")
+    _click_node(page, network_frame(page), "org-ronahi")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Ronahi e.V. Bochum").wait_for(timeout=30_000)
+    assert "Ronahi e.V. Bochum" in _chosen(page)
+    _assert_outlined_and_centred(page, "org-ronahi")
+
+    # A rerun for something else (the ego toggle) keeps the choice; then a second click changes it.
+    page.get_by_test_id("stCheckbox").filter(has_text="Veranstaltungen zeigen").locator("label").click()
+    wait_for_app(page)
+    assert "Ronahi e.V. Bochum" in _chosen(page)
+    _assert_outlined_and_centred(page, "org-ronahi")
+    _click_node(page, network_frame(page), "org-behinderung")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Lebenshilfe Bochum").wait_for(timeout=30_000)
+    assert "Lebenshilfe Bochum" in _chosen(page)
+    _assert_outlined_and_centred(page, "org-behinderung")
+
+    # The select box takes over again, and a click on the node clicked before still counts.
+    search = page.get_by_test_id("stSelectbox").filter(has_text="Organisation suchen")
+    search.locator("input").click()
+    search.locator("input").fill("IBZ")
+    page.get_by_role("option").filter(has_text="IBZ Friedenshaus").first.click()
+    wait_for_app(page)
+    page.get_by_role("heading", name="IBZ Friedenshaus Bielefeld").wait_for(timeout=30_000)
+    _assert_outlined_and_centred(page, "org-ibz")
+    frame = network_frame(page)
+    frame.evaluate("network.fit({animation: false})")  # Bochum lies outside the view centred on Bielefeld
+    _click_node(page, frame, "org-behinderung")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Lebenshilfe Bochum").wait_for(timeout=30_000)
+    _assert_outlined_and_centred(page, "org-behinderung")
+    assert exception_count(page) == 0

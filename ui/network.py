@@ -25,8 +25,6 @@ from ui import auth, common
 
 __all__ = ["render", "facets", "details", "table_csv"]
 
-GRAPH_HEIGHT = 640
-
 
 def facets(G) -> dict[str, Any]:
     """Values present in the data, for the filter widgets (pure, for tests)."""
@@ -120,8 +118,9 @@ def _draw(version: str, filters: tuple, selected: str | None, ego: bool, hops: i
     else:
         drawn = build_network(view_from_selection(G, nodes, ties), selected=selected, district_names=names,
                               aggregate_threshold=limit)
-    return {"html": drawn.html, "nodes": drawn.nodes, "edges": drawn.edges, "aggregated": drawn.aggregated,
-            "physics": drawn.physics, "total": total, "view_nodes": len(nodes), "view_edges": len(ties),
+    return {"html": drawn.html, "data": drawn.data, "nodes": drawn.nodes, "edges": drawn.edges,
+            "aggregated": drawn.aggregated, "physics": drawn.physics, "total": total, "view_nodes": len(nodes),
+            "view_edges": len(ties),
             "per_district": dict(per_district), "unplaced": drawn.unplaced}
 
 
@@ -255,13 +254,41 @@ def _details_panel(G, org_id: str) -> None:
     st.caption(f"Quelle: {common.md(info['source'])}{stamp}")
 
 
-def _show_html(page: str, height: int) -> None:
-    if hasattr(st, "iframe"):
-        st.iframe(page, height=height)
-    else:  # older Streamlit
-        import streamlit.components.v1 as components
+#: Session key of the network view (ui/netview): the last clicked node.
+CLICK_KEY = "net_click"
 
-        components.html(page, height=height)
+
+def clicked(G, value: Any) -> tuple[str, str] | None:
+    """What a click on a node of the view means: ``("organisation", id)``, ``("district", key)`` or ``None``.
+
+    ``value`` is what the view sends (``{"id": node, "n": count}``); events and unknown ids choose nothing.
+    """
+    node = value.get("id") if isinstance(value, dict) else None
+    if not isinstance(node, str):
+        return None
+    if node.startswith("district:"):
+        return ("district", node.split(":", 1)[1])
+    if node in G and G.nodes[node].get("kind") == "organisation":
+        return ("organisation", node)
+    return None
+
+
+def _on_click() -> None:
+    """A node was clicked: choose the organisation (as the select box does) or open the district."""
+    what = clicked(common.graph(), st.session_state.get(CLICK_KEY))
+    if what is None:
+        return
+    kind, key = what
+    if kind == "organisation":
+        st.session_state["net_selected"] = key
+    else:
+        st.session_state["net_open_district"] = key
+
+
+def _show_network(data: dict[str, Any]) -> None:
+    from ui.netview import network_view
+
+    network_view(data, key=CLICK_KEY, on_change=_on_click)
 
 
 def _body() -> None:
@@ -316,11 +343,13 @@ def _body() -> None:
         st.caption(f"{common.number(result['nodes'])} Knoten, {common.number(result['edges'])} Verbindungen"
                    + (" · Anordnung fest berechnet (keine Physik)" if not result["physics"] else
                       " · Knoten lassen sich ziehen")
-                   + " · Farbe = Typ, Größe = Zahl der Verbindungen · Mauszeiger auf einen Knoten zeigt Details")
+                   + " · Farbe = Typ, Größe = Zahl der Verbindungen · Mauszeiger auf einen Knoten zeigt Details · "
+                   + ("Klick auf einen Kreis öffnet ihn" if result["aggregated"] else
+                      "Klick auf eine Organisation zeigt ihre Angaben daneben"))
         if result.get("unplaced"):
             st.caption(f"{common.number(result['unplaced'])} Organisationen ohne Kreis (landesweit tätig oder ohne "
                        "Ort) stehen nicht auf dieser Karte; „Kreis öffnen“ → „ohne Kreis“ zeigt sie.")
-        _show_html(result["html"], GRAPH_HEIGHT + 10)
+        _show_network(result["data"])
         c1, c2, c3, c4 = st.columns(4)
         common.download_button("Ansicht als HTML herunterladen", result["html"].encode("utf-8"),
                                file_name="msonet-netzwerk.html", mime="text/html", key="dl_html", where=c1)
