@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,14 @@ def assert_clean(at) -> None:
 def markdown_texts(at) -> list[str]:
     return [m.value for m in (*at.markdown, *at.caption, *at.title, *at.subheader, *at.info, *at.warning,
                               *at.success)]
+
+
+def shown_table(element):
+    """A static table (``common.reading_table``) as a data frame of the texts shown (escapes removed)."""
+    frame = element.value
+    frame = frame.map(lambda v: str(v).replace("\\", ""))
+    frame.columns = [str(c).replace("\\", "") for c in frame.columns]
+    return frame
 
 
 def network_html(at) -> str:
@@ -259,21 +268,26 @@ def test_tandem_proposals_and_cohort(home):
     at.selectbox(key="tandem_mso").set_value("org-agisra")
     at.run()
     assert_clean(at)
-    table = at.dataframe[0].value
+    table = shown_table(at.table[0])
     assert len(table) >= 1
+    assert list(table.columns) == ["Rang", "Name", "Typ, Ort", "Entfernung", "Punkte", "Gründe"]
     # agisra is already tied to the KI Köln and works in women_girls: partners are outside the migration field.
     assert "Kommunales Integrationszentrum Köln" not in set(table["Name"])
-    assert table.iloc[0]["Rang"] == 1
-    assert set(table["Genauigkeit"]) <= {"Gemeinde", "Postleitzahl", "Adresse", ""}
+    assert table.iloc[0]["Rang"] == "1"
+    assert all(re.fullmatch(r"\d+,\d km \(nach (Gemeinde|Postleitzahl|Adresse)\)|\d+,\d km|", d)
+               for d in table["Entfernung"]), list(table["Entfernung"])
+    parts = shown_table(at.table[1])  # the parts of the score, below the reasons
+    assert list(parts.columns) == ["Rang", "Name", "Punkte", "Nähe", "Gemeinsame Kontakte", "Aktivität",
+                                   "Handlungsfelder", "Offenheit"] and list(parts["Name"]) == list(table["Name"])
     at.checkbox(key="tandem_umbrella").check()
     at.checkbox(key="tandem_services").check()
     at.run()
     assert_clean(at)
-    assert len(at.dataframe[0].value) >= len(table)  # asking for more kinds never removes a proposal
+    assert len(at.table[0].value) >= len(table)  # asking for more kinds never removes a proposal
     at.toggle(key="cohort_run").set_value(True)
     at.run()
     assert_clean(at)
-    cohort = at.dataframe[-1].value
+    cohort = shown_table(at.table[-1])
     assert {"MSO", "Partner"} <= set(cohort.columns)
     assert len(set(cohort["Partner"])) == len(cohort)  # each partner at most once
 
@@ -420,8 +434,9 @@ def test_store_errors_show_a_german_message(tmp_path, monkeypatch):
 
 def test_xss_name_is_text_everywhere(home):
     at = open_page("ui/meeting.py")
-    invitees = next(d.value for d in at.dataframe if "Name" in d.value.columns)  # the first one: the objective
-    assert XSS_NAME in set(invitees["Name"])  # shown as plain text in the grid
+    invitees = shown_table(at.table[0])
+    assert XSS_NAME in set(invitees["Name"])  # escaped: shown as plain text in the table
+    assert not any(re.search(r"(?<!\\)<", str(v)) for v in at.table[0].value["Name"])  # every "<" escaped
     assert not any("<img" in text for text in markdown_texts(at))
 
 

@@ -431,3 +431,58 @@ def test_clicking_a_node_chooses_it_like_the_select_box(page, app_url):
     page.get_by_role("heading", name="Lebenshilfe Bochum").wait_for(timeout=30_000)
     _assert_outlined_and_centred(page, "org-behinderung")
     assert exception_count(page) == 0
+
+
+_TABLE_FIT = """(key) => {
+  const box = document.querySelector('.st-key-' + key + ' [data-testid="stTable"]');
+  if (!box) { return null; }
+  const scroller = box.querySelector('table').parentElement;
+  const cells = [...box.querySelectorAll('th, td')];
+  const cut = cells.filter(c => c.scrollWidth > c.clientWidth + 1 || c.scrollHeight > c.clientHeight + 1)
+                   .map(c => c.innerText.slice(0, 60));
+  const main = document.querySelector('[data-testid="stMain"]').getBoundingClientRect();
+  const r = box.getBoundingClientRect();
+  return {scroll: [scroller.scrollWidth, scroller.clientWidth], cut: cut, cells: cells.length,
+          right: r.right, mainRight: main.right,
+          headers: [...box.querySelectorAll('th')].map(c => c.innerText.trim())};
+}"""
+
+
+def _assert_table_readable(page, key: str, text_column: str) -> None:
+    """The static table ``key`` shows every cell in full: no sideways scrolling, no cell cut, inside the page."""
+    page.wait_for_selector(f'.st-key-{key} [data-testid="stTable"] td', timeout=60_000)
+    fit = page.evaluate(_TABLE_FIT, key)
+    assert text_column in fit["headers"], fit["headers"]
+    assert fit["scroll"][0] <= fit["scroll"][1] + 1, f"{key} scrolls sideways: {fit['scroll']}"
+    assert not fit["cut"], f"{key}: cells cut off: {fit['cut'][:3]}"
+    assert fit["right"] <= fit["mainRight"] + 1
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_meeting_reasons_and_roles_are_readable_without_scrolling(page, app_url, width):
+    """Issue 13: at 1024 and 1440 px the invitation list's reasons and roles and the table groups are not cut."""
+    _at_width(page, width)
+    _open(page, f"{app_url}/treffen")
+    _assert_table_readable(page, "meet_invitees", "Begründung")
+    _assert_table_readable(page, "meet_groups", "Teilnehmende")
+    roles = page.locator('.st-key-meet_invitees td').filter(has_text="isolierte MSO")
+    assert roles.count() >= 1  # the role is in the organisation's cell
+    page.screenshot(path=str(SCREENSHOTS / f"05b-treffen-tabellen-{width}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_tandem_reasons_are_readable_without_scrolling(page, app_url, width):
+    """Issue 13: the proposals (and the cohort) at 1024 and 1440 px: reasons in full, nothing scrolls sideways."""
+    _at_width(page, width)
+    _open(page, f"{app_url}/tandem")
+    search = page.get_by_test_id("stSelectbox").filter(has_text="MSO auswählen")
+    search.locator("input").click()
+    search.locator("input").fill("agisra")
+    page.get_by_role("option").filter(has_text="agisra").first.click()
+    wait_for_app(page)
+    _assert_table_readable(page, "tandem_table", "Gründe")
+    page.get_by_role("tab", name="Kohorte planen (mehrere Tandems)").click()
+    page.get_by_test_id("stCheckbox").filter(has_text="Kohorte planen").locator("label").click()
+    wait_for_app(page)
+    _assert_table_readable(page, "cohort_table", "Gründe")
+    page.screenshot(path=str(SCREENSHOTS / f"04b-tandem-tabellen-{width}.png"), full_page=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from graph.formats import fmt_number
 from graph.model import Event, RecordBatch, make_id
 from graph.vocabulary import EVENT_TYPES, SECTORS, label
 from ui import auth, common
@@ -69,6 +70,23 @@ def table_rows(plan: dict[str, Any]) -> list[dict[str, Any]]:
              "davon über das Migrationsfeld hinaus": t.get("cross_field_new_ties", 0),
              "Handlungsfelder": ", ".join(label("sector", s) for s in t.get("sectors") or ())}
             for t in plan.get("tables", [])]
+
+
+def shown_invitees(invitees: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The invitation list as shown: table, the organisation (name in bold, type, place, travel, role), reason."""
+    return [{"Tisch": "" if r["Tisch"] is None else fmt_number(r["Tisch"]),
+             "Organisation": f"**{common.md(r['Name'])}**"
+             + "".join(f" · {common.md(x)}" for x in (r["Typ"], r["Ort"], r["Anreise"], r["Rolle"]) if x),
+             "Begründung": r["Begründung"]} for r in invitees]
+
+
+def shown_groups(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The table groups as shown: table, who sits there, and what the table brings (figures and fields)."""
+    return [{"Tisch": fmt_number(g["Tisch"]), "Teilnehmende": g["Teilnehmende"],
+             "Was der Tisch verbindet": f"{fmt_number(g['plausible Paare'])} plausible Paare, "
+             f"{fmt_number(g['neue Kontakte'])} neue Kontakte (davon "
+             f"{fmt_number(g['davon über das Migrationsfeld hinaus'])} über das Migrationsfeld hinaus)"
+             + (f"; Handlungsfelder: {g['Handlungsfelder']}" if g["Handlungsfelder"] else "")} for g in groups]
 
 
 def _plan_tab() -> None:
@@ -137,20 +155,12 @@ def _plan_tab() -> None:
                      "Rolle": r.get("role") or "",
                      "Begründung": " ".join(r.get("reasons") or ())}
                     for r in plan["invitees"]]
-        # Name, type and place share one wrapped column, so the reasons keep the width (no sideways scrolling).
-        common.text_table(
-            [{"Tisch": r["Tisch"], "Name": r["Name"],
-              "Typ, Ort": ", ".join(x for x in (r["Typ"], r["Ort"], r["Anreise"]) if x),
-              "Rolle": r["Rolle"], "Begründung": r["Begründung"]} for r in invitees],
-            text_columns=["Begründung"], column_config={
-                "Tisch": st.column_config.NumberColumn("Tisch", width=50),
-                "Name": st.column_config.TextColumn("Name", width=150),
-                "Typ, Ort": st.column_config.TextColumn("Typ, Ort", width=120),
-                "Rolle": st.column_config.TextColumn("Rolle", width=100)})
+        # Three columns, every cell wrapped in full: no cut reasons or roles, no sideways scrolling at 1024 px.
+        common.reading_table(shown_invitees(invitees), key="meet_invitees", markdown=["Organisation"])
     with right:
         st.markdown("**Tischgruppen**")
         groups = table_rows(plan)
-        common.text_table(groups, text_columns=["Teilnehmende", "Handlungsfelder"])
+        common.reading_table(shown_groups(groups), key="meet_groups")
     from graph.meeting import invitation_rows
 
     include_email = auth.allowed("contact") and st.checkbox(

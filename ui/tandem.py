@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from graph.maps import focus_map, point_rows, points_figure, spread_points
@@ -70,6 +69,28 @@ def proposal_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+#: Columns of the score's parts (shown apart from the reasons, see :func:`shown_proposals`).
+SCORE_PARTS = ("Nähe", "Gemeinsame Kontakte", "Aktivität", "Handlungsfelder", "Offenheit")
+
+
+def shown_proposals(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The proposals as shown: rank; name (bold), type, place, distance with its basis and points; reasons.
+
+    Three columns that wrap in full: with one column per field the table scrolled sideways at 1440 px.
+    """
+    out = []
+    for row in table:
+        distance = "" if row["Entfernung (km)"] == "–" else f"{row['Entfernung (km)']} km"
+        if distance and row["Genauigkeit"]:
+            distance += f" (nach {row['Genauigkeit']})"
+        out.append({"Rang": common.number(row["Rang"]),
+                    "Vorschlag": f"**{common.md(row['Name'])}**"
+                    + "".join(f" · {common.md(x)}" for x in (row["Typ"], row["Ort"], distance) if x)
+                    + f" · {common.md(row['Punkte'])} Punkte",
+                    "Gründe": row["Gründe"]})
+    return out
+
+
 def _partners_tab() -> None:
     options = common.mso_options()
     if not options:
@@ -98,8 +119,12 @@ def _partners_tab() -> None:
                    "für das Handlungsfeld.")
         return
     table = proposal_rows(rows)
-    # the reasons are the point of the page: the table gets the full width, the map sits below it
-    common.text_table(pd.DataFrame(table).drop(columns=["id"]), text_columns=["Gründe"])
+    # The reasons are the point of the page: a few columns that wrap in full (the parts of the score, which made
+    # the table scroll sideways, are below it and in the CSV).
+    common.reading_table(shown_proposals(table), key="tandem_table", markdown=["Vorschlag"])
+    with st.expander("Punkte im Einzelnen (Teilwerte 0–1)"):
+        common.reading_table([{k: row[k] for k in ("Rang", "Name", "Punkte", *SCORE_PARTS)} for row in table],
+                             key="tandem_parts")
     mso_name = common.graph().nodes[org_id].get("name") or org_id
     export = [{"MSO": mso_name, **row} for row in table]
     common.download_button("Vorschläge als CSV herunterladen", common.csv_bytes(export),
@@ -144,7 +169,15 @@ def _cohort_tab() -> None:
         st.warning("Keine Tandems möglich – bitte Entfernung erhöhen oder den Kreis ändern.")
         return
     rows = [_pair_row(i, p) for i, p in enumerate(pairs, start=1)]
-    common.text_table(rows, text_columns=["Gründe"])
+    # shown in fewer, wrapping columns (the CSV keeps one column per field)
+    common.reading_table([{"Nr.": common.number(r["Nr."]),
+                           "Tandem": f"**{common.md(r['MSO'])}**" + (f" ({common.md(r['Ort MSO'])})" if r["Ort MSO"]
+                                                                      else "")
+                           + f" und **{common.md(r['Partner'])}**"
+                           + "".join(f" · {common.md(x)}" for x in (r["Typ Partner"], r["Ort Partner"]) if x)
+                           + (f" · {common.md(r['Entfernung (km)'])} km" if r["Entfernung (km)"] != "–" else "")
+                           + f" · {common.md(r['Punkte'])} Punkte",
+                           "Gründe": r["Gründe"]} for r in rows], key="cohort_table", markdown=["Tandem"])
     if len(pairs) < count:
         st.info(f"Nur {len(pairs)} von {count} Tandems möglich.")
     common.download_button("Kohorte als CSV herunterladen", common.csv_bytes(rows),
