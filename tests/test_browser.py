@@ -486,3 +486,50 @@ def test_tandem_reasons_are_readable_without_scrolling(page, app_url, width):
     wait_for_app(page)
     _assert_table_readable(page, "cohort_table", "Gründe")
     page.screenshot(path=str(SCREENSHOTS / f"04b-tandem-tabellen-{width}.png"), full_page=True)
+
+
+_UPLOADER_TEXT = """() => {
+  // What the upload field shows: the text of each element unless its font size is 0, plus ::after content.
+  const zone = document.querySelector('[data-testid="stFileUploaderDropzone"]');
+  const shown = [];
+  const walk = (el) => {
+    const style = getComputedStyle(el);
+    if (style.display === 'none' || style.visibility === 'hidden') { return; }
+    for (const node of el.childNodes) {
+      if (node.nodeType === 3 && node.textContent.trim() && parseFloat(style.fontSize) > 0) {
+        shown.push(node.textContent.trim());
+      } else if (node.nodeType === 1 && node.tagName !== 'INPUT'
+                 && node.getAttribute('data-testid') !== 'stIconMaterial') { walk(node); }
+    }
+    const after = getComputedStyle(el, '::after');
+    if (after.content && after.content !== 'none' && after.content !== 'normal' && parseFloat(after.fontSize) > 0) {
+      shown.push(JSON.parse(after.content));
+    }
+  };
+  walk(zone);
+  return shown;
+}"""
+
+
+def test_upload_field_speaks_german(page, app_url):
+    """Issue 13: Streamlit's upload field shows German texts (button, limit and kinds, while dragging)."""
+    _open(page, f"{app_url}/daten")
+    page.get_by_test_id("stFileUploaderDropzone").wait_for()
+    shown = page.evaluate(_UPLOADER_TEXT)
+    assert shown == ["Dateien auswählen", "CSV, TSV, TXT, Excel (XLSX, XLSM) oder JSON, höchstens 50 MB je Datei"], \
+        shown
+    label = page.get_by_test_id("stFileUploader").get_by_test_id("stWidgetLabel").inner_text()
+    assert "Dateien hierher ziehen" in label
+    button = page.get_by_test_id("stFileUploaderDropzone").locator("button").first.bounding_box()
+    assert button["width"] > 100  # the German label takes room (it is not only the icon)
+    zone = page.get_by_test_id("stFileUploaderDropzone")
+    files = page.evaluate_handle("() => { const d = new DataTransfer();"
+                                 " d.items.add(new File(['a'], 'organisationen.csv', {type: 'text/csv'})); return d; }")
+    zone.dispatch_event("dragenter", {"dataTransfer": files})
+    page.wait_for_timeout(300)
+    while_dragging = page.evaluate(_UPLOADER_TEXT)
+    assert "Dateien hier ablegen" in while_dragging and not any(
+        word in " ".join(while_dragging) for word in ("Drag", "Upload", "per file")), while_dragging
+    page.screenshot(path=str(SCREENSHOTS / "07b-daten-hochladen.png"))
+    zone.dispatch_event("dragleave", {"dataTransfer": files})
+    assert exception_count(page) == 0
