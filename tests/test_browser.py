@@ -533,3 +533,49 @@ def test_upload_field_speaks_german(page, app_url):
     page.screenshot(path=str(SCREENSHOTS / "07b-daten-hochladen.png"))
     zone.dispatch_event("dragleave", {"dataTransfer": files})
     assert exception_count(page) == 0
+
+
+_RECORD_CANVAS_TEXT = """(() => {
+  // Record every text the page paints on a canvas (the data grid draws its cells with fillText).
+  window.__drawn = [];
+  const fill = CanvasRenderingContext2D.prototype.fillText;
+  CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+    window.__drawn.push(String(text));
+    return fill.call(this, text, ...rest);
+  };
+})();"""
+
+
+def test_coverage_table_numbers_are_german_in_an_english_browser(browser, app_url):
+    """Issue 13: the coverage table writes numbers like graph.formats (decimal comma, thousands dot), also when
+    the browser's language is English; the CSV download keeps numbers Excel reads (comma, no thousands dot)."""
+    import re
+
+    context = browser.new_context(viewport={"width": 1440, "height": 1400}, locale="en-US",
+                                  accept_downloads=True)
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(60_000)
+        tab.add_init_script(_RECORD_CANVAS_TEXT)
+        tab.goto(f"{app_url}/karte")
+        wait_for_app(tab)
+        grid = tab.locator('[data-testid="stDataFrame"]').first
+        grid.wait_for()
+        grid.scroll_into_view_if_needed()
+        tab.wait_for_function("window.__drawn.some(t => t === 'Einwohner*innen')", timeout=30_000)
+        tab.wait_for_timeout(1000)
+        drawn = tab.evaluate("window.__drawn")
+        # The figure (MSO per 100,000) with a decimal comma, populations with thousands dots.
+        assert any(re.fullmatch(r"\d+,\d", t) for t in drawn), drawn[:40]
+        assert any(re.fullmatch(r"\d{1,3}(\.\d{3})+", t) for t in drawn), drawn[:40]
+        assert not [t for t in drawn if re.fullmatch(r"\d+\.\d{1,2}|\d{4,}", t)], "English/unformatted numbers"
+        with tab.expect_download() as info:
+            tab.get_by_role("button", name="Tabelle als CSV herunterladen").click()
+        text = open(info.value.path(), encoding="utf-8-sig").read()
+        rows = [line.split(";") for line in text.splitlines()]
+        assert rows[0][2] == "MSO je 100.000 Einwohner*innen" and rows[0][6] == "Einwohner*innen"
+        populations = [r[6] for r in rows[1:] if r[6]]
+        assert populations and all(p.isdigit() for p in populations)  # no thousands dot: Excel reads a number
+        assert any("," in r[2] for r in rows[1:])  # decimal comma
+    finally:
+        context.close()

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from graph.formats import MISSING, fmt_number
 from graph.maps import POINT_GROUPS, add_points, choropleth_figure, point_rows
 from graph.vocabulary import SECTORS, label
 from ui import auth, common
@@ -93,6 +94,28 @@ def table_rows(rows: list[dict[str, Any]], metric: str, sector: str | None) -> l
     return table
 
 
+#: Places after the comma of each figure in the table.
+VALUE_DIGITS = {"msos_per_100k": 1, "white_spots": 0, "share_regular": 1}
+
+
+def german_numbers(table: list[dict[str, Any]], heading: str, digits: int) -> Any:
+    """The coverage table with its numbers shown as graph.formats writes them (``11,4``, ``1.084.831``).
+
+    The shown text no longer follows the browser's language (a grid formats numbers "localized" by the
+    browser: 11.4 in an English browser). The values below stay numbers, so sorting a column still sorts
+    by value; the CSV download gets the numbers as they are.
+    """
+    frame = pd.DataFrame(table)
+    for column in ("MSO", "KI", "IA", "Einwohner*innen"):
+        frame[column] = frame[column].astype("Int64")
+
+    def number(places: int):
+        return lambda v: MISSING if v is None or pd.isna(v) else fmt_number(v, places)
+
+    formats = {heading: number(digits), **{c: number(0) for c in ("MSO", "KI", "IA", "Einwohner*innen")}}
+    return frame.style.format(formats)
+
+
 def _body() -> None:
     auth.require("view")
     st.title("Versorgungskarte")
@@ -138,13 +161,9 @@ def _body() -> None:
         counts[0].metric("Weiße Flecken", len(spots), help="Kreise ohne Akteur im gewählten Handlungsfeld")
     no_ki = [r["Kreis"] for r in table if not r["KI"]]
     counts[1].metric("Ohne KI", len(no_ki), help="Kreise ohne Kommunales Integrationszentrum in den Daten")
-    frame = pd.DataFrame(table)
-    for column in ("MSO", "KI", "IA", "Einwohner*innen"):
-        frame[column] = frame[column].astype("Int64")  # whole numbers stay whole (no "11.0")
-    st.dataframe(frame, hide_index=True, width="stretch", height=420, column_config={
-        heading: st.column_config.NumberColumn(heading, format="localized", help=title, width="medium"),
-        "Einwohner*innen": st.column_config.NumberColumn(format="localized"),
-    })
+    st.dataframe(german_numbers(table, heading, VALUE_DIGITS[metric]), hide_index=True, width="stretch",
+                 height=420, column_config={heading: st.column_config.NumberColumn(heading, help=title,
+                                                                                   width="medium")})
     common.download_button("Tabelle als CSV herunterladen", common.csv_bytes(table),
                            file_name="msonet-versorgung.csv", mime="text/csv", key="cov_csv")
 
