@@ -354,7 +354,7 @@ def _search_field(container, label: str, options: Mapping[str, str], key: str, s
         if total == 0:
             container.caption(f"Keine Organisation enthält „{md(query.strip())}“.")
         elif total > SEARCH_HITS:
-            container.caption(f"{number(total)} Treffer, die ersten {SEARCH_HITS} stehen zur Auswahl – "
+            container.caption(f"{number(total)} Treffer, die ersten {number(SEARCH_HITS)} stehen zur Auswahl – "
                               "genauer suchen grenzt ein.")
         else:
             container.caption(f"{number(total)} Treffer.")

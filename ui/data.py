@@ -191,16 +191,16 @@ def _upload_section() -> None:
     counts = result.counts()
     cols = st.columns(5)
     for col, (kind, text) in zip(cols, KIND_LABELS.items(), strict=False):
-        col.metric(f"{text} (gültig)", counts.get(kind, 0))
-    cols[4].metric("Zeilen mit Problemen", result.invalid_rows)
+        col.metric(f"{text} (gültig)", common.number(counts.get(kind, 0)))
+    cols[4].metric("Zeilen mit Problemen", common.number(result.invalid_rows))
     if result.files:
         st.dataframe(pd.DataFrame([{"Tabelle": f.name, "Art": FILE_KINDS.get(f.kind, f.kind), "Zeilen": f.rows,
                                     "gültige Datensätze": f.records, "Zeilen mit Problemen": f.invalid_rows}
                                    for f in result.files]),
                      hide_index=True, width="stretch")
     if result.problems:
-        st.error(f"Prüfbericht: {len(result.problems)} Problem(e) gefunden. Bitte in der Datei korrigieren und neu "
-                 "hochladen – oder nur die gültigen Zeilen laden.")
+        st.error(f"Prüfbericht: {common.number(len(result.problems))} Problem(e) gefunden. Bitte in der Datei "
+                 "korrigieren und neu hochladen – oder nur die gültigen Zeilen laden.")
         st.dataframe(pd.DataFrame(problem_rows(result.problems)), hide_index=True, width="stretch",
                      column_config={"Was zu tun ist": st.column_config.TextColumn(width="large")})
         common.download_button("Prüfbericht als CSV", common.csv_bytes(problem_rows(result.problems)),
@@ -210,7 +210,7 @@ def _upload_section() -> None:
     for warning in result.warnings:
         st.warning(common.md(warning))
     if result.duplicates:
-        with st.expander(f"Mögliche Dubletten ({len(result.duplicates)}) – bitte prüfen"):
+        with st.expander(f"Mögliche Dubletten ({common.number(len(result.duplicates))}) – bitte prüfen"):
             st.dataframe(pd.DataFrame([{"Erste": d.first_name, "Zweite": d.second_name, "Ort": d.city or "",
                                         "bereits im Bestand": "ja" if d.existing else "nein",
                                         "Begründung": d.reason} for d in result.duplicates]),

@@ -233,19 +233,19 @@ def _details_panel(G, org_id: str) -> None:
         st.markdown("  \n".join(facts))
     if info["description"]:
         st.caption(common.md(info["description"]))
-    st.markdown(f"**Verbindungen zu Organisationen ({len(info['ties'])})**")
+    st.markdown(f"**Verbindungen zu Organisationen ({common.number(len(info['ties']))})**")
     if info["ties"]:
         st.dataframe(pd.DataFrame(info["ties"]), hide_index=True, width="stretch",
                      height=min(280, 38 + 35 * len(info["ties"])))
     else:
         st.caption("Keine direkte Verbindung erfasst.")
-    st.markdown(f"**Veranstaltungen ({len(info['events'])})**")
+    st.markdown(f"**Veranstaltungen ({common.number(len(info['events']))})**")
     if info["events"]:
         st.dataframe(pd.DataFrame(info["events"]), hide_index=True, width="stretch",
                      height=min(240, 38 + 35 * len(info["events"])))
     else:
         st.caption("Keine Teilnahme erfasst.")
-    st.markdown(f"**Förderung ({len(info['funding'])})**")
+    st.markdown(f"**Förderung ({common.number(len(info['funding']))})**")
     if info["funding"]:
         st.dataframe(pd.DataFrame(info["funding"]), hide_index=True, width="stretch")
     else:
@@ -302,11 +302,12 @@ def _body() -> None:
     filters = _sidebar_filters(_facets(version))
 
     options = common.org_options()
-    top_left, top_mid, top_right = st.columns([3, 1.4, 1])
+    top_left, top_mid, top_right = st.columns([2.6, 1.5, 1.1])
     selected = common.pick_one(top_left, "Organisation suchen (Namen eintippen)", options, key="net_selected",
                                placeholder="Name eintippen …")
-    ego = top_mid.toggle("Nur Umfeld (Ego-Netzwerk)", value=False, key="net_ego",
-                         disabled=selected is None, help="Zeigt die gewählte Organisation und alle, die über "
+    ego = top_mid.toggle("Nur Umfeld", value=False, key="net_ego",
+                         disabled=selected is None, help="Ego-Netzwerk: zeigt die gewählte Organisation und alle, "
+                         "die über "
                          "höchstens so viele Schritte mit ihr verbunden sind (Veranstaltungen zählen als Schritt).")
     hops = top_right.slider("Schritte", 1, 3, 1, key="net_hops", disabled=not (selected and ego))
 
@@ -350,7 +351,9 @@ def _body() -> None:
             st.caption(f"{common.number(result['unplaced'])} Organisationen ohne Kreis (landesweit tätig oder ohne "
                        "Ort) stehen nicht auf dieser Karte; „Kreis öffnen“ → „ohne Kreis“ zeigt sie.")
         _show_network(result["data"])
-        c1, c2, c3, c4 = st.columns(4)
+        # one row that wraps: in four fixed columns the labels were cut at 1024 px
+        row = st.container(horizontal=True, wrap=True, key="net_downloads")
+        c1 = c2 = c3 = c4 = row
         common.download_button("Ansicht als HTML herunterladen", result["html"].encode("utf-8"),
                                file_name="msonet-netzwerk.html", mime="text/html", key="dl_html", where=c1)
         # The tables are built when a button is clicked: for a view of the whole network they are a million
@@ -384,10 +387,10 @@ def _network_figures(version: str) -> None:
     fig = _figures(version)
     names = common.district_names()
     cols = st.columns(4)
-    cols[0].metric("Organisationen", fig["organisations"])
-    cols[1].metric("Verbindungen", fig["ties"])
-    cols[2].metric("Getrennte Gruppen", fig["components"])
-    cols[3].metric("Ohne jede Verbindung", fig["isolates"])
+    cols[0].metric("Organisationen", common.number(fig["organisations"]))
+    cols[1].metric("Verbindungen", common.number(fig["ties"]))
+    cols[2].metric("Getrennte Gruppen", common.number(fig["components"]))
+    cols[3].metric("Ohne jede Verbindung", common.number(fig["isolates"]))
     if fig.get("brokers"):
         st.markdown("**Vermittler** (liegen auf vielen kürzesten Wegen zwischen anderen)")
         st.dataframe(pd.DataFrame([{"Name": b["name"], "Typ": label("org_type", b.get("org_type") or ""),
