@@ -93,7 +93,9 @@ def _plan_tab() -> None:
     names = common.district_names()
     options = common.org_options()
     bezirke = sorted({d.regierungsbezirk for d in common.districts().values()})
-    c1, c2, c3, c4, c5 = st.columns([1, 1, 1.3, 1.6, 1.6])
+    # two rows: five fields in one row broke "Regierungsbezirk" and cut the choices at 1024 px
+    c1, c2, c5 = st.columns([1, 1, 2])
+    c3, c4 = st.columns(2)
     from graph.meeting import DEFAULT_RADIUS_KM, MAX_CAPACITY, MAX_RADIUS_KM
 
     capacity = c1.number_input("Plätze", 2, MAX_CAPACITY, 30, key="meet_capacity")
@@ -111,7 +113,9 @@ def _plan_tab() -> None:
     venue_text = v1.text_input("Veranstaltungsort (Ort oder PLZ in NRW)", key="meet_venue",
                                placeholder="leer: Mitte des Kreises bzw. Regierungsbezirks")
     radius = v2.number_input("Reiseradius (km)", 1.0, MAX_RADIUS_KM, None, step=5.0, key="meet_radius",
-                             placeholder=f"{DEFAULT_RADIUS_KM:.0f} km (ganz NRW: ohne Grenze)")
+                             placeholder=f"{DEFAULT_RADIUS_KM:.0f} km",
+                             help=f"Leer: {DEFAULT_RADIUS_KM:.0f} km um den Veranstaltungsort; für ganz NRW ohne "
+                                  "Grenze.")
     from graph.errors import GraphError
     from loaders.gazetteer import region_centre, resolve_venue
 

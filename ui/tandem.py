@@ -100,7 +100,8 @@ def _partners_tab() -> None:
     org_id = common.pick_one(c1, "MSO auswählen (Namen eintippen)", options, key="tandem_mso",
                              placeholder="Name eintippen …")
     top = c2.number_input("Vorschläge", 3, 50, 10, key="tandem_top")
-    max_km = c3.number_input("Höchstens km (0 = egal)", 0, 300, 0, step=5, key="tandem_km")
+    max_km = c3.number_input("Höchstens km", 0, 300, 0, step=5, key="tandem_km",
+                             help="0 = ohne Grenze (so weit, wie es passende Partner gibt)")
     sector = c4.selectbox("Nur Handlungsfeld", list(SECTORS), index=None, format_func=lambda k: label("sector", k),
                           placeholder="alle", key="tandem_sector")
     if org_id is None:
