@@ -124,7 +124,10 @@ def _body() -> None:
     if common.empty_state():
         return
     labels = common.district_names()
-    c1, c2, c3 = st.columns([2, 2, 3])
+    # the colour choice and the field side by side, the point layers below: in three columns the labels were
+    # cut at 1024 px
+    c1, c2 = st.columns(2)
+    c3 = st.container()
     metric = c1.selectbox("Einfärben nach", list(METRICS), format_func=METRICS.get, key="cov_metric")
     sector = None
     if metric == "white_spots":
@@ -161,9 +164,14 @@ def _body() -> None:
         counts[0].metric("Weiße Flecken", len(spots), help="Kreise ohne Akteur im gewählten Handlungsfeld")
     no_ki = [r["Kreis"] for r in table if not r["KI"]]
     counts[1].metric("Ohne KI", len(no_ki), help="Kreise ohne Kommunales Integrationszentrum in den Daten")
-    st.dataframe(german_numbers(table, heading, VALUE_DIGITS[metric]), hide_index=True, width="stretch",
-                 height=420, column_config={heading: st.column_config.NumberColumn(heading, help=title,
-                                                                                   width="medium")})
+    # The Regierungsbezirk stays in the CSV; without it the grid fits 1024 px screens.
+    shown = german_numbers([{k: v for k, v in r.items() if k != "Regierungsbezirk"} for r in table], heading,
+                           VALUE_DIGITS[metric])
+    st.dataframe(shown, hide_index=True, width="stretch", height=420, column_config={
+        "Kreis": st.column_config.TextColumn("Kreis", width=170),
+        heading: st.column_config.NumberColumn(heading, help=title, width=200),
+        **{c: st.column_config.NumberColumn(c, width=50) for c in ("MSO", "KI", "IA")},
+        "Einwohner*innen": st.column_config.NumberColumn("Einwohner*innen", width=115)})
     common.download_button("Tabelle als CSV herunterladen", common.csv_bytes(table),
                            file_name="msonet-versorgung.csv", mime="text/csv", key="cov_csv")
 
