@@ -516,8 +516,14 @@ def test_upload_field_speaks_german(page, app_url):
     _open(page, f"{app_url}/daten")
     page.get_by_test_id("stFileUploaderDropzone").wait_for()
     shown = page.evaluate(_UPLOADER_TEXT)
-    assert shown == ["Dateien auswählen", "CSV, TSV, TXT, Excel (XLSX, XLSM) oder JSON, höchstens 50 MB je Datei"], \
-        shown
+    assert shown == ["Dateien auswählen", "CSV, Excel oder JSON, bis 50 MB je Datei"], shown
+    for width in WIDTHS:  # the German line is not cut at the right edge
+        _at_width(page, width)
+        page.wait_for_timeout(300)
+        line = page.get_by_test_id("stFileUploaderDropzoneInstructions").locator("span").first.bounding_box()
+        zone_box = page.get_by_test_id("stFileUploaderDropzone").bounding_box()
+        assert line["x"] + line["width"] <= zone_box["x"] + zone_box["width"] + 1, (width, line, zone_box)
+        assert line["width"] > 200  # the text takes its room (a cut or hidden line would be narrow)
     label = page.get_by_test_id("stFileUploader").get_by_test_id("stWidgetLabel").inner_text()
     assert "Dateien hierher ziehen" in label
     button = page.get_by_test_id("stFileUploaderDropzone").locator("button").first.bounding_box()

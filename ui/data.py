@@ -140,11 +140,11 @@ def uploader_style(limit_mb: int) -> str:
             "Dateien auswählen",
         # the line beside it ("50MB per file • CSV, …")
         f'{zone} [data-testid="stFileUploaderDropzoneInstructions"] span':
-            f"{UPLOAD_FORMATS}, höchstens {limit_mb} MB je Datei",
+            f"CSV, Excel oder JSON, bis {limit_mb} MB je Datei",
         # while files are dragged over the field ("Drag and drop files here")
         f"{zone} > div:not([data-testid]) > span": "Dateien hier ablegen",
     }
-    rules = "".join(f"{selector} {{ font-size: 0 !important; }}\n"
+    rules = "".join(f"{selector} {{ font-size: 0 !important; white-space: normal !important; }}\n"
                     f"{selector}::after {{ content: {_css_text(text)}; font-size: 0.875rem; }}\n"
                     for selector, text in replaced.items())
     return f"<style>\n{rules}</style>"
