@@ -163,15 +163,17 @@ def _body() -> None:
         spots = [r["Kreis"] for r in table if r[heading] == 0]
         counts[0].metric("Weiße Flecken", len(spots), help="Kreise ohne Akteur im gewählten Handlungsfeld")
     no_ki = [r["Kreis"] for r in table if not r["KI"]]
-    counts[1].metric("Ohne KI", len(no_ki), help="Kreise ohne Kommunales Integrationszentrum in den Daten")
+    counts[1 if metric == "white_spots" else 0].metric("Ohne KI", len(no_ki),
+                                                       help="Kreise ohne Kommunales Integrationszentrum in den Daten")
     # The Regierungsbezirk stays in the CSV; without it the grid fits 1024 px screens.
     shown = german_numbers([{k: v for k, v in r.items() if k != "Regierungsbezirk"} for r in table], heading,
                            VALUE_DIGITS[metric])
     st.dataframe(shown, hide_index=True, width="stretch", height=420, column_config={
-        "Kreis": st.column_config.TextColumn("Kreis", width=170),
-        heading: st.column_config.NumberColumn(heading, help=title, width=200),
-        **{c: st.column_config.NumberColumn(c, width=50) for c in ("MSO", "KI", "IA")},
-        "Einwohner*innen": st.column_config.NumberColumn("Einwohner*innen", width=115)})
+        "Kreis": st.column_config.TextColumn("Kreis", width=165),
+        # the short title of the colour bar, the full one as help (and in the CSV)
+        heading: st.column_config.NumberColumn(SCALE_TITLES[metric], help=heading, width=150),
+        **{c: st.column_config.NumberColumn(c, width=45) for c in ("MSO", "KI", "IA")},
+        "Einwohner*innen": st.column_config.NumberColumn("Einwohner*innen", width=105)})
     common.download_button("Tabelle als CSV herunterladen", common.csv_bytes(table),
                            file_name="msonet-versorgung.csv", mime="text/csv", key="cov_csv")
 
