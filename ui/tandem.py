@@ -96,7 +96,7 @@ def _partners_tab() -> None:
     if not options:
         st.info("Es sind keine MSO im Datenbestand.")
         return
-    c1, c2, c3, c4 = st.columns([3, 1, 1, 1.6])
+    c1, c2, c3, c4 = st.columns([2.6, 1, 1.3, 1.6])
     org_id = common.pick_one(c1, "MSO auswählen (Namen eintippen)", options, key="tandem_mso",
                              placeholder="Name eintippen …")
     top = c2.number_input("Vorschläge", 3, 50, 10, key="tandem_top")
@@ -110,7 +110,7 @@ def _partners_tab() -> None:
                    "mit denen die MSO noch nicht verbunden ist – nach Handlungsfeld, Entfernung, gemeinsamen "
                    "Kontakten und freier Kapazität.")
         return
-    o1, o2 = st.columns(2)
+    o1 = o2 = st.container()  # one below the other: side by side the labels were cut at 1024 px
     umbrella = o1.checkbox("Auch Dach- und Landesverbände, Ministerien, Bezirksregierung", key="tandem_umbrella")
     services = o2.checkbox("Auch migrationsspezifische Dienste (z.B. Fachdienst Integration)", key="tandem_services")
     version = common.data_version()
