@@ -209,6 +209,15 @@ def details(G, org_id: str, district_names: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _panel_list(lines: list[str], empty: str, *, key: str) -> None:
+    """Entries of the details panel as a list that wraps; long lists scroll inside a box of fixed height."""
+    if not lines:
+        st.caption(empty)
+        return
+    box = st.container(height=280, key=key) if len(lines) > 6 else st.container(key=key)
+    box.markdown("\n".join(f"- {line}" for line in lines))
+
+
 def _details_panel(G, org_id: str) -> None:
     info = details(G, org_id, common.district_names())
     st.subheader(common.md(info["name"]))
@@ -233,23 +242,23 @@ def _details_panel(G, org_id: str) -> None:
         st.markdown("  \n".join(facts))
     if info["description"]:
         st.caption(common.md(info["description"]))
+    # Lists, not tables: in the narrow panel (a third of the page) table columns were cut off.
     st.markdown(f"**Verbindungen zu Organisationen ({common.number(len(info['ties']))})**")
-    if info["ties"]:
-        st.dataframe(pd.DataFrame(info["ties"]), hide_index=True, width="stretch",
-                     height=min(280, 38 + 35 * len(info["ties"])))
-    else:
-        st.caption("Keine direkte Verbindung erfasst.")
+    _panel_list([f"**{common.md(t['Organisation'])}**"
+                 + (f" ({common.md(', '.join(x for x in (t['Typ'], t['Ort']) if x))})" if t["Typ"] or t["Ort"] else "")
+                 + f": {common.md(t['Beziehung'])}" for t in info["ties"]], "Keine direkte Verbindung erfasst.",
+                key="net_panel_ties")
     st.markdown(f"**Veranstaltungen ({common.number(len(info['events']))})**")
-    if info["events"]:
-        st.dataframe(pd.DataFrame(info["events"]), hide_index=True, width="stretch",
-                     height=min(240, 38 + 35 * len(info["events"])))
-    else:
-        st.caption("Keine Teilnahme erfasst.")
+    _panel_list([f"{common.md(e['Datum'])} **{common.md(e['Veranstaltung'])}**"
+                 + (f" ({common.md(e['Ort'])})" if e["Ort"] else "") + f": {common.md(e['Rolle'])}"
+                 for e in info["events"]], "Keine Teilnahme erfasst.", key="net_panel_events")
     st.markdown(f"**Förderung ({common.number(len(info['funding']))})**")
-    if info["funding"]:
-        st.dataframe(pd.DataFrame(info["funding"]), hide_index=True, width="stretch")
-    else:
-        st.caption("Keine Förderung erfasst.")
+    _panel_list([f"**{common.md(f['Programm'])}**"
+                 + (f" ({common.md(', '.join(x for x in (f['Förderart'], f['Jahre']) if x))})"
+                    if f["Förderart"] or f["Jahre"] else "")
+                 + (f": {common.md(f['Betrag (EUR)'])} €" if f["Betrag (EUR)"] else "")
+                 + (f", {common.md(f['Geldgeber'])}" if f["Geldgeber"] else "") for f in info["funding"]],
+                "Keine Förderung erfasst.", key="net_panel_funding")
     stamp = f" · Stand {common.md(fmt_date(info['updated']))}" if info["updated"] else ""
     st.caption(f"Quelle: {common.md(info['source'])}{stamp}")
 
