@@ -784,6 +784,8 @@ def build_network(
     data = {"nodes": plain_rows, "edges": edges_data, "options": options, "legend": [list(e) for e in legend],
             "selected": selected if selected in G else None, "height": int(height),
             "highlight_font": 28 if aggregated else 18,
+            # centring zooms in to at least this scale; the district view keeps its scale (all of NRW in view)
+            "focus_scale": None if aggregated else 0.8,
             "view_key": _structure_key(plain_rows, edges_data, options)}
     return NetworkView(html=page, nodes=len(node_rows), edges=len(edge_rows), aggregated=aggregated,
                        physics=physics, legend=legend, positions=positions, unplaced=unplaced, data=data)
