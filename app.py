@@ -24,7 +24,7 @@ def main() -> None:
     # An explicit emoji page_icon becomes an inline SVG favicon. Without it Streamlit uses the page's Material
     # icon as favicon and fetches it from fonts.gstatic.com, which fails offline.
     st.set_page_config(page_title="msonet – Netzwerk-Explorer MSO NRW", page_icon="🕸️", layout="wide")
-    from ui import auth
+    from msonet.ui import auth
 
     principal = auth.gate()  # sign-in; stops here until the session has a role
     # Pages the role may not open are not offered; a URL of such a page opens the Übersicht instead

@@ -15,13 +15,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from graph.backends import describe_backend, open_store
-from graph.errors import GraphError, NotFound, StoreError, ValidationError
-from graph.formats import fmt_decimal, fmt_km, fmt_number, fmt_value
-from graph.meeting import DEFAULT_RADIUS_KM
-from graph.settings import Settings
-from graph.store import GraphStore
-from graph.vocabulary import SECTORS, choices, label, lookup_key
+from msonet.graph.backends import describe_backend, open_store
+from msonet.graph.errors import GraphError, NotFound, StoreError, ValidationError
+from msonet.graph.formats import fmt_decimal, fmt_km, fmt_number, fmt_value
+from msonet.graph.meeting import DEFAULT_RADIUS_KM
+from msonet.graph.settings import Settings
+from msonet.graph.store import GraphStore
+from msonet.graph.vocabulary import SECTORS, choices, label, lookup_key
 
 __all__ = ["main", "build_parser"]
 
@@ -48,7 +48,7 @@ def _print_csv(rows: list[dict[str, Any]], columns: Sequence[str | tuple[str, st
     ``columns`` are keys or ``(key, German heading)`` pairs. ``raw`` writes it for programs instead: ``,``,
     UTF-8 without BOM, the internal keys as headings, numbers with a decimal point (``--raw``).
     """
-    from loaders.export import neutralise_formula
+    from msonet.loaders.export import neutralise_formula
 
     pairs = [(c, c) if isinstance(c, str) else c for c in columns]
     if raw:
@@ -137,7 +137,7 @@ def _de_number(value: float) -> str:
 def _district_key(text: str | None) -> str | None:
     if not text:
         return None
-    from loaders.gazetteer import default_gazetteer
+    from msonet.loaders.gazetteer import default_gazetteer
 
     return default_gazetteer().resolve_district(text).key
 
@@ -145,7 +145,7 @@ def _district_key(text: str | None) -> str | None:
 def _region_name(text: str | None) -> str | None:
     if not text:
         return None
-    from loaders.gazetteer import default_gazetteer
+    from msonet.loaders.gazetteer import default_gazetteer
 
     return default_gazetteer().resolve_regierungsbezirk(text)
 
@@ -161,7 +161,7 @@ def _vocab(kind: str, text: str | None, what: str) -> str | None:
 
 def _audit(args: argparse.Namespace, action: str, **counts: int) -> None:
     """Record a write or an export with personal data in the audit log (the CLI acts as Verwalten)."""
-    from graph.access import AuditLog
+    from msonet.graph.access import AuditLog
 
     AuditLog(args.settings.audit_path).record(_cli_principal(), action, **counts)
 
@@ -169,7 +169,7 @@ def _audit(args: argparse.Namespace, action: str, **counts: int) -> None:
 def _cli_principal():
     import getpass
 
-    from graph.access import Principal
+    from msonet.graph.access import Principal
 
     try:
         name = getpass.getuser()
@@ -186,7 +186,7 @@ def _org_id(store: GraphStore, text: str) -> str:
     """The id of the organisation ``text`` names; an exact id needs no whole graph."""
     import networkx as nx
 
-    from graph.lookup import resolve_organisation
+    from msonet.graph.lookup import resolve_organisation
 
     node = store.get_node(text)
     if node is not None and node.get("kind") == "organisation":
@@ -198,7 +198,7 @@ def _org_id(store: GraphStore, text: str) -> str:
 
 # -- commands --------------------------------------------------------------------------------------
 def cmd_demo(args: argparse.Namespace, store: GraphStore) -> int:
-    from loaders.demo import build_demo_batch
+    from msonet.loaders.demo import build_demo_batch
 
     counts = store.counts()
     if counts.get("organisations") and args.if_empty:
@@ -220,7 +220,7 @@ def cmd_demo(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 def cmd_load(args: argparse.Namespace, store: GraphStore) -> int:
-    from loaders.load import load_files
+    from msonet.loaders.load import load_files
 
     try:
         report = load_files([Path(p) for p in args.paths], store, skip_invalid=args.skip_invalid, kind=args.kind)
@@ -242,7 +242,7 @@ def cmd_load(args: argparse.Namespace, store: GraphStore) -> int:
 
 def _write_duplicates(report: Any, path: Path) -> Path | str | None:
     """Write a long list of possible duplicates as CSV; the path, a German reason it failed, or ``None``."""
-    from loaders.load import MAX_LISTED_DUPLICATES
+    from msonet.loaders.load import MAX_LISTED_DUPLICATES
 
     if len(report.duplicates) <= MAX_LISTED_DUPLICATES:
         return None
@@ -280,7 +280,7 @@ def cmd_stats(args: argparse.Namespace, store: GraphStore) -> int:
     if args.json:
         _print_json(stats)
         return EXIT_OK
-    from loaders.geography import load_districts
+    from msonet.loaders.geography import load_districts
 
     districts = load_districts()
     print(f"Organisationen: {fmt_number(stats['total'])} (davon synthetisch: {fmt_number(stats['synthetic'])})")
@@ -300,7 +300,7 @@ def cmd_stats(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 def cmd_export(args: argparse.Namespace, store: GraphStore) -> int:
-    from loaders import export
+    from msonet.loaders import export
 
     out = Path(args.out)
     if args.format == "csv":
@@ -322,7 +322,7 @@ def cmd_export(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 def cmd_isolated(args: argparse.Namespace, store: GraphStore) -> int:
-    from graph.isolation import isolated_organisations
+    from msonet.graph.isolation import isolated_organisations
 
     rows = isolated_organisations(_analysis_graph(store), today=_today(args), event_years=args.years,
                                   district=_district_key(args.district),
@@ -330,8 +330,8 @@ def cmd_isolated(args: argparse.Namespace, store: GraphStore) -> int:
     if args.json:
         _print_json(rows)
         return EXIT_OK
-    from graph.isolation import REASON_CODES
-    from loaders.geography import load_districts
+    from msonet.graph.isolation import REASON_CODES
+    from msonet.loaders.geography import load_districts
 
     districts = load_districts()
     table = [{**r, "type_label": label("org_type", r.get("org_type") or "") if r.get("org_type") else "",
@@ -354,13 +354,13 @@ def cmd_isolated(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 def _resolve_org(graph, text: str) -> str:
-    from graph.lookup import resolve_organisation
+    from msonet.graph.lookup import resolve_organisation
 
     return resolve_organisation(graph, text)
 
 
 def cmd_partners(args: argparse.Namespace, store: GraphStore) -> int:
-    from graph.partners import check_top, propose_partners
+    from msonet.graph.partners import check_top, propose_partners
 
     check_top(args.top)
     org_id = _org_id(store, args.org)
@@ -386,7 +386,7 @@ def _german_pair(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_tandems(args: argparse.Namespace, store: GraphStore) -> int:
-    from graph.cohort import plan_cohort
+    from msonet.graph.cohort import plan_cohort
 
     rows = plan_cohort(_analysis_graph(store), args.count, district=_district_key(args.district),
                        max_km=args.max_km)
@@ -401,8 +401,8 @@ def cmd_tandems(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 def cmd_meeting(args: argparse.Namespace, store: GraphStore) -> int:
-    from graph.meeting import check_request, invitation_rows, plan_meeting
-    from loaders.gazetteer import region_centre, resolve_venue
+    from msonet.graph.meeting import check_request, invitation_rows, plan_meeting
+    from msonet.loaders.gazetteer import region_centre, resolve_venue
 
     check_request(args.capacity, args.tables, args.radius_km)
     district, region = _district_key(args.district), _region_name(args.region)
@@ -445,7 +445,7 @@ def cmd_meeting(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 def cmd_geocode(args: argparse.Namespace, store: GraphStore) -> int:
-    from loaders.geocode import CACHE_FILE, GeocodeCache, GeocoderFailed, geocode_organisations, nominatim
+    from msonet.loaders.geocode import CACHE_FILE, GeocodeCache, GeocoderFailed, geocode_organisations, nominatim
 
     if args.limit is not None and args.limit < 1:
         raise CliError(f"--limit muss mindestens 1 sein (angegeben: {args.limit}).")
@@ -470,10 +470,10 @@ def cmd_geocode(args: argparse.Namespace, store: GraphStore) -> int:
 
 
 def cmd_attend(args: argparse.Namespace, store: GraphStore) -> int:
-    from graph.lookup import resolve_event
-    from graph.meeting import attendance_relations
-    from graph.model import RecordBatch
-    from loaders.files import read_table
+    from msonet.graph.lookup import resolve_event
+    from msonet.graph.meeting import attendance_relations
+    from msonet.graph.model import RecordBatch
+    from msonet.loaders.files import read_table
 
     graph = _analysis_graph(store)
     event_id = resolve_event(graph, args.event)
@@ -520,9 +520,9 @@ COVERAGE_COLUMNS = [
 
 
 def cmd_coverage(args: argparse.Namespace, store: GraphStore) -> int:
-    from graph.coverage import district_coverage, funding_mix
-    from graph.network import network_figures
-    from loaders.geography import load_districts
+    from msonet.graph.coverage import district_coverage, funding_mix
+    from msonet.graph.network import network_figures
+    from msonet.loaders.geography import load_districts
 
     graph = _analysis_graph(store)
     rows = district_coverage(graph, load_districts())
@@ -573,7 +573,7 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     """Local accounts of the app (MSONET_AUTH=local): add, remove, list."""
     import getpass
 
-    from graph.access import ROLE_LABELS, LocalAccounts, role_key
+    from msonet.graph.access import ROLE_LABELS, LocalAccounts, role_key
 
     accounts = LocalAccounts(settings.users_path)
     if args.user_command == "list":
@@ -606,7 +606,7 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, store: GraphStore) -> int:
-    from graph.migrate import copy_graph
+    from msonet.graph.migrate import copy_graph
 
     embedded = open_store(Settings.from_env({}, home=args.store_dir))
     source, target = (embedded, store) if args.direction == "to-server" else (store, embedded)

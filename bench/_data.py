@@ -24,8 +24,8 @@ def default_workdir() -> Path:
 def generate_dataset(orgs: int, seed: int, out: Path) -> dict[str, int]:
     """Write the five CSV files of a synthetic dataset (``bench/generate.py``) into ``out``."""
     from bench.generate import write_csv
-    from loaders.geography import load_districts, load_municipalities
-    from loaders.synthetic import generate
+    from msonet.loaders.geography import load_districts, load_municipalities
+    from msonet.loaders.synthetic import generate
 
     batch = generate(orgs, seed, municipalities=load_municipalities(), districts=load_districts(), today=TODAY)
     return write_csv(batch, out)
@@ -33,8 +33,8 @@ def generate_dataset(orgs: int, seed: int, out: Path) -> dict[str, int]:
 
 def load_store(data: Path, home: Path) -> Any:
     """Load every CSV of ``data`` into a fresh embedded store at ``home``; returns the store."""
-    from graph.store import EmbeddedStore
-    from loaders.load import load_files
+    from msonet.graph.store import EmbeddedStore
+    from msonet.loaders.load import load_files
 
     shutil.rmtree(home, ignore_errors=True)
     store = EmbeddedStore(home)
@@ -108,13 +108,13 @@ class Context:
     def graph(self):
         """The whole graph as analytics see it (``store.to_networkx()`` of the shared store), cached."""
         if self._graph is None:
-            from graph.store import EmbeddedStore
+            from msonet.graph.store import EmbeddedStore
 
             self._graph = EmbeddedStore(self.store_home).graph_view()
         return self._graph
 
     def districts(self) -> dict[str, Any]:
-        from loaders.geography import load_districts
+        from msonet.loaders.geography import load_districts
 
         return load_districts()
 
@@ -122,8 +122,8 @@ class Context:
         """An embedded store with the demo data (``msonet demo``), built on first use."""
         folder = self.workdir / "store-demo"
         if not self._ready(folder):
-            from graph.store import EmbeddedStore
-            from loaders.demo import build_demo_batch
+            from msonet.graph.store import EmbeddedStore
+            from msonet.loaders.demo import build_demo_batch
 
             shutil.rmtree(folder, ignore_errors=True)
             EmbeddedStore(folder).upsert(build_demo_batch(seed=2024))

@@ -28,14 +28,14 @@ if __package__ in (None, ""):  # run as a script: make the project importable wi
 
 import networkx as nx  # noqa: E402
 
-from graph.cohort import plan_cohort  # noqa: E402
-from graph.coverage import district_coverage, funding_mix  # noqa: E402
-from graph.isolation import isolated_organisations  # noqa: E402
-from graph.meeting import plan_meeting  # noqa: E402
-from graph.model import relation_key  # noqa: E402
-from graph.network import network_figures  # noqa: E402
-from graph.partners import PartnerIndex, propose_partners  # noqa: E402
-from graph.vocabulary import SECTORS  # noqa: E402
+from msonet.graph.cohort import plan_cohort  # noqa: E402
+from msonet.graph.coverage import district_coverage, funding_mix  # noqa: E402
+from msonet.graph.isolation import isolated_organisations  # noqa: E402
+from msonet.graph.meeting import plan_meeting  # noqa: E402
+from msonet.graph.model import relation_key  # noqa: E402
+from msonet.graph.network import network_figures  # noqa: E402
+from msonet.graph.partners import PartnerIndex, propose_partners  # noqa: E402
+from msonet.graph.vocabulary import SECTORS  # noqa: E402
 
 TODAY = dt.date(2025, 6, 30)
 TYPE_SHARES = {
@@ -51,7 +51,7 @@ TIE_TYPES = ["cooperates_with"] * 6 + ["member_of"] * 2 + ["supports", "advised_
 def _places(rng: random.Random):
     """Municipality points with a weight (district population / municipalities in it) and the districts."""
     try:
-        from loaders.geography import load_districts, load_municipalities
+        from msonet.loaders.geography import load_districts, load_municipalities
         places = list(load_municipalities().values())
         districts = load_districts()
         per_district: dict[str, int] = {}

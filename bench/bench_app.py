@@ -51,7 +51,7 @@ PAGE_TIMEOUT_MS = 600_000
 def pages() -> list[tuple[str, str]]:
     """(page file, German title) of every page, from ``app.PAGES``; the first one opens by default."""
     sys.path.insert(0, str(ROOT))
-    from app import PAGES
+    from msonet.app import PAGES
 
     return [(path, title) for path, title, _icon, _url in PAGES]
 

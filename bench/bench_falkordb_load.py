@@ -24,9 +24,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from falkordb_server import FalkorDBServer  # noqa: E402
 
-from graph.cypher_store import connect_falkordb  # noqa: E402
-from graph.model import Organisation, RecordBatch, Relation, relation_key  # noqa: E402
-from graph.vocabulary import ORG_TYPES, SECTORS, SYMMETRIC_RELATIONS  # noqa: E402
+from msonet.graph.cypher_store import connect_falkordb  # noqa: E402
+from msonet.graph.model import Organisation, RecordBatch, Relation, relation_key  # noqa: E402
+from msonet.graph.vocabulary import ORG_TYPES, SECTORS, SYMMETRIC_RELATIONS  # noqa: E402
 
 __all__ = ["synthetic_batch", "main"]
 

@@ -2,7 +2,7 @@
 
 Two ways to draw the same view are compared side by side:
 
-- **msonet** (:func:`graph.render.build_network`): positions computed in Python, physics off;
+- **msonet** (:func:`msonet.graph.render.build_network`): positions computed in Python, physics off;
 - **pyvis defaults**: ``pyvis.network.Network`` filled with ``add_node``/``add_edge``, no positions,
   physics on (Barnes-Hut, stabilisation up to 1,000 iterations before the first picture).
 
@@ -60,7 +60,7 @@ def view_of_size(G, size: int):
 
 def msonet_html(view) -> str:
     """The app's page: precomputed positions, physics off, no aggregation."""
-    from graph.render import build_network
+    from msonet.graph.render import build_network
 
     return build_network(view, aggregate_threshold=10**9, physics_limit=0).html
 
@@ -69,7 +69,7 @@ def pyvis_default_html(view) -> str:
     """The same nodes and ties through pyvis's own API and template with its defaults (physics on)."""
     from pyvis.network import Network
 
-    from graph.render import ORG_TYPE_COLOURS, UNKNOWN_COLOUR
+    from msonet.graph.render import ORG_TYPE_COLOURS, UNKNOWN_COLOUR
 
     net = Network(height="650px", width="100%", cdn_resources="in_line")
     for node in sorted(view.nodes):

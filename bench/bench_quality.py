@@ -1,7 +1,7 @@
 """Quality of the recommendations against simple baselines: partner search as link prediction, meeting planner.
 
 Run with ``python -m bench --only quality`` (``--quick``: one seed, fewer queries). The data are the demo
-population (:func:`loaders.demo.build_demo_batch`) with evaluation seeds that differ from the demo's; its
+population (:func:`msonet.loaders.demo.build_demo_batch`) with evaluation seeds that differ from the demo's; its
 MSO-outside-field ties come from the mechanism in :data:`loaders.synthetic.PARTNER_TIE_MODEL`, whose
 parameters are not the scorer's weights. Protocol: /docs/quality.md.
 """
@@ -39,8 +39,8 @@ def _km(a: tuple[float, float] | None, b: tuple[float, float] | None) -> float:
 
 
 def _graph(seed: int) -> nx.MultiDiGraph:
-    from graph.store import EmbeddedStore
-    from loaders.demo import build_demo_batch
+    from msonet.graph.store import EmbeddedStore
+    from msonet.loaders.demo import build_demo_batch
 
     store = EmbeddedStore(None)
     store.upsert(build_demo_batch(seed=seed))
@@ -48,8 +48,8 @@ def _graph(seed: int) -> nx.MultiDiGraph:
 
 
 def _eligible(G: nx.MultiDiGraph) -> dict[str, dict[str, Any]]:
-    from graph.carriers import is_migration_service, is_umbrella
-    from graph.partners import PARTNER_TYPES
+    from msonet.graph.carriers import is_migration_service, is_umbrella
+    from msonet.graph.partners import PARTNER_TYPES
 
     return {n: d for n, d in G.nodes(data=True) if d.get("kind") == "organisation"
             and d.get("org_type") in PARTNER_TYPES and not is_umbrella(G, n, d) and not is_migration_service(d)}
@@ -124,7 +124,7 @@ def _baselines(H: nx.MultiDiGraph, eligible: dict[str, dict[str, Any]], seed: in
 
 
 def _msonet_ranker(H: nx.MultiDiGraph, index: Any, diversify: bool = True) -> Callable[[str], list[str]]:
-    from graph import partners
+    from msonet.graph import partners
 
     def rank(a: str) -> list[str]:
         return [r["id"] for r in partners.propose_partners(H, a, top=DEPTH, index=index, diversify=diversify)]
@@ -135,7 +135,7 @@ def _msonet_ranker(H: nx.MultiDiGraph, index: Any, diversify: bool = True) -> Ca
 def _part_rankers(H: nx.MultiDiGraph, index: Any, eligible: dict[str, Any], seed: int
                   ) -> dict[str, Callable[[str], list[str]]]:
     """Each score part of msonet alone (ablation), equal values in a seeded random order."""
-    from graph import partners
+    from msonet.graph import partners
 
     cands = [c for c in sorted(index.candidates) if c in eligible]
 
@@ -185,7 +185,7 @@ def _metrics(ranks: list[int | None], seed: int) -> dict[str, float]:
 def partner_quality(seeds: tuple[int, ...] = EVAL_SEEDS, max_queries: int | None = None,
                     log: Callable[[str], None] = print) -> dict[str, dict[str, float]]:
     """hits@10 and MRR@100 per method over held-out MSO-partner ties, pooled over ``seeds``."""
-    from graph import partners
+    from msonet.graph import partners
 
     ranks: dict[str, list[int | None]] = {}
     for seed in seeds:
@@ -216,8 +216,8 @@ def partner_quality(seeds: tuple[int, ...] = EVAL_SEEDS, max_queries: int | None
 
 def _alphabetical_per_tier(G: nx.MultiDiGraph, region: list[str], capacity: int, today) -> list[str]:
     """The planner before the objective (today's behaviour in the issue): tiers filled in name order."""
-    from graph.lookup import name_key
-    from graph.vocabulary import MIGRATION_FIELD_TYPES, MSO_TYPES
+    from msonet.graph.lookup import name_key
+    from msonet.graph.vocabulary import MIGRATION_FIELD_TYPES, MSO_TYPES
 
     nodes = G._node
     tiers: dict[str, list[list[str]]] = {"migration": [[], [], [], []], "outside": [[], [], [], []]}
@@ -257,10 +257,10 @@ def _alphabetical_per_tier(G: nx.MultiDiGraph, region: list[str], capacity: int,
 def meeting_quality(scenarios: list[tuple[str, dict[str, Any], int]], seed: int = EVAL_SEEDS[0],
                     log: Callable[[str], None] = print) -> list[dict[str, Any]]:
     """Objective, isolated MSOs, carriers, travel distance and runtime per scenario and method."""
-    from graph import meeting
-    from graph.carriers import CARRIERS, carrier_of
-    from loaders.demo import DEMO_TODAY
-    from loaders.gazetteer import region_centre
+    from msonet.graph import meeting
+    from msonet.graph.carriers import CARRIERS, carrier_of
+    from msonet.loaders.demo import DEMO_TODAY
+    from msonet.loaders.gazetteer import region_centre
 
     G = _graph(seed)
     nodes = G._node
@@ -278,13 +278,13 @@ def meeting_quality(scenarios: list[tuple[str, dict[str, Any], int]], seed: int 
                   and (not scope.get("regierungsbezirk") or d.get("regierungsbezirk") == scope["regierungsbezirk"])]
         # the objective of any invitation list, on the same terms as the planner's
         reach = {n for n in region if _km(point, _point(nodes[n])) <= plan["venue"]["radius_km"]}
-        from graph.network import collect_ties
+        from msonet.graph.network import collect_ties
 
         pool = sorted(reach)
         ties = collect_ties(G, pool)
         tied = meeting._tied_pairs(ties, pool, DEMO_TODAY, 3)
-        from graph.carriers import is_migration_service, is_umbrella
-        from graph.vocabulary import MSO_TYPES
+        from msonet.graph.carriers import is_migration_service, is_umbrella
+        from msonet.graph.vocabulary import MSO_TYPES
 
         msos = [o for o in pool if nodes[o].get("org_type") in MSO_TYPES]
         partners = [o for o in pool if meeting._half(nodes[o].get("org_type")) == "outside"

@@ -59,7 +59,7 @@ def _parsed(ctx: Context):
     """The validated records of the dataset, parsed once per run (shared by the FalkorDB benchmark)."""
     cached = getattr(ctx, "_parsed_result", None)
     if cached is None:
-        from loaders.load import parse_files
+        from msonet.loaders.load import parse_files
 
         cached = parse_files(ctx.csv_files)
         ctx._parsed_result = cached  # type: ignore[attr-defined]
@@ -70,8 +70,8 @@ def _parsed(ctx: Context):
 def bench_load(ctx: Context) -> list[Row]:
     """Load the CSV files into a fresh embedded store (SQLite): total, parse/validate, write; then open it
     and read the whole graph."""
-    from graph.store import EmbeddedStore
-    from loaders.load import parse_files, write_result
+    from msonet.graph.store import EmbeddedStore
+    from msonet.loaders.load import parse_files, write_result
 
     files = ctx.csv_files
     runs = ctx.runs
@@ -141,7 +141,7 @@ def bench_falkordb(ctx: Context) -> list[Row]:
                      "Debian liefern ihn); Neo4j nutzt dieselben UNWIND-Anweisungen")
     try:
         from bench import bench_falkordb_load  # puts tests/ (falkordb_server) on sys.path
-        from graph.cypher_store import connect_falkordb
+        from msonet.graph.cypher_store import connect_falkordb
 
         _naive, FalkorDBServer = bench_falkordb_load._naive, bench_falkordb_load.FalkorDBServer
         falkordb_available = sys.modules["falkordb_server"].falkordb_available
@@ -194,11 +194,11 @@ def bench_falkordb(ctx: Context) -> list[Row]:
 # -- analytics -----------------------------------------------------------------------------------------------
 def bench_analytics(ctx: Context) -> list[Row]:
     """Isolation, partner search (indexed vs brute force), cohort, meeting and coverage on the loaded graph."""
-    from graph.cohort import plan_cohort
-    from graph.coverage import district_coverage
-    from graph.isolation import isolated_organisations
-    from graph.meeting import plan_meeting
-    from graph.partners import PartnerIndex, propose_partners
+    from msonet.graph.cohort import plan_cohort
+    from msonet.graph.coverage import district_coverage
+    from msonet.graph.isolation import isolated_organisations
+    from msonet.graph.meeting import plan_meeting
+    from msonet.graph.partners import PartnerIndex, propose_partners
 
     G = ctx.graph()
     districts = ctx.districts()

@@ -71,9 +71,9 @@ def process_memory_mb(pid: int) -> tuple[float, float]:
 def prepare_store(home: Path, fmt: str = "sqlite") -> dict[str, int]:
     """Write the demo data into an embedded store at ``home`` (``fmt``: ``sqlite``, or ``json`` for the
     former JSON file store); returns its counts."""
-    from graph.json_store import JsonStore
-    from graph.store import EmbeddedStore
-    from loaders.demo import build_demo_batch
+    from msonet.graph.json_store import JsonStore
+    from msonet.graph.store import EmbeddedStore
+    from msonet.loaders.demo import build_demo_batch
 
     store = JsonStore(home) if fmt == "json" else EmbeddedStore(home)
     store.upsert(build_demo_batch())

@@ -72,7 +72,7 @@ def _one_org_file(folder: Path, i: int) -> Path:
 
 def _pick_mso(home: Path, seed: int) -> str:
     """A seeded MSO with contacts (common contacts make the partner search do its two-hop part)."""
-    from graph.store import EmbeddedStore
+    from msonet.graph.store import EmbeddedStore
 
     store = EmbeddedStore(home)
     with store._connection() as conn:
@@ -179,7 +179,7 @@ def bench_store(ctx: Context) -> list[Row]:
     demo_data = ctx.workdir / "data-demo"
     if not (demo_data / ".complete").exists():
         from bench.generate import write_csv
-        from loaders.demo import build_demo_batch
+        from msonet.loaders.demo import build_demo_batch
 
         shutil.rmtree(demo_data, ignore_errors=True)
         write_csv(build_demo_batch(seed=2024), demo_data)

@@ -12,9 +12,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graph.model import Organisation
-from loaders.dedupe import likely_duplicates
-from loaders.gazetteer import default_gazetteer
+from msonet.graph.model import Organisation
+from msonet.loaders.dedupe import likely_duplicates
+from msonet.loaders.gazetteer import default_gazetteer
 
 __all__ = ["PAIRS", "Quality", "measure", "main"]
 
@@ -43,7 +43,7 @@ class Quality:
 
 
 def measure(path: Path = PAIRS) -> Quality:
-    """Run :func:`loaders.dedupe.likely_duplicates` on every labelled pair of ``path``."""
+    """Run :func:`msonet.loaders.dedupe.likely_duplicates` on every labelled pair of ``path``."""
     gazetteer = default_gazetteer()
     quality = Quality()
     with open(path, encoding="utf-8", newline="") as fh:

@@ -26,8 +26,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the project importable without installing it
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graph.model import RecordBatch  # noqa: E402
-from loaders.synthetic import generate  # noqa: E402
+from msonet.graph.model import RecordBatch  # noqa: E402
+from msonet.loaders.synthetic import generate  # noqa: E402
 
 __all__ = ["HEADERS", "write_csv", "main"]
 
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.orgs < 100:
         parser.error("--orgs muss mindestens 100 sein (sonst fehlen Kommunale Integrationszentren je Kreis).")
 
-    from loaders.geography import load_districts, load_municipalities
+    from msonet.loaders.geography import load_districts, load_municipalities
 
     started = time.perf_counter()
     batch = generate(args.orgs, args.seed, municipalities=load_municipalities(), districts=load_districts(),

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph.errors import GraphError
+from msonet.graph.errors import GraphError
 
 __all__ = [
     "ROLES", "ROLE_LABELS", "RIGHTS", "AUTH_MODES", "AccessError", "Principal", "role_key", "has_right",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from graph.settings import Settings
-from graph.store import EmbeddedStore, GraphStore
+from msonet.graph.settings import Settings
+from msonet.graph.store import EmbeddedStore, GraphStore
 
 __all__ = ["open_store", "describe_backend"]
 
@@ -13,21 +13,21 @@ __all__ = ["open_store", "describe_backend"]
 def open_store(settings: Settings) -> GraphStore:
     """Return the store for ``settings``; raises ``StoreUnavailable`` with a German hint if unreachable."""
     if settings.backend == "neo4j":
-        from graph.cypher_store import connect_neo4j
+        from msonet.graph.cypher_store import connect_neo4j
 
         # backend == "neo4j" means the URI is set (see Settings.backend)
         assert settings.neo4j_uri is not None
         return connect_neo4j(settings.neo4j_uri, settings.neo4j_username, settings.neo4j_password,
                              settings.neo4j_database)
     if settings.backend == "falkordb":
-        from graph.cypher_store import connect_falkordb
+        from msonet.graph.cypher_store import connect_falkordb
 
         # backend == "falkordb" means the URL is set (see Settings.backend)
         assert settings.falkordb_url is not None
         return connect_falkordb(settings.falkordb_url)
     if os.environ.get("MSONET_STORE_FORMAT") == "json":
         # the former JSON file store, only so that ``python -m bench`` can measure it beside SQLite
-        from graph.json_store import JsonStore
+        from msonet.graph.json_store import JsonStore
 
         return JsonStore(settings.home)  # type: ignore[return-value]
     return EmbeddedStore(settings.home)

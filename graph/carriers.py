@@ -7,7 +7,7 @@ from typing import Any
 
 import networkx as nx
 
-from graph.vocabulary import MIGRATION_FIELD_TYPES, normalise_term
+from msonet.graph.vocabulary import MIGRATION_FIELD_TYPES, normalise_term
 
 __all__ = [
     "CARRIERS",

@@ -8,9 +8,9 @@ import networkx as nx
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from graph.errors import GraphError
-from graph.partners import PartnerIndex, _tie_key, propose_partners
-from graph.vocabulary import MIGRATION_FIELD_TYPES, MSO_TYPES
+from msonet.graph.errors import GraphError
+from msonet.graph.partners import PartnerIndex, _tie_key, propose_partners
+from msonet.graph.vocabulary import MIGRATION_FIELD_TYPES, MSO_TYPES
 
 __all__ = ["plan_cohort", "eligible_msos", "max_weight_pairs", "DEFAULT_PER_MSO"]
 
@@ -89,7 +89,7 @@ def plan_cohort(
     """Propose ``count`` tandems at once so that the total fit is as high as possible.
 
     Every MSO without a tandem (in ``district`` if given) gets its ``per_mso`` best proposals from
-    :func:`graph.partners.propose_partners` (within ``max_km``). These pairs form a bipartite graph
+    :func:`msonet.graph.partners.propose_partners` (within ``max_km``). These pairs form a bipartite graph
     weighted by score; a maximum-weight matching (:func:`max_weight_pairs`, the optimum of
     ``networkx.max_weight_matching``) picks pairs so that no organisation appears twice and the sum
     of scores is maximal.
@@ -107,14 +107,14 @@ def plan_cohort(
     max_km
         Largest distance between MSO and partner (``None`` = any).
     index
-        A :class:`graph.partners.PartnerIndex` of ``G`` (built here if not given).
+        A :class:`msonet.graph.partners.PartnerIndex` of ``G`` (built here if not given).
     per_mso
         Proposals per MSO in the matching.
     pool
         At most this many MSOs (default ``max(20 * count, 500)``), the most in need first: those
         without any tie outside the migration field, then those with fewer ties, then a seeded order.
     include_umbrella, include_migration_services
-        As in :func:`graph.partners.propose_partners`: the same location and partner rules apply.
+        As in :func:`msonet.graph.partners.propose_partners`: the same location and partner rules apply.
 
     Returns
     -------

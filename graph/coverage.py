@@ -7,8 +7,8 @@ from typing import Any
 
 import networkx as nx
 
-from graph.errors import GraphError
-from graph.vocabulary import MIGRATION_FIELD_TYPES, MSO_TYPES, SECTORS, funding_class, label
+from msonet.graph.errors import GraphError
+from msonet.graph.vocabulary import MIGRATION_FIELD_TYPES, MSO_TYPES, SECTORS, funding_class, label
 
 __all__ = ["district_coverage", "funding_mix", "NO_SECTOR"]
 

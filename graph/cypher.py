@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graph.vocabulary import RELATION_TYPES
+from msonet.graph.vocabulary import RELATION_TYPES
 
 __all__ = [
     "LABELS",

@@ -16,11 +16,20 @@ from urllib.parse import unquote, urlsplit
 
 import networkx as nx
 
-from graph import cypher
-from graph.errors import StoreError, StoreUnavailable, ValidationError
-from graph.model import Event, Funding, Organisation, RecordBatch, Relation, merge_node, record_fields, relation_key
-from graph.store import LoadSummary, check_references
-from graph.vocabulary import SYMMETRIC_RELATIONS
+from msonet.graph import cypher
+from msonet.graph.errors import StoreError, StoreUnavailable, ValidationError
+from msonet.graph.model import (
+    Event,
+    Funding,
+    Organisation,
+    RecordBatch,
+    Relation,
+    merge_node,
+    record_fields,
+    relation_key,
+)
+from msonet.graph.store import LoadSummary, check_references
+from msonet.graph.vocabulary import SYMMETRIC_RELATIONS
 
 __all__ = [
     "CypherStore",
@@ -100,7 +109,7 @@ class Runner(Protocol):
 
 # -- the store ------------------------------------------------------------------------------------------
 class CypherStore:
-    """A :class:`graph.store.GraphStore` kept in a Cypher server (Neo4j or FalkorDB).
+    """A :class:`msonet.graph.store.GraphStore` kept in a Cypher server (Neo4j or FalkorDB).
 
     Nodes carry the labels ``Organisation``, ``Event``, ``Programme`` and flat properties (no nulls);
     ties are relationships of the type ``REL_TYPES[type]`` with a ``key`` property equal to the
@@ -274,7 +283,7 @@ class CypherStore:
         return self.to_networkx()
 
     def organisation_stats(self) -> dict[str, Any]:
-        from graph.store import organisation_stats_of
+        from msonet.graph.store import organisation_stats_of
 
         return organisation_stats_of(self.to_networkx())
 

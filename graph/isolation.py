@@ -8,9 +8,9 @@ from typing import Any
 
 import networkx as nx
 
-from graph.lookup import name_key, vocabulary_key
-from graph.network import TieData, collect_ties, gc_paused, in_window, window_start
-from graph.vocabulary import MIGRATION_FIELD_TYPES, MSO_TYPES, label, normalise_term
+from msonet.graph.lookup import name_key, vocabulary_key
+from msonet.graph.network import TieData, collect_ties, gc_paused, in_window, window_start
+from msonet.graph.vocabulary import MIGRATION_FIELD_TYPES, MSO_TYPES, label, normalise_term
 
 __all__ = ["isolated_organisations", "REASON_CODES", "SMALL_COMPONENT_MAX", "names_text"]
 

@@ -1,6 +1,6 @@
 """The former embedded store: the whole graph as one JSON file (``graph.json``), read on every start.
 
-The SQLite store (:class:`graph.store.EmbeddedStore`) replaced it; on first open it migrates a
+The SQLite store (:class:`msonet.graph.store.EmbeddedStore`) replaced it; on first open it migrates a
 ``graph.json`` it finds with :func:`read_json_store`.
 """
 
@@ -17,9 +17,9 @@ from typing import Any
 
 import networkx as nx
 
-from graph.errors import Problem, StoreError, ValidationError
-from graph.model import RecordBatch, merge_node, relation_key
-from graph.store import (
+from msonet.graph.errors import Problem, StoreError, ValidationError
+from msonet.graph.model import RecordBatch, merge_node, relation_key
+from msonet.graph.store import (
     UNREADABLE_ADVICE,
     LoadSummary,
     check_references,
@@ -28,7 +28,7 @@ from graph.store import (
     organisation_stats_of,
     partner_view_of,
 )
-from graph.vocabulary import SYMMETRIC_RELATIONS
+from msonet.graph.vocabulary import SYMMETRIC_RELATIONS
 
 __all__ = ["JsonStore", "read_json_store", "JSON_FILE", "JSON_FORMAT"]
 

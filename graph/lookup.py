@@ -8,8 +8,8 @@ from typing import Any
 
 import networkx as nx
 
-from graph.errors import Ambiguous, NotFound
-from graph.vocabulary import choices, label, lookup_key, normalise_term
+from msonet.graph.errors import Ambiguous, NotFound
+from msonet.graph.vocabulary import choices, label, lookup_key, normalise_term
 
 __all__ = [
     "organisations",
@@ -46,7 +46,7 @@ _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 def name_key(name: str | None, node_id: str) -> tuple[str, str]:
     """Sort key used by all analytics: case-folded name with umlauts as ``ae`` ..., then id.
 
-    Cheaper than :func:`graph.vocabulary.normalise_term` (no regex, no Unicode decomposition), which
+    Cheaper than :func:`msonet.graph.vocabulary.normalise_term` (no regex, no Unicode decomposition), which
     matters when 100,000 rows are sorted.
     """
     folded = (name or "").casefold()
@@ -110,7 +110,7 @@ def _describe_event(node: str, data: dict[str, Any]) -> str:
 def resolve_organisation(G: nx.MultiDiGraph, text: str) -> str:
     """Return the id of the organisation meant by ``text``.
 
-    ``text`` is an exact id or a name; names compare after :func:`graph.vocabulary.normalise_term`
+    ``text`` is an exact id or a name; names compare after :func:`msonet.graph.vocabulary.normalise_term`
     (case, umlauts, punctuation do not matter).
 
     Raises

@@ -8,8 +8,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from graph.render import ORG_TYPE_COLOURS, UNKNOWN_COLOUR, escape_text
-from graph.vocabulary import label
+from msonet.graph.render import ORG_TYPE_COLOURS, UNKNOWN_COLOUR, escape_text
+from msonet.graph.vocabulary import label
 
 __all__ = [
     "spread_points",

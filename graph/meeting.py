@@ -11,14 +11,14 @@ from typing import Any
 
 import networkx as nx
 
-from graph.carriers import CARRIERS, carrier_of, is_migration_service, is_umbrella
-from graph.errors import GraphError
-from graph.formats import fmt_decimal
-from graph.isolation import names_text
-from graph.lookup import name_key, resolve_organisation, vocabulary_key
-from graph.model import Relation
-from graph.network import collect_ties, in_window
-from graph.vocabulary import (
+from msonet.graph.carriers import CARRIERS, carrier_of, is_migration_service, is_umbrella
+from msonet.graph.errors import GraphError
+from msonet.graph.formats import fmt_decimal
+from msonet.graph.isolation import names_text
+from msonet.graph.lookup import name_key, resolve_organisation, vocabulary_key
+from msonet.graph.model import Relation
+from msonet.graph.network import collect_ties, in_window
+from msonet.graph.vocabulary import (
     COMPLEMENTARY_SECTORS,
     LOCATION_PRECISIONS,
     MIGRATION_FIELD_TYPES,
@@ -314,7 +314,7 @@ def plan_meeting(
         ``None``: :data:`DEFAULT_RADIUS_KM` when a venue, district or Regierungsbezirk is given, else
         no limit (all of NRW).
     carriers
-        Id -> carrier key (default: :func:`graph.carriers.carrier_of`).
+        Id -> carrier key (default: :func:`msonet.graph.carriers.carrier_of`).
 
     Returns
     -------

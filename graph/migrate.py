@@ -7,8 +7,8 @@ from typing import Any
 
 import networkx as nx
 
-from graph.model import Event, Funding, Organisation, RecordBatch, Relation
-from graph.store import GraphStore, LoadSummary
+from msonet.graph.model import Event, Funding, Organisation, RecordBatch, Relation
+from msonet.graph.store import GraphStore, LoadSummary
 
 __all__ = ["copy_graph", "graph_to_batch"]
 

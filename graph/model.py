@@ -6,7 +6,7 @@ import hashlib
 import re
 from dataclasses import MISSING, dataclass, field, fields
 
-from graph.vocabulary import normalise_term
+from msonet.graph.vocabulary import normalise_term
 
 __all__ = [
     "Place",
@@ -221,7 +221,7 @@ def make_id(prefix: str, *parts: str | None) -> str:
 
 def relation_key(rel_type: str, source_id: str, target_id: str) -> str:
     """Identity of a tie; symmetric types sort their ends so A-B and B-A are one tie."""
-    from graph.vocabulary import SYMMETRIC_RELATIONS
+    from msonet.graph.vocabulary import SYMMETRIC_RELATIONS
 
     if rel_type in SYMMETRIC_RELATIONS and target_id < source_id:
         source_id, target_id = target_id, source_id

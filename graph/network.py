@@ -10,10 +10,10 @@ from typing import Any
 
 import networkx as nx
 
-from graph.errors import GraphError
-from graph.lookup import name_key
-from graph.store import gc_paused
-from graph.vocabulary import label
+from msonet.graph.errors import GraphError
+from msonet.graph.lookup import name_key
+from msonet.graph.store import gc_paused
+from msonet.graph.vocabulary import label
 
 __all__ = [
     "parse_date",

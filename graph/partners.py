@@ -12,10 +12,10 @@ from typing import Any
 import networkx as nx
 from geopy.distance import geodesic
 
-from graph.carriers import CARRIERS, carrier_of, is_migration_service, is_umbrella
-from graph.errors import GraphError
-from graph.lookup import get_organisation, vocabulary_key
-from graph.vocabulary import (
+from msonet.graph.carriers import CARRIERS, carrier_of, is_migration_service, is_umbrella
+from msonet.graph.errors import GraphError
+from msonet.graph.lookup import get_organisation, vocabulary_key
+from msonet.graph.vocabulary import (
     COMPLEMENTARY_SECTORS,
     LOCATION_PRECISIONS,
     MIGRATION_FIELD_TYPES,
@@ -598,8 +598,8 @@ def propose_partners(
     Candidates are organisations of a type in :data:`PARTNER_TYPES` (outside the migration field,
     no funders/administrations) that have no direct tie to the MSO yet (already tied ones are left
     out: a tandem should create a new tie). Umbrella and state-level bodies
-    (:func:`graph.carriers.is_umbrella`) and migration-specific services
-    (:func:`graph.carriers.is_migration_service`) are left out unless asked for. The score (0-1) is
+    (:func:`msonet.graph.carriers.is_umbrella`) and migration-specific services
+    (:func:`msonet.graph.carriers.is_migration_service`) are left out unless asked for. The score (0-1) is
     the weighted sum (:data:`WEIGHTS`) of
 
     - ``sector``: 0.35 per shared sector + 0.25 per complementary field of the tandem project

@@ -14,9 +14,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from graph.formats import fmt_date
-from graph.store import gc_paused
-from graph.vocabulary import MSO_TYPES, ORG_TYPES, RELATION_TYPES, SYMMETRIC_RELATIONS, label
+from msonet.graph.formats import fmt_date
+from msonet.graph.store import gc_paused
+from msonet.graph.vocabulary import MSO_TYPES, ORG_TYPES, RELATION_TYPES, SYMMETRIC_RELATIONS, label
 
 __all__ = [
     "AGGREGATE_THRESHOLD",

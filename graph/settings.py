@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from graph.access import AUTH_MODES, AccessError
+from msonet.graph.access import AUTH_MODES, AccessError
 
 __all__ = ["Settings", "SETTINGS_HELP", "default_home"]
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from graph.errors import Problem, StoreError, ValidationError
-from graph.model import PERSONAL_FIELDS, RecordBatch, merge_node, relation_key
-from graph.vocabulary import SYMMETRIC_RELATIONS
+from msonet.graph.errors import Problem, StoreError, ValidationError
+from msonet.graph.model import PERSONAL_FIELDS, RecordBatch, merge_node, relation_key
+from msonet.graph.vocabulary import SYMMETRIC_RELATIONS
 
 if TYPE_CHECKING:  # networkx is imported where a graph is built: `msonet stats` needs none
     import networkx as nx
@@ -501,7 +501,7 @@ class EmbeddedStore:
                     return
                 legacy = self.home / LEGACY_FILE
                 if legacy.exists():
-                    from graph.json_store import read_json_store
+                    from msonet.graph.json_store import read_json_store
 
                     nodes, edges, revision = read_json_store(legacy)
                     tmp = self._create_file(nodes, edges, revision)
@@ -581,7 +581,7 @@ class EmbeddedStore:
     def _verify_migration(self, tmp: Path, legacy: Path) -> None:
         """Read the new database back and compare it with ``graph.json`` node for node and tie for tie
         (order included); on any difference the database goes and ``graph.json`` stays as it is."""
-        from graph.json_store import read_json_store
+        from msonet.graph.json_store import read_json_store
 
         assert self.path is not None
         nodes, edges, _revision = read_json_store(legacy)

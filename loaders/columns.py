@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graph.vocabulary import normalise_term
+from msonet.graph.vocabulary import normalise_term
 
 __all__ = [
     "Column",

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graph.vocabulary import normalise_term
+from msonet.graph.vocabulary import normalise_term
 
 __all__ = ["DuplicatePair", "likely_duplicates", "name_key", "RATIO_THRESHOLD", "TOKEN_THRESHOLD"]
 
@@ -208,7 +208,7 @@ def likely_duplicates(orgs: Iterable[Any], existing: Iterable[Any] = ()) -> list
     Parameters
     ----------
     orgs
-        New organisations (:class:`graph.model.Organisation` or property dicts with id, name, ags, city).
+        New organisations (:class:`msonet.graph.model.Organisation` or property dicts with id, name, ags, city).
     existing
         Organisations already in the store; compared with ``orgs`` but not with each other. A record
         with the same id as an existing one is an update, not a duplicate; one with the same id, name and

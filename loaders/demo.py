@@ -10,9 +10,9 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from graph.errors import GraphError
-from graph.model import Event, Funding, Organisation, Place, RecordBatch, Relation
-from graph.vocabulary import (
+from msonet.graph.errors import GraphError
+from msonet.graph.model import Event, Funding, Organisation, Place, RecordBatch, Relation
+from msonet.graph.vocabulary import (
     EVENT_TYPES,
     FUNDING_KINDS,
     MIGRATION_FIELD_TYPES,
@@ -22,10 +22,16 @@ from graph.vocabulary import (
     SECTORS,
     funding_class,
 )
-from loaders.synthetic import DEFAULT_COMPOSITION, PROGRAMMES, REGULAR_ACTOR_TYPES, generate, municipality_weights
+from msonet.loaders.synthetic import (
+    DEFAULT_COMPOSITION,
+    PROGRAMMES,
+    REGULAR_ACTOR_TYPES,
+    generate,
+    municipality_weights,
+)
 
 if TYPE_CHECKING:
-    from loaders.geography import District
+    from msonet.loaders.geography import District
 
 __all__ = [
     "DEMO_DIR",
@@ -110,7 +116,7 @@ class _Location(TypedDict, total=False):
 def _located(place: Place | None, postcode: str | None = None) -> _Location:
     if place is None:
         return {}
-    from loaders.geography import locate
+    from msonet.loaders.geography import locate
 
     lat, lon, precision = locate(place, postcode)
     return {"city": place.name, "ags": place.ags, "district": place.district,
@@ -128,7 +134,7 @@ def load_real_actors(gazetteer, today: date = DEMO_TODAY) -> list[Organisation]:
     Parameters
     ----------
     gazetteer
-        A :class:`loaders.gazetteer.Gazetteer` to place the organisations at their municipality.
+        A :class:`msonet.loaders.gazetteer.Gazetteer` to place the organisations at their municipality.
     today
         Value of ``updated``.
     """
@@ -356,8 +362,8 @@ def build_demo_batch(seed: int = DEMO_SEED, *, today: date = DEMO_TODAY,
     RecordBatch ready for ``store.upsert``: about 4,900 organisations, 60 events, 16,000 relations and
     2,500 funding records.
     """
-    from loaders.gazetteer import Gazetteer
-    from loaders.geography import load_districts, load_municipalities, load_postcodes
+    from msonet.loaders.gazetteer import Gazetteer
+    from msonet.loaders.geography import load_districts, load_municipalities, load_postcodes
 
     municipalities = municipalities if municipalities is not None else load_municipalities()
     districts = districts if districts is not None else load_districts()

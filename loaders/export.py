@@ -11,9 +11,9 @@ from typing import Any
 
 import networkx as nx
 
-from graph.errors import GraphError
-from graph.model import PERSONAL_FIELDS
-from loaders.files import FORMULA_CHARS
+from msonet.graph.errors import GraphError
+from msonet.graph.model import PERSONAL_FIELDS
+from msonet.loaders.files import FORMULA_CHARS
 
 __all__ = [
     "export_csv",
@@ -84,7 +84,7 @@ def neutralise_formula(text: str) -> str:
     """Prefix ``'`` to a cell a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR).
 
     Cells that already start with ``'`` before such a character get one more, so that the loader's
-    :func:`loaders.files.unescape_formula` gives back exactly the original text.
+    :func:`msonet.loaders.files.unescape_formula` gives back exactly the original text.
     """
     rest = text.lstrip("'")
     return "'" + text if rest and rest[0] in FORMULA_CHARS else text
@@ -244,11 +244,11 @@ def gexf_positions(G: nx.Graph, *, seed: int = 42) -> dict[Any, tuple[float, flo
     """Positions for a GEXF file, as the app's network page draws the graph.
 
     Graphs up to :data:`graph.render.AGGREGATE_THRESHOLD` organisations and events get the page's seeded
-    layout (:func:`graph.render.layout_positions`); larger ones, which the page only shows per district,
+    layout (:func:`msonet.graph.render.layout_positions`); larger ones, which the page only shows per district,
     get each organisation's geographic point in the same projection. Nodes without coordinates then have
     no position (Gephi places them). GEXF's y axis points up, so the screen y is turned over.
     """
-    from graph.render import AGGREGATE_THRESHOLD, layout_positions
+    from msonet.graph.render import AGGREGATE_THRESHOLD, layout_positions
 
     drawn = [n for n, d in G.nodes(data=True) if d.get("kind") in ("organisation", "event")]
     if len(drawn) <= AGGREGATE_THRESHOLD:
@@ -270,8 +270,8 @@ def export_gexf(store_or_graph: Any, path: Path | str, *, include_personal: bool
     carry the relation key as ``relation``, the German name as ``label``, ``symmetric`` (true for ties
     without direction, stored once) and the relation's colour. Personal data only with ``include_personal``.
     """
-    from graph.render import EVENT_COLOUR, ORG_TYPE_COLOURS, RELATION_COLOURS, UNKNOWN_COLOUR
-    from graph.vocabulary import SYMMETRIC_RELATIONS, label
+    from msonet.graph.render import EVENT_COLOUR, ORG_TYPE_COLOURS, RELATION_COLOURS, UNKNOWN_COLOUR
+    from msonet.graph.vocabulary import SYMMETRIC_RELATIONS, label
 
     G = _graph(store_or_graph)
     if positions is None:

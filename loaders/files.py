@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graph.errors import Problem, ValidationError
-from graph.vocabulary import normalise_term
+from msonet.graph.errors import Problem, ValidationError
+from msonet.graph.vocabulary import normalise_term
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

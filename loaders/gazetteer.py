@@ -7,10 +7,10 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 
-from graph.errors import Ambiguous, NotFound
-from graph.model import Place
-from graph.vocabulary import normalise_term
-from loaders.geography import (
+from msonet.graph.errors import Ambiguous, NotFound
+from msonet.graph.model import Place
+from msonet.graph.vocabulary import normalise_term
+from msonet.loaders.geography import (
     District,
     load_districts,
     load_municipalities,
@@ -70,7 +70,7 @@ class Gazetteer:
     Parameters
     ----------
     municipalities
-        AGS -> Place (default data: :func:`loaders.geography.load_municipalities`).
+        AGS -> Place (default data: :func:`msonet.loaders.geography.load_municipalities`).
     districts
         District key -> District.
     postcodes
@@ -366,9 +366,9 @@ def resolve_venue(text: str, gazetteer: Gazetteer | None = None) -> tuple[str, f
     """``(name, lat, lon)`` of a meeting venue: a place name, AGS or postcode (with "PLZ Ort" too).
 
     A postcode gives its own centre point, a place its municipality point. Unknown or ambiguous text
-    raises :class:`graph.errors.NotFound` / ``Ambiguous`` with suggestions ("Meinten Sie …?").
+    raises :class:`msonet.graph.errors.NotFound` / ``Ambiguous`` with suggestions ("Meinten Sie …?").
     """
-    from loaders.geography import load_postcode_points
+    from msonet.loaders.geography import load_postcode_points
 
     gaz = gazetteer or default_gazetteer()
     place = gaz.resolve(text)
@@ -385,7 +385,7 @@ def region_centre(district: str | None = None, regierungsbezirk: str | None = No
 
     ``None`` for all of NRW (the planner then takes the centre of the candidates' points).
     """
-    from loaders.geography import load_districts
+    from msonet.loaders.geography import load_districts
 
     districts = load_districts()
     if district:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from graph.errors import GraphError
-from graph.model import Organisation, RecordBatch
+from msonet.graph.errors import GraphError
+from msonet.graph.model import Organisation, RecordBatch
 
 __all__ = ["GeocodeCache", "GeocodeReport", "GeocoderFailed", "address_query", "geocode_organisations",
            "nominatim", "CACHE_FILE", "MIN_DELAY_SECONDS"]
@@ -123,7 +123,7 @@ def geocode_organisations(store: Any, geocoder: Any, *, cache: GeocodeCache, lim
     from geopy.exc import GeopyError
     from geopy.extra.rate_limiter import RateLimiter
 
-    from loaders.geography import district_at
+    from msonet.loaders.geography import district_at
 
     todo = []
     for data in store.find_organisations():

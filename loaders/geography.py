@@ -9,9 +9,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.errors import GraphError
-from graph.model import Place
-from graph.vocabulary import LOCATION_PRECISIONS
+from msonet.graph.errors import GraphError
+from msonet.graph.model import Place
+from msonet.graph.vocabulary import LOCATION_PRECISIONS
 
 __all__ = [
     "DATA_DIR",
@@ -138,7 +138,7 @@ def _municipalities() -> tuple[Place, ...]:
 
 
 def load_municipalities() -> dict[str, Place]:
-    """All 396 municipalities of NRW: 8-digit AGS -> :class:`graph.model.Place`.
+    """All 396 municipalities of NRW: 8-digit AGS -> :class:`msonet.graph.model.Place`.
 
     ``Place.district_name`` is the district's :attr:`District.label` (``"Kreis Unna"``, ``"Köln"``), and
     ``lat``/``lon`` a point inside the municipality (its centroid where that lies well inside).

@@ -29,8 +29,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from graph.errors import Problem, ValidationError
-from loaders.files import Table, decode_text, parse_json, read_bytes
+from msonet.graph.errors import Problem, ValidationError
+from msonet.loaders.files import Table, decode_text, parse_json, read_bytes
 
 __all__ = ["HSDS_HEADERS", "is_hsds_folder", "looks_like_hsds", "read_hsds", "read_hsds_json"]
 
@@ -131,7 +131,7 @@ def read_hsds(path: Path | str, *, org_type: str = "regular_service") -> list[Ta
     Returns
     -------
     One table of kind ``organisations`` with msonet headers; row numbers are those of
-    ``organizations.csv`` (or the JSON item numbers). Validate it with :class:`loaders.records.RecordParser`.
+    ``organizations.csv`` (or the JSON item numbers). Validate it with :class:`msonet.loaders.records.RecordParser`.
     """
     import datetime as dt
 

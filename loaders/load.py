@@ -7,14 +7,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph.errors import Problem, ValidationError
-from graph.model import RecordBatch
-from graph.store import LoadSummary, gc_paused
-from loaders.columns import COLUMNS, accepted_spellings, detect_kind
-from loaders.dedupe import DuplicatePair, likely_duplicates
-from loaders.files import KIND_LABELS, KINDS, Table, decode_text, parse_json, read_bytes, read_tables
-from loaders.hsds import is_hsds_folder, looks_like_hsds, read_hsds, read_hsds_json
-from loaders.records import RecordParser, TableResult
+from msonet.graph.errors import Problem, ValidationError
+from msonet.graph.model import RecordBatch
+from msonet.graph.store import LoadSummary, gc_paused
+from msonet.loaders.columns import COLUMNS, accepted_spellings, detect_kind
+from msonet.loaders.dedupe import DuplicatePair, likely_duplicates
+from msonet.loaders.files import KIND_LABELS, KINDS, Table, decode_text, parse_json, read_bytes, read_tables
+from msonet.loaders.hsds import is_hsds_folder, looks_like_hsds, read_hsds, read_hsds_json
+from msonet.loaders.records import RecordParser, TableResult
 
 __all__ = ["ParseResult", "LoadReport", "FileSummary", "parse_files", "parse_upload", "parse_uploads",
            "load_files", "write_result", "SUPPORTED_SUFFIXES"]
@@ -218,7 +218,7 @@ def parse_files(paths: Path | str | Iterable[Path | str], store: Any = None, *, 
         Force the file kind for all files: ``organisations``, ``events``, ``relations``, ``attendance``,
         ``funding`` (German names work too) or ``hsds``. By default it is detected from the headers.
     gazetteer
-        Place resolver; by default :func:`loaders.gazetteer.default_gazetteer`.
+        Place resolver; by default :func:`msonet.loaders.gazetteer.default_gazetteer`.
 
     Returns
     -------
@@ -306,7 +306,7 @@ def load_files(paths: Path | str | Iterable[Path | str], store: Any, *, skip_inv
                kind: str | None = None, gazetteer: Any = None) -> LoadReport:
     """Validate files and write them to ``store`` in one step.
 
-    By default any problem raises :class:`graph.errors.ValidationError` (with all problems) and nothing
+    By default any problem raises :class:`msonet.graph.errors.ValidationError` (with all problems) and nothing
     is written. With ``skip_invalid=True`` the valid rows are written (ties only where both ends are
     valid) and the problems come back in the report. Loading the same files twice writes nothing the
     second time (``report.summary.total == 0``): ``updated`` defaults to the file's modification date.

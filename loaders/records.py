@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from graph.errors import Ambiguous, NotFound, Problem
-from graph.model import LOCATION_FIELDS, Event, Funding, Organisation, Place, RecordBatch, Relation, make_id
-from graph.vocabulary import (
+from msonet.graph.errors import Ambiguous, NotFound, Problem
+from msonet.graph.model import LOCATION_FIELDS, Event, Funding, Organisation, Place, RecordBatch, Relation, make_id
+from msonet.graph.vocabulary import (
     EVENT_TYPES,
     FUNDING_KINDS,
     ORG_TYPES,
@@ -23,9 +23,9 @@ from graph.vocabulary import (
     lookup_key,
     normalise_term,
 )
-from loaders.columns import COLUMNS, accepted_spellings, match_headers
-from loaders.files import KIND_LABELS, Table
-from loaders.geography import locate
+from msonet.loaders.columns import COLUMNS, accepted_spellings, match_headers
+from msonet.loaders.files import KIND_LABELS, Table
+from msonet.loaders.geography import locate
 
 __all__ = [
     "RecordParser",
@@ -172,7 +172,7 @@ def _close_names(key: str, names: dict[str, str]) -> list[str]:
 class Resolver:
     """Find organisations and events by id or by name, in this load first and then in the store.
 
-    Names match after :func:`graph.vocabulary.normalise_term` (case, umlauts, punctuation folded). A
+    Names match after :func:`msonet.graph.vocabulary.normalise_term` (case, umlauts, punctuation folded). A
     name shared by several organisations is ambiguous; the caller must then give the id.
     """
 
@@ -387,15 +387,15 @@ class RecordParser:
         Optional store: names and ids in relation, attendance and funding files may refer to
         organisations and events already there.
     gazetteer
-        Resolves place names (and postcodes) to :class:`graph.model.Place`; by default
-        :func:`loaders.gazetteer.default_gazetteer`.
+        Resolves place names (and postcodes) to :class:`msonet.graph.model.Place`; by default
+        :func:`msonet.loaders.gazetteer.default_gazetteer`.
     today
         Date used for ``updated`` when a table has no modification date (uploads).
     """
 
     def __init__(self, store: Any = None, gazetteer: Any = None, *, today: str | None = None):
         if gazetteer is None:
-            from loaders.gazetteer import default_gazetteer
+            from msonet.loaders.gazetteer import default_gazetteer
 
             gazetteer = default_gazetteer()
         self.gazetteer = gazetteer

@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from graph.model import Event, Funding, Organisation, Place, RecordBatch, Relation
-from graph.vocabulary import COMPLEMENTARY_SECTORS, MIGRATION_FIELD_TYPES, SECTORS
-from loaders.geography import PostcodePoint, load_postcode_points
+from msonet.graph.model import Event, Funding, Organisation, Place, RecordBatch, Relation
+from msonet.graph.vocabulary import COMPLEMENTARY_SECTORS, MIGRATION_FIELD_TYPES, SECTORS
+from msonet.loaders.geography import PostcodePoint, load_postcode_points
 
 __all__ = [
     "generate",
@@ -1043,9 +1043,9 @@ def generate(n_orgs: int, seed: int, *, municipalities: Mapping[str, Place], dis
     seed
         Seed of the random source.
     municipalities
-        AGS -> Place (e.g. :func:`loaders.geography.load_municipalities`).
+        AGS -> Place (e.g. :func:`msonet.loaders.geography.load_municipalities`).
     districts
-        District key -> District with ``population`` (e.g. :func:`loaders.geography.load_districts`).
+        District key -> District with ``population`` (e.g. :func:`msonet.loaders.geography.load_districts`).
     today
         Reference date: last funding year, latest event date, ``updated`` of every record.
     base
@@ -1065,7 +1065,7 @@ def generate(n_orgs: int, seed: int, *, municipalities: Mapping[str, Place], dis
     source
         Value of the ``source`` field (default names the generator and seed).
     postcodes
-        Postcode -> :class:`loaders.geography.PostcodePoint` (default: the shipped postcodes). Every
+        Postcode -> :class:`msonet.loaders.geography.PostcodePoint` (default: the shipped postcodes). Every
         organisation in a municipality with postcodes gets one of them (its point, precision
         ``postcode``) and an everyday street name with a house number; ``{}`` keeps municipality points.
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import networkx as nx
 
-from graph.model import Event, Funding, Organisation, RecordBatch, Relation
-from graph.store import EmbeddedStore
+from msonet.graph.model import Event, Funding, Organisation, RecordBatch, Relation
+from msonet.graph.store import EmbeddedStore
 
 #: A few real NRW municipalities: city -> (ags, district, Regierungsbezirk, lat, lon).
 PLACES = {

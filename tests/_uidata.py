@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graph.model import Event, Funding, Organisation, RecordBatch, Relation
+from msonet.graph.model import Event, Funding, Organisation, RecordBatch, Relation
 
 __all__ = ["XSS_NAME", "BEACON", "MARKDOWN_PAYLOAD", "small_batch", "TODAY"]
 

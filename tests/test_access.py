@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from graph.access import (
+from msonet.graph.access import (
     RIGHTS,
     ROLES,
     AccessError,
@@ -24,7 +24,7 @@ from graph.access import (
     role_from_claims,
     role_key,
 )
-from graph.settings import Settings
+from msonet.graph.settings import Settings
 
 PASSWORD = "richtig-lang-42"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from _uidata import TODAY, small_batch
 
-from graph.access import ROLES, AuditLog, LocalAccounts, Principal, has_right
-from graph.store import EmbeddedStore
-from ui.auth import PAGE_RIGHTS
+from msonet.graph.access import ROLES, AuditLog, LocalAccounts, Principal, has_right
+from msonet.graph.store import EmbeddedStore
+from msonet.ui.auth import PAGE_RIGHTS
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -59,7 +59,7 @@ def test_each_page_refuses_a_role_without_its_right_even_when_run_directly(home,
 
 
 def test_every_page_needs_a_right():
-    from app import PAGES
+    from msonet.app import PAGES
 
     assert {path for path, *_ in PAGES} == set(PAGE_RIGHTS)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from graph.access import AuditLog, LocalAccounts
-from msonet_cli import main
+from msonet.cli import main
+from msonet.graph.access import AuditLog, LocalAccounts
 
 GOOD = Path(__file__).parent / "data" / "good"
 PASSWORD = "sicheres-passwort-1"

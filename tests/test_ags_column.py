@@ -2,9 +2,9 @@
 
 import pytest
 
-from graph.errors import ValidationError
-from graph.store import EmbeddedStore
-from loaders.load import load_files
+from msonet.graph.errors import ValidationError
+from msonet.graph.store import EmbeddedStore
+from msonet.loaders.load import load_files
 
 
 def test_ags_places_rows_and_conflicts_are_reported(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from _uidata import TODAY, XSS_NAME, small_batch
 
-from graph.store import EmbeddedStore
+from msonet.graph.store import EmbeddedStore
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["ui/overview.py", "ui/network.py", "ui/isolation.py", "ui/tandem.py", "ui/meeting.py", "ui/coverage.py",
@@ -224,8 +224,8 @@ def test_network_downloads(home):
                       "Ansicht als GEXF (Gephi)"]
     import networkx as nx
 
-    from ui.common import graph
-    from ui.network import view_gexf
+    from msonet.ui.common import graph
+    from msonet.ui.network import view_gexf
 
     G = graph()
     data = view_gexf(G, "drawn", (), None, False, 1, None, 1000)
@@ -362,7 +362,7 @@ def test_coverage_metrics(home):
     heading = "Akteure im Handlungsfeld LSBTIQ*"  # the figure and the field, not just "Wert"
     assert heading in table.columns and (table[heading] == 0).sum() == 52
     assert str(table["MSO"].dtype) == "Int64"  # counts stay whole numbers (no "11.0")
-    from ui.coverage import table_rows, value_heading
+    from msonet.ui.coverage import table_rows, value_heading
 
     assert value_heading("msos_per_100k", None) == "MSO je 100.000 Einwohner*innen"
     rows = table_rows([{"name": "A", "value": 1.5}, {"name": "B", "value": None}], "share_regular", None)
@@ -390,8 +390,8 @@ def test_data_upload_shows_report_before_loading(home):
 
 
 def test_every_file_kind_has_a_german_name():
-    from loaders.files import KINDS
-    from ui.data import FILE_KINDS
+    from msonet.loaders.files import KINDS
+    from msonet.ui.data import FILE_KINDS
 
     assert set(FILE_KINDS) == set(KINDS)
 
@@ -400,7 +400,7 @@ def test_data_export_leaves_out_personal_data_unless_asked(home):
     import io
     import zipfile
 
-    from ui.data import export_bytes
+    from msonet.ui.data import export_bytes
 
     G = EmbeddedStore(home).to_networkx()
     archive = zipfile.ZipFile(io.BytesIO(export_bytes(G, "csv", False)))
@@ -418,7 +418,7 @@ def test_data_export_leaves_out_personal_data_unless_asked(home):
 def test_csv_downloads_neutralise_formulas():
     import csv
 
-    from ui.common import csv_bytes
+    from msonet.ui.common import csv_bytes
 
     data = csv_bytes([{"Name": "=HYPERLINK(\"x\")", "Ort": "-1+1", "Zahl": -3}]).decode("utf-8-sig")
     header, row = list(csv.reader(data.splitlines(), delimiter=";"))
@@ -454,7 +454,7 @@ def test_isolation_table_is_capped_but_csv_holds_every_row(home, monkeypatch):
 
 
 def test_size_settings_that_are_not_positive_numbers_fall_back_to_the_defaults(home, monkeypatch):
-    from ui.common import env_count
+    from msonet.ui.common import env_count
 
     for bad in ("abc", "0", "-5", "1.5"):
         monkeypatch.setenv("MSONET_X", bad)
@@ -472,7 +472,7 @@ def test_size_settings_that_are_not_positive_numbers_fall_back_to_the_defaults(h
 
 
 def test_search_options_match_words_umlauts_and_keep_the_selection():
-    from ui.common import search_options
+    from msonet.ui.common import search_options
 
     options = {"a": "Kölner Frauenverein – Köln (MSO)", "b": "Bochumer Kulturverein – Bochum (MSO)",
                "c": "Verein Köln-Ost – Köln (Regeldienst)", "d": "Straßenkinder e.V. – Essen (Regeldienst)"}
@@ -534,7 +534,7 @@ def test_large_choice_lists_become_a_search_field(home, monkeypatch):
 
 def test_data_page_reference_kind_choice_and_examples(home):
     """The column reference is in the app, the file kind can be chosen, the example files are offered."""
-    from ui.data import EXAMPLES, column_reference, value_reference
+    from msonet.ui.data import EXAMPLES, column_reference, value_reference
 
     at = open_page("ui/data.py")
     assert not any("docs/columns.md" in c.value for c in at.caption)
@@ -558,8 +558,8 @@ def test_data_page_reference_kind_choice_and_examples(home):
 
 def test_a_clicked_node_chooses_an_organisation_or_opens_a_district(home):
     """What a click in the network view means (ui.network.clicked, used by the view's on_change)."""
-    from ui.common import graph
-    from ui.network import clicked
+    from msonet.ui.common import graph
+    from msonet.ui.network import clicked
 
     at = open_page("ui/network.py")
     assert_clean(at)

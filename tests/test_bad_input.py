@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from graph.errors import Problem, ValidationError
-from graph.store import EmbeddedStore
-from loaders.load import load_files, parse_files
+from msonet.graph.errors import Problem, ValidationError
+from msonet.graph.store import EmbeddedStore
+from msonet.loaders.load import load_files, parse_files
 
 __all__: list[str] = []
 
@@ -423,7 +423,7 @@ def test_non_latin_names_get_distinct_ids(store, tmp_path):
 
 
 def test_rejection_via_cli_names_file_row_column_and_leaves_store(store, capsys):
-    from msonet_cli import main
+    from msonet.cli import main
 
     before = _sha(store.path)
     code = main(["--store", str(store.home), "load", str(BAD / "17_unknown_places.csv")])
@@ -436,7 +436,7 @@ def test_rejection_via_cli_names_file_row_column_and_leaves_store(store, capsys)
 
 
 def test_cli_loads_hostile_but_valid_file(store, capsys):
-    from msonet_cli import main
+    from msonet.cli import main
 
     code = main(["--store", str(store.home), "load", str(BAD / "35_cypher_in_every_field.csv"),
                  str(BAD / "01_cp1252_umlauts.csv")])
@@ -458,7 +458,7 @@ def test_one_bad_file_among_good_ones_writes_nothing(store):
 
 # -- hostile text: harmless in exports and HTML ---------------------------------------------------------------
 def test_formulas_are_neutralised_in_csv_export_and_round_trip(store, tmp_path):
-    from loaders.export import export_csv
+    from msonet.loaders.export import export_csv
 
     load_files([BAD / "34_formulas_in_names.csv"], store)
     paths = export_csv(store, tmp_path / "out")
@@ -478,7 +478,7 @@ def test_formulas_are_neutralised_in_csv_export_and_round_trip(store, tmp_path):
 
 
 def test_html_in_names_is_escaped_in_network_html(store):
-    from graph.render import build_network, node_tooltip
+    from msonet.graph.render import build_network, node_tooltip
 
     load_files([BAD / "33_html_js_in_names.csv"], store)
     G = store.to_networkx()
@@ -491,7 +491,7 @@ def test_html_in_names_is_escaped_in_network_html(store):
 
 
 def test_html_in_names_is_escaped_in_markdown_helper():
-    from ui.common import md
+    from msonet.ui.common import md
 
     text = md("<img src=x onerror=alert(1)> [klick](javascript:alert(1))")
     # every character Markdown or HTML would act on is backslash-escaped, so it shows literally
@@ -500,7 +500,7 @@ def test_html_in_names_is_escaped_in_markdown_helper():
 
 def test_cypher_text_round_trips_on_falkordb(falkordb_server, tmp_path):
     """Cypher-looking text in every field is stored verbatim by the FalkorDB store and changes nothing else."""
-    from graph.cypher_store import connect_falkordb
+    from msonet.graph.cypher_store import connect_falkordb
 
     store = connect_falkordb(falkordb_server.url("bad_input_cypher"))
     try:
@@ -564,7 +564,7 @@ def test_parse_files_never_raises_for_corpus(name):
 
 def test_markdown_helpers_keep_user_text_inert():
     """Issue 14.6: no block break, link, image or autolink can come out of md(); code() keeps the text exact."""
-    from ui.common import code, md
+    from msonet.ui.common import code, md
 
     payload = "x`\n\n[klick](http://127.0.0.1:9/l) ![i](https://127.0.0.1:9/t.png)\r\n\n    www.example.org a@b.de"
     escaped = md(payload)

@@ -16,7 +16,7 @@ from _browser import (
 )
 from _uidata import BEACON, TODAY, XSS_NAME, small_batch
 
-from graph.store import EmbeddedStore
+from msonet.graph.store import EmbeddedStore
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_missing() is not None,
                                                       reason=chromium_missing() or "")]
@@ -317,7 +317,7 @@ def test_isolation_map_is_not_clipped_and_reasons_are_not_cut_off(page, app_url,
     widths = scroller.evaluate("(el) => [el.scrollWidth, el.clientWidth]")
     assert widths[0] <= widths[1] + 1, f"the reasons table scrolls sideways: {widths}"
     # rows are tall enough for the reasons to wrap (Streamlit wraps cell text from 65 px rows on)
-    from ui.common import TEXT_ROW_HEIGHT
+    from msonet.ui.common import TEXT_ROW_HEIGHT
 
     assert TEXT_ROW_HEIGHT > 65
 
@@ -333,7 +333,7 @@ def _choose(page, label: str, option: str) -> None:
 def test_coverage_map_white_spots_are_visible_and_nothing_covers_the_districts(page, app_url, width):
     from PIL import Image
 
-    from graph.maps import ZERO_COLOUR
+    from msonet.graph.maps import ZERO_COLOUR
 
     _at_width(page, width)
     _open(page, f"{app_url}/karte")

@@ -26,8 +26,8 @@ from _browser import (
 )
 from _uidata import TODAY, small_batch
 
-from graph.access import AuditLog, LocalAccounts
-from graph.store import EmbeddedStore
+from msonet.graph.access import AuditLog, LocalAccounts
+from msonet.graph.store import EmbeddedStore
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.skipif(chromium_missing() is not None, reason=chromium_missing() or "")]
@@ -399,7 +399,7 @@ from pathlib import Path
 sys.path.insert(0, "tests")
 from _browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, streamlit_server, wait_for_app
 from _uidata import TODAY, small_batch
-from graph.store import EmbeddedStore
+from msonet.graph.store import EmbeddedStore
 from playwright.sync_api import sync_playwright
 
 out = Path(sys.argv[1])

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from graph.store import STORE_FILE
-from msonet_cli import build_parser, main
+from msonet.cli import build_parser, main
+from msonet.graph.store import STORE_FILE
 
 GOOD = Path(__file__).parent / "data" / "good"
 FILES = [GOOD / n for n in ("organisationen.csv", "veranstaltungen.csv", "beziehungen.csv", "teilnahme.csv",
@@ -56,7 +56,7 @@ def test_every_command_has_german_help(capsys):
             main([name, "--help"])
         assert exit_info.value.code == 0
         assert "Aufruf: msonet" in capsys.readouterr().out
-    result = subprocess.run([sys.executable, "-m", "msonet_cli", "--help"], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "msonet", "--help"], capture_output=True, text=True,
                             cwd=Path(__file__).parent.parent, check=True)
     assert "Netzwerk-Explorer" in result.stdout
 

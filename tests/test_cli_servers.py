@@ -6,7 +6,7 @@ import json
 import uuid
 from pathlib import Path
 
-from msonet_cli import main
+from msonet.cli import main
 
 GOOD = Path(__file__).parent / "data" / "good"
 FILES = [str(GOOD / n) for n in ("organisationen.csv", "veranstaltungen.csv", "beziehungen.csv",

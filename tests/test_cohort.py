@@ -2,9 +2,9 @@
 
 import pytest
 
-from graph.cohort import eligible_msos, plan_cohort
-from graph.errors import GraphError
-from graph.partners import PartnerIndex, propose_partners
+from msonet.graph.cohort import eligible_msos, plan_cohort
+from msonet.graph.errors import GraphError
+from msonet.graph.partners import PartnerIndex, propose_partners
 from tests._graphs import build, org, rel
 
 
@@ -93,7 +93,7 @@ def test_max_weight_pairs_reaches_the_networkx_optimum(seed):
 
     import networkx as nx
 
-    from graph.cohort import max_weight_pairs
+    from msonet.graph.cohort import max_weight_pairs
 
     rng = random.Random(seed)
     weights = {(f"m{rng.randrange(12)}", f"p{rng.randrange(15)}"): rng.randrange(1, 10_000) for _ in range(40)}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from graph import vocabulary
-from loaders.columns import COLUMNS, accepted_spellings, match_headers, normalise_header
+from msonet.graph import vocabulary
+from msonet.loaders.columns import COLUMNS, accepted_spellings, match_headers, normalise_header
 
 DOC = (Path(__file__).parent.parent / "docs" / "columns.md").read_text(encoding="utf-8")
 

@@ -4,9 +4,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from graph.coverage import district_coverage, funding_mix
-from graph.errors import GraphError
-from graph.vocabulary import SECTORS
+from msonet.graph.coverage import district_coverage, funding_mix
+from msonet.graph.errors import GraphError
+from msonet.graph.vocabulary import SECTORS
 from tests._graphs import build, funding, org
 
 DISTRICTS = {

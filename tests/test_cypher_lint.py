@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from test_store_contract import org, sample
 
-from graph.cypher import neo4j_statements
-from graph.cypher_store import Neo4jRunner, connect_falkordb
-from graph.errors import StoreError
-from graph.model import Event, RecordBatch, Relation
+from msonet.graph.cypher import neo4j_statements
+from msonet.graph.cypher_store import Neo4jRunner, connect_falkordb
+from msonet.graph.errors import StoreError
+from msonet.graph.model import Event, RecordBatch, Relation
 
 LINT_DIR = Path(__file__).parent / "cypher-lint"
 PACKAGE = LINT_DIR / "node_modules" / "@neo4j-cypher" / "language-support"

@@ -9,11 +9,11 @@ import pytest
 from falkordb_server import FalkorDBServer, falkordb_available, free_port
 from test_store_contract import assert_same_graph, org, reference, sample
 
-from graph.cypher import REL_TYPES, falkordb_statements, neo4j_statements
-from graph.cypher_store import CypherStore, FalkorDBRunner, connect_falkordb, connect_neo4j
-from graph.errors import StoreUnavailable, ValidationError
-from graph.model import Event, RecordBatch, Relation
-from graph.vocabulary import RELATION_TYPES
+from msonet.graph.cypher import REL_TYPES, falkordb_statements, neo4j_statements
+from msonet.graph.cypher_store import CypherStore, FalkorDBRunner, connect_falkordb, connect_neo4j
+from msonet.graph.errors import StoreUnavailable, ValidationError
+from msonet.graph.model import Event, RecordBatch, Relation
+from msonet.graph.vocabulary import RELATION_TYPES
 
 
 @pytest.fixture

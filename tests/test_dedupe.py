@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from graph.model import Organisation
-from loaders.dedupe import likely_duplicates, name_key
+from msonet.graph.model import Organisation
+from msonet.loaders.dedupe import likely_duplicates, name_key
 
 
 def org(org_id, name, ags="05315000", city="Köln"):

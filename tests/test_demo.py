@@ -8,12 +8,19 @@ from datetime import date
 
 import pytest
 
-from graph.model import RecordBatch
-from graph.store import EmbeddedStore, check_references
-from graph.vocabulary import EVENT_TYPES, FUNDING_KINDS, MIGRATION_FIELD_TYPES, ORG_TYPES, RELATION_TYPES, SECTORS
-from loaders.demo import DEMO_DIR, TANDEM_PROGRAMME, build_demo_batch, demo_summary
-from loaders.gazetteer import default_gazetteer
-from loaders.geography import load_districts
+from msonet.graph.model import RecordBatch
+from msonet.graph.store import EmbeddedStore, check_references
+from msonet.graph.vocabulary import (
+    EVENT_TYPES,
+    FUNDING_KINDS,
+    MIGRATION_FIELD_TYPES,
+    ORG_TYPES,
+    RELATION_TYPES,
+    SECTORS,
+)
+from msonet.loaders.demo import DEMO_DIR, TANDEM_PROGRAMME, build_demo_batch, demo_summary
+from msonet.loaders.gazetteer import default_gazetteer
+from msonet.loaders.geography import load_districts
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from graph.errors import ValidationError
-from graph.store import EmbeddedStore
-from loaders.columns import detect_kind, match_headers
-from loaders.export import export_gexf
-from loaders.load import load_files
+from msonet.graph.errors import ValidationError
+from msonet.graph.store import EmbeddedStore
+from msonet.loaders.columns import detect_kind, match_headers
+from msonet.loaders.export import export_gexf
+from msonet.loaders.load import load_files
 
 GEPHI_NODES = ("Id,Label,type,city,timeset\n"
                "n1,Brückenbauer e.V.,MSO,Köln,\n"
@@ -128,7 +128,7 @@ def test_gexf_export_carries_positions_colours_and_loads_in_networkx(tmp_path):
     assert {n: H.nodes[n]["label"] for n in H} == {"n1": "Brückenbauer e.V.", "n2": "Kita Regenbogen",
                                                    "n3": "Frauenforum Morgenrot"}
     assert H.nodes["n1"]["viz"]["position"]["x"] == 10.0 and H.nodes["n1"]["viz"]["position"]["y"] == -20.0
-    from graph.render import ORG_TYPE_COLOURS
+    from msonet.graph.render import ORG_TYPE_COLOURS
 
     mso = ORG_TYPE_COLOURS["mso"].lstrip("#")
     assert H.nodes["n1"]["viz"]["color"]["r"] == int(mso[:2], 16)
@@ -138,8 +138,8 @@ def test_gexf_export_carries_positions_colours_and_loads_in_networkx(tmp_path):
 
 
 def test_gexf_default_positions_follow_the_app_layout(tmp_path):
-    from graph.render import layout_positions
-    from loaders.export import gexf_positions
+    from msonet.graph.render import layout_positions
+    from msonet.loaders.export import gexf_positions
     from tests._loaders import GOOD_FILES
 
     store = EmbeddedStore(tmp_path / "store")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from graph.errors import StoreError, ValidationError
-from graph.model import Funding, Organisation, RecordBatch, Relation
-from graph.store import LEGACY_FILE, STORE_FILE, EmbeddedStore
+from msonet.graph.errors import StoreError, ValidationError
+from msonet.graph.model import Funding, Organisation, RecordBatch, Relation
+from msonet.graph.store import LEGACY_FILE, STORE_FILE, EmbeddedStore
 
 
 def _batch():
@@ -81,7 +81,7 @@ def test_disk_full_during_a_load_rolls_back_with_a_german_message(tmp_path):
 
 
 def test_permission_error_in_the_middle_of_a_write_rolls_back_fully(tmp_path, monkeypatch):
-    import graph.store as store_module
+    import msonet.graph.store as store_module
 
     store = EmbeddedStore(tmp_path)
     store.upsert(_batch())
@@ -169,8 +169,8 @@ def test_graph_from_lists_builds_what_networkx_builds(tmp_path):
     import copy
     import json
 
-    from graph.store import graph_from_lists
-    from loaders.demo import build_demo_batch
+    from msonet.graph.store import graph_from_lists
+    from msonet.loaders.demo import build_demo_batch
 
     store = EmbeddedStore(tmp_path)
     store.upsert(build_demo_batch())
@@ -206,9 +206,9 @@ def _same_graph(got, expected):
 
 
 def test_store_written_by_the_json_version_is_migrated_losslessly(tmp_path, capsys):
-    from graph.json_store import read_json_store
-    from graph.store import graph_from_lists
-    from msonet_cli import main
+    from msonet.cli import main
+    from msonet.graph.json_store import read_json_store
+    from msonet.graph.store import graph_from_lists
 
     home = tmp_path / "alt"
     shutil.copytree(LEGACY_FIXTURE, home)
@@ -236,8 +236,8 @@ def test_store_written_by_the_json_version_is_migrated_losslessly(tmp_path, caps
 
 
 def test_demo_store_of_the_json_version_is_migrated_losslessly(tmp_path):
-    from graph.json_store import JsonStore
-    from loaders.demo import build_demo_batch
+    from msonet.graph.json_store import JsonStore
+    from msonet.loaders.demo import build_demo_batch
 
     old = JsonStore(tmp_path)
     old.upsert(build_demo_batch())
@@ -249,7 +249,7 @@ def test_demo_store_of_the_json_version_is_migrated_losslessly(tmp_path):
 
 
 def test_a_failed_migration_leaves_the_json_file_and_creates_no_database(tmp_path, monkeypatch):
-    import graph.store as store_module
+    import msonet.graph.store as store_module
 
     shutil.copytree(LEGACY_FIXTURE, tmp_path / "alt")
     home = tmp_path / "alt"
@@ -285,7 +285,7 @@ def test_store_of_a_newer_format_version_is_refused(tmp_path):
 # -- queries without the whole graph equal the graph-based answers ------------------------------------------------
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory):
-    from loaders.demo import build_demo_batch
+    from msonet.loaders.demo import build_demo_batch
 
     store = EmbeddedStore(tmp_path_factory.mktemp("demo"))
     store.upsert(build_demo_batch())
@@ -293,7 +293,7 @@ def demo_store(tmp_path_factory):
 
 
 def test_organisation_stats_equal_the_count_over_the_graph(demo_store):
-    from graph.store import organisation_stats_of
+    from msonet.graph.store import organisation_stats_of
 
     stats = demo_store.organisation_stats()
     assert stats == organisation_stats_of(demo_store.to_networkx())
@@ -339,7 +339,7 @@ def test_neighbourhood_equals_networkx(demo_store):
 def test_partner_view_of_an_mso_without_coordinates(tmp_path):
     from _graphs import org, rel
 
-    from graph.partners import propose_partners
+    from msonet.graph.partners import propose_partners
 
     store = EmbeddedStore(tmp_path)
     store.upsert(RecordBatch(
@@ -356,7 +356,7 @@ def test_partner_view_of_an_mso_without_coordinates(tmp_path):
 def test_partner_search_on_the_partner_view_equals_the_whole_graph(demo_store):
     import random
 
-    from graph.partners import PartnerIndex, propose_partners
+    from msonet.graph.partners import PartnerIndex, propose_partners
 
     G = demo_store.to_networkx()
     index = PartnerIndex(G)  # equals the brute-force scan (tests/test_partners.py)
@@ -455,7 +455,7 @@ def test_two_msonet_load_processes_on_one_store_both_land(tmp_path, round_):
         rows = [f"p{k}-{i};Verein {k}-{i} e.V.;mso;Köln;culture" for i in range(4000)]
         path.write_text("id;name;type;city;sectors\n" + "\n".join(rows) + "\n", encoding="utf-8")
         files.append(path)
-    procs = [subprocess.Popen([sys.executable, "-m", "msonet_cli", "--store", str(home), "load", str(f)],
+    procs = [subprocess.Popen([sys.executable, "-m", "msonet", "--store", str(home), "load", str(f)],
                               cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for f in files]
     results = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], results

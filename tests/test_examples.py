@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graph.store import EmbeddedStore
-from loaders.load import load_files
+from msonet.graph.store import EmbeddedStore
+from msonet.loaders.load import load_files
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "beispiele"
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")

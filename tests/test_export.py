@@ -8,9 +8,9 @@ import json
 import networkx as nx
 import pytest
 
-from graph.model import Organisation, RecordBatch
-from graph.store import EmbeddedStore
-from loaders.export import (
+from msonet.graph.model import Organisation, RecordBatch
+from msonet.graph.store import EmbeddedStore
+from msonet.loaders.export import (
     EVENT_HEADERS,
     FUNDING_HEADERS,
     ORGANISATION_HEADERS,
@@ -21,8 +21,8 @@ from loaders.export import (
     export_tables,
     neutralise_formula,
 )
-from loaders.files import unescape_formula
-from loaders.load import load_files
+from msonet.loaders.files import unescape_formula
+from msonet.loaders.load import load_files
 from tests._loaders import GOOD, GOOD_FILES, graph_state, write
 
 TRICKY = ("id;Name;Typ;Ort;Beschreibung;E-Mail;Telefon;Ansprechperson\n"

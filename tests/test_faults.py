@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from graph.errors import StoreError, StoreUnavailable
-from graph.model import Organisation, RecordBatch
-from graph.store import LEGACY_FILE, STORE_FILE, EmbeddedStore
+from msonet.graph.errors import StoreError, StoreUnavailable
+from msonet.graph.model import Organisation, RecordBatch
+from msonet.graph.store import LEGACY_FILE, STORE_FILE, EmbeddedStore
 
 __all__: list[str] = []
 
@@ -47,8 +47,8 @@ _CHILD = textwrap.dedent("""
     sys.path.insert(0, {root!r})
     sys.path.insert(0, {tests!r})
     from test_faults import BIG, _org
-    from graph.model import RecordBatch
-    from graph.store import EmbeddedStore
+    from msonet.graph.model import RecordBatch
+    from msonet.graph.store import EmbeddedStore
 
     store = EmbeddedStore(sys.argv[1])
     batch = RecordBatch(organisations=[_org(i) for i in range(BIG)])
@@ -228,8 +228,8 @@ def test_falkordb_killed_mid_load_rolls_back_after_restart(tmp_path, monkeypatch
     reason = falkordb_available()
     if reason:
         pytest.skip(reason)
-    from graph import cypher_store
-    from graph.cypher_store import connect_falkordb
+    from msonet.graph import cypher_store
+    from msonet.graph.cypher_store import connect_falkordb
 
     # A dead writer's lock expires after _LOCK_TTL_MS (2 minutes in production); shortened so that the
     # restarted server is usable within seconds. Everything else is the production code path.
@@ -298,7 +298,7 @@ def test_falkordb_killed_mid_load_rolls_back_after_restart(tmp_path, monkeypatch
 def test_falkordb_unreachable_gives_german_message_without_password():
     from falkordb_server import free_port
 
-    from graph.cypher_store import connect_falkordb
+    from msonet.graph.cypher_store import connect_falkordb
 
     with pytest.raises(StoreUnavailable) as info:
         connect_falkordb(f"redis://:geheim123@127.0.0.1:{free_port()}/g", timeout=1)
@@ -387,7 +387,7 @@ def test_corrupt_store_raises_store_error(tmp_path, kind):
 
 @pytest.mark.parametrize("kind", _corrupt_params())
 def test_cli_on_corrupt_store_prints_german_error(tmp_path, capsys, kind):
-    from msonet_cli import main
+    from msonet.cli import main
 
     home = _corrupt_home(tmp_path, kind)
     for command in (["stats"], ["isolated"]):
@@ -438,7 +438,7 @@ def test_unwritable_store_folder_gives_german_message(tmp_path):
 
 # -- (d) inputs and targets that used to end in a traceback (issue 14.9) ----------------------------------------
 def _cli(capsys, home: Path, *args: str) -> tuple[int, str, str]:
-    from msonet_cli import main
+    from msonet.cli import main
 
     code = main(["--store", str(home), *args])
     out, err = capsys.readouterr()
@@ -465,8 +465,8 @@ def test_loading_a_device_or_a_pipe_is_refused_at_once(demo_home, tmp_path, caps
 
 
 def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path, monkeypatch):
-    from graph.errors import ValidationError
-    from loaders import files
+    from msonet.graph.errors import ValidationError
+    from msonet.loaders import files
 
     big = tmp_path / "gross.csv"
     big.write_text("Name;Typ;Ort\n" + "A;MSO;Köln\n" * 200, encoding="utf-8")
@@ -547,7 +547,7 @@ def test_line_break_in_a_file_name_stays_out_of_reports_and_source(demo_home, tm
     odd.write_text("Name;Typ;Ort\nZeilen e.V.;MSO;Bonn\n", encoding="utf-8")
     code, out, _ = _cli(capsys, demo_home, "load", str(odd))
     assert code == 0 and "neue liste.csv" in out and "neue\nliste" not in out
-    from graph.store import EmbeddedStore
+    from msonet.graph.store import EmbeddedStore
 
     (org,) = EmbeddedStore(demo_home).find_organisations(name_contains="Zeilen")
     assert org["source"] == "neue liste.csv"

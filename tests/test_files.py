@@ -8,8 +8,8 @@ import json
 import openpyxl
 import pytest
 
-from graph.errors import ValidationError
-from loaders.files import decode_text, read_bytes, read_tables, sniff_delimiter, unescape_formula
+from msonet.graph.errors import ValidationError
+from msonet.loaders.files import decode_text, read_bytes, read_tables, sniff_delimiter, unescape_formula
 from tests._loaders import write
 
 HEADER = "Name;Typ;Ort\n"

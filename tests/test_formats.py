@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from graph.formats import fmt_date, fmt_decimal, fmt_km, fmt_number, fmt_percent, fmt_value
+from msonet.graph.formats import fmt_date, fmt_decimal, fmt_km, fmt_number, fmt_percent, fmt_value
 
 
 @pytest.mark.parametrize(("value", "digits", "expected"), [

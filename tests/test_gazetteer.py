@@ -6,10 +6,16 @@ import socket
 
 import pytest
 
-from graph.errors import Ambiguous, NotFound
-from graph.model import Place
-from loaders.gazetteer import Gazetteer, OfflineGeocoder, default_gazetteer, normalise_place_name, online_geocoder
-from loaders.geography import District, load_postcodes
+from msonet.graph.errors import Ambiguous, NotFound
+from msonet.graph.model import Place
+from msonet.loaders.gazetteer import (
+    Gazetteer,
+    OfflineGeocoder,
+    default_gazetteer,
+    normalise_place_name,
+    online_geocoder,
+)
+from msonet.loaders.geography import District, load_postcodes
 
 
 @pytest.fixture(scope="module")

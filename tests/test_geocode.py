@@ -10,10 +10,17 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from graph.model import RecordBatch
-from graph.store import EmbeddedStore
-from loaders.geocode import CACHE_FILE, GeocodeCache, GeocoderFailed, address_query, geocode_organisations, nominatim
-from msonet_cli import main
+from msonet.cli import main
+from msonet.graph.model import RecordBatch
+from msonet.graph.store import EmbeddedStore
+from msonet.loaders.geocode import (
+    CACHE_FILE,
+    GeocodeCache,
+    GeocoderFailed,
+    address_query,
+    geocode_organisations,
+    nominatim,
+)
 from tests._graphs import org
 
 #: Answers of the fake server by the street in the query: (lat, lon) or None for "nothing found".

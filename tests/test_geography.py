@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from graph.model import Place
-from loaders import geography
-from loaders.geography import (
+from msonet.graph.model import Place
+from msonet.loaders import geography
+from msonet.loaders.geography import (
     DATA_DIR,
     REGIERUNGSBEZIRKE,
     District,
@@ -169,7 +169,7 @@ def test_population_input_matches_districts():
 
 
 def test_missing_file_gives_german_hint(monkeypatch, tmp_path):
-    from graph.errors import GraphError
+    from msonet.graph.errors import GraphError
 
     monkeypatch.setattr(geography, "DATA_DIR", tmp_path)
     with pytest.raises(GraphError, match="build_geography.py"):
@@ -221,7 +221,7 @@ def test_centroid_and_area(build):
 
 
 def test_postcode_points_and_placing_an_organisation():
-    from loaders.geography import load_municipalities, load_postcode_points, locate
+    from msonet.loaders.geography import load_municipalities, load_postcode_points, locate
 
     points = load_postcode_points()
     dortmund = load_municipalities()["05913000"]
@@ -236,15 +236,15 @@ def test_postcode_points_and_placing_an_organisation():
 
 
 def test_a_loaded_organisation_sits_at_its_postcode(tmp_path, capsys):
-    from loaders.geography import load_postcode_points
-    from msonet_cli import main
+    from msonet.cli import main
+    from msonet.loaders.geography import load_postcode_points
 
     data = tmp_path / "orgs.csv"
     data.write_text("id;Name;Typ;Ort;PLZ\nd1;Jugendtreff Nord;Regeldienst;Dortmund;44147\n"
                     "d2;Beratung Süd;Regeldienst;Dortmund;\n", encoding="utf-8")
     assert main(["--store", str(tmp_path / "store"), "load", str(data)]) == 0
     capsys.readouterr()
-    from graph.store import EmbeddedStore
+    from msonet.graph.store import EmbeddedStore
 
     store = EmbeddedStore(tmp_path / "store")
     d1, d2 = store.get_node("d1"), store.get_node("d2")

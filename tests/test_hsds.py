@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from graph.store import EmbeddedStore
-from loaders.hsds import looks_like_hsds, read_hsds
-from loaders.load import load_files, parse_files, parse_upload
+from msonet.graph.store import EmbeddedStore
+from msonet.loaders.hsds import looks_like_hsds, read_hsds
+from msonet.loaders.load import load_files, parse_files, parse_upload
 from tests._loaders import GOOD, write
 
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph.errors import NotFound
-from graph.isolation import isolated_organisations
+from msonet.graph.errors import NotFound
+from msonet.graph.isolation import isolated_organisations
 from tests._graphs import build, event, org, rel
 
 TODAY = dt.date(2025, 6, 30)  # window of 3 years starts on 2022-06-30
@@ -129,7 +129,7 @@ def test_programme_funding_is_not_a_tie():
 
 def test_no_recent_event_only_where_events_took_place():
     """An event in Bielefeld makes its absentees there "not reached"; a statewide event reaches everyone."""
-    from graph.model import Event
+    from msonet.graph.model import Event
 
     orgs = [org("bi-1", "regular_service", city="Bielefeld"), org("bi-2", city="Bielefeld"),
             org("k-1", "regular_service"), org("k-2")]
@@ -188,7 +188,7 @@ def test_an_event_window_longer_than_the_calendar_counts_every_event():
     """``isolated --years 1000000`` (issue 14.9): the window starts at the earliest date instead of failing."""
     import datetime as dt
 
-    from graph.network import in_window, window_start
+    from msonet.graph.network import in_window, window_start
 
     today = dt.date(2024, 6, 1)
     assert window_start(today, 1_000_000) == dt.date.min == window_start(today, 2024)

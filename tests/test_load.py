@@ -7,10 +7,10 @@ import json
 import openpyxl
 import pytest
 
-from graph.errors import ValidationError
-from graph.store import STORE_FILE, EmbeddedStore
-from loaders.columns import detect_kind
-from loaders.load import load_files, parse_files, parse_upload, parse_uploads, write_result
+from msonet.graph.errors import ValidationError
+from msonet.graph.store import STORE_FILE, EmbeddedStore
+from msonet.loaders.columns import detect_kind
+from msonet.loaders.load import load_files, parse_files, parse_upload, parse_uploads, write_result
 from tests._loaders import GOOD, GOOD_FILES, sha256, write
 
 
@@ -228,7 +228,7 @@ def test_report_describe_and_as_dict(tmp_path):
 
 def test_problem_list_is_capped_with_a_count_of_the_rest(tmp_path):
     """A file with thousands of bad rows reports the first MAX_REPORTED_PROBLEMS and counts the rest (issue 14.4)."""
-    from loaders.load import MAX_REPORTED_PROBLEMS, parse_files
+    from msonet.loaders.load import MAX_REPORTED_PROBLEMS, parse_files
 
     bad = tmp_path / "viele.csv"
     bad.write_text("Name;Typ;Ort\n" + "".join(f"V{i};Unbekannt;Köln\n" for i in range(1500)), encoding="utf-8")
@@ -241,7 +241,7 @@ def test_upload_of_an_xlsx_zip_bomb_is_refused_before_unpacking():
     """The app's upload path (parse_uploads) refuses the bomb from its zip directory (issue 14.4)."""
     from pathlib import Path
 
-    from loaders.load import parse_uploads
+    from msonet.loaders.load import parse_uploads
 
     data = (Path(__file__).parent / "data" / "bad" / "65_xlsx_zip_bomb.xlsx").read_bytes()
     result = parse_uploads([("bombe.xlsx", data)], gazetteer=None)

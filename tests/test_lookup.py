@@ -2,8 +2,8 @@
 
 import pytest
 
-from graph.errors import Ambiguous, NotFound
-from graph.lookup import get_organisation, organisation_ties, resolve_event, resolve_organisation, vocabulary_key
+from msonet.graph.errors import Ambiguous, NotFound
+from msonet.graph.lookup import get_organisation, organisation_ties, resolve_event, resolve_organisation, vocabulary_key
 from tests._graphs import build, event, funding, org, rel
 
 

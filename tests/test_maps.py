@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from graph.maps import (
+from msonet.graph.maps import (
     BORDER_COLOUR,
     MAP_STYLE,
     MISSING_COLOUR,
@@ -112,7 +112,7 @@ def test_zoom_for_height(height, zoom):
 
 
 def test_spread_points_moves_partners_off_the_anchor_and_each_other():
-    from graph.maps import spread_points
+    from msonet.graph.maps import spread_points
 
     mso = {"id": "m", "lat": 51.5, "lon": 7.4}
     rows = [{"id": f"p{i}", "name": "", "org_type": "regular_service", "city": "", "lat": 51.5, "lon": 7.4}
@@ -126,7 +126,7 @@ def test_spread_points_moves_partners_off_the_anchor_and_each_other():
 
 
 def test_focus_map_zooms_to_the_points():
-    from graph.maps import focus_map
+    from msonet.graph.maps import focus_map
 
     fig = points_figure(POINTS)
     focus_map(fig, [{"lat": 51.50, "lon": 7.40}, {"lat": 51.52, "lon": 7.46}], 480)

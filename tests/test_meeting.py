@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from graph.errors import GraphError, NotFound
-from graph.meeting import (
+from msonet.graph.errors import GraphError, NotFound
+from msonet.graph.meeting import (
     MAX_CAPACITY,
     attendance_relations,
     check_request,
@@ -16,7 +16,7 @@ from graph.meeting import (
     plan_meeting,
     plausible_pairs,
 )
-from graph.model import Relation
+from msonet.graph.model import Relation
 from tests._graphs import PLACES, build, event, org, rel
 
 TODAY = dt.date(2025, 6, 30)

@@ -6,10 +6,10 @@ import uuid
 
 from test_store_contract import assert_same_graph, sample
 
-from graph.cypher_store import connect_falkordb
-from graph.migrate import copy_graph, graph_to_batch
-from graph.model import Funding, RecordBatch
-from graph.store import EmbeddedStore, LoadSummary
+from msonet.graph.cypher_store import connect_falkordb
+from msonet.graph.migrate import copy_graph, graph_to_batch
+from msonet.graph.model import Funding, RecordBatch
+from msonet.graph.store import EmbeddedStore, LoadSummary
 
 
 def tricky() -> RecordBatch:

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from graph.errors import GraphError
-from graph.network import in_window, network_figures, organisation_graph, parse_date, window_start
+from msonet.graph.errors import GraphError
+from msonet.graph.network import in_window, network_figures, organisation_graph, parse_date, window_start
 from tests._graphs import build, event, funding, org, rel
 
 TODAY = dt.date(2025, 6, 30)
@@ -100,12 +100,12 @@ def test_all_results_are_json_serialisable(G):
     import json
     from types import SimpleNamespace
 
-    from graph.cohort import plan_cohort
-    from graph.coverage import district_coverage, funding_mix
-    from graph.isolation import isolated_organisations
-    from graph.lookup import organisation_ties
-    from graph.meeting import invitation_rows, plan_meeting
-    from graph.partners import propose_partners
+    from msonet.graph.cohort import plan_cohort
+    from msonet.graph.coverage import district_coverage, funding_mix
+    from msonet.graph.isolation import isolated_organisations
+    from msonet.graph.lookup import organisation_ties
+    from msonet.graph.meeting import invitation_rows, plan_meeting
+    from msonet.graph.partners import propose_partners
 
     plan = plan_meeting(G, 4, today=TODAY, tables=2)
     results = [

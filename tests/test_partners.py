@@ -6,8 +6,8 @@ import random
 import pytest
 from geopy.distance import geodesic
 
-from graph.errors import GraphError, NotFound
-from graph.partners import PARTNER_TYPES, NotAnMSO, PartnerIndex, _tie_key, propose_partners
+from msonet.graph.errors import GraphError, NotFound
+from msonet.graph.partners import PARTNER_TYPES, NotAnMSO, PartnerIndex, _tie_key, propose_partners
 from tests._graphs import PLACES, build, org, rel
 
 
@@ -167,7 +167,7 @@ def test_index_equals_brute_force_on_random_graphs(seed):
 
 
 def test_lower_bound_is_never_above_the_geodesic():
-    from graph.partners import lower_bound_km
+    from msonet.graph.partners import lower_bound_km
 
     rng = random.Random(3)
     for _ in range(2000):

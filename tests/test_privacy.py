@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from graph.model import PERSONAL_FIELDS, Funding, Organisation, RecordBatch, Relation
-from graph.store import STORE_FILE, EmbeddedStore
+from msonet.graph.model import PERSONAL_FIELDS, Funding, Organisation, RecordBatch, Relation
+from msonet.graph.store import STORE_FILE, EmbeddedStore
 
 __all__: list[str] = []
 
@@ -65,7 +65,7 @@ PERSONAL_VALUES = (EMAIL, PERSON, PHONE)
 # -- exports ---------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("fmt", ["csv", "json", "graphml"])
 def test_exports_leave_out_personal_data_by_default(store, tmp_path, fmt):
-    from loaders import export
+    from msonet.loaders import export
 
     out = tmp_path / "out"
     if fmt == "csv":
@@ -94,7 +94,7 @@ def test_exports_leave_out_personal_data_by_default(store, tmp_path, fmt):
 
 
 def test_json_export_with_personal_data_has_them_on_the_right_organisation(store, tmp_path):
-    from loaders.export import export_json
+    from msonet.loaders.export import export_json
 
     payload = json.loads(export_json(store, tmp_path / "e.json", include_personal=True).read_text(encoding="utf-8"))
     org = next(o for o in payload["organisations"] if o["id"] == "org-privat")
@@ -105,7 +105,7 @@ def test_json_export_with_personal_data_has_them_on_the_right_organisation(store
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "graphml"])
 def test_app_download_leaves_out_personal_data_by_default(store, fmt):
-    from ui.data import export_bytes
+    from msonet.ui.data import export_bytes
 
     data = export_bytes(store.to_networkx(), fmt, include_personal=False)
     if fmt == "csv":
@@ -117,7 +117,7 @@ def test_app_download_leaves_out_personal_data_by_default(store, fmt):
 
 
 def test_cli_export_leaves_out_personal_data_unless_asked(store, tmp_path, capsys):
-    from msonet_cli import main
+    from msonet.cli import main
 
     assert main(["--store", str(store.home), "export", "--format", "json", "--out", str(tmp_path / "a.json")]) == 0
     out = capsys.readouterr().out
@@ -129,7 +129,7 @@ def test_cli_export_leaves_out_personal_data_unless_asked(store, tmp_path, capsy
 
 
 def test_network_views_show_no_personal_data(store):
-    from graph.render import build_network, view_tables
+    from msonet.graph.render import build_network, view_tables
 
     G = store.to_networkx()
     page = build_network(G).html
@@ -142,7 +142,7 @@ def test_network_views_show_no_personal_data(store):
 # -- forget ----------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("how", ["org-privat", "Verein mit Kontakt"])
 def test_forget_removes_organisation_ties_and_personal_data_from_the_file(store, capsys, how):
-    from msonet_cli import main
+    from msonet.cli import main
 
     path = store.home / STORE_FILE
     code = main(["--store", str(store.home), "forget", how, "--yes"])
@@ -164,7 +164,7 @@ def test_forget_removes_organisation_ties_and_personal_data_from_the_file(store,
 
 
 def test_forget_unknown_organisation_changes_nothing(store, capsys):
-    from msonet_cli import main
+    from msonet.cli import main
 
     before = (store.home / STORE_FILE).read_bytes()
     code = main(["--store", str(store.home), "forget", "Verein mit Kontaktt", "--yes"])
@@ -174,7 +174,7 @@ def test_forget_unknown_organisation_changes_nothing(store, capsys):
 
 
 def test_forget_asks_before_deleting(store, capsys, monkeypatch):
-    from msonet_cli import main
+    from msonet.cli import main
 
     monkeypatch.setattr("builtins.input", lambda prompt: "n")
     before = (store.home / STORE_FILE).read_bytes()
@@ -184,8 +184,8 @@ def test_forget_asks_before_deleting(store, capsys, monkeypatch):
 
 
 def test_forget_on_falkordb_removes_the_personal_data(falkordb_server):
-    from graph.cypher_store import connect_falkordb
-    from msonet_cli import main
+    from msonet.cli import main
+    from msonet.graph.cypher_store import connect_falkordb
 
     url = falkordb_server.url("privacy_forget")
     store = connect_falkordb(url)
@@ -226,7 +226,7 @@ def _unused_port() -> int:
     (lambda p: ["stats"], {"FALKORDB_URL": f"redis://:{SECRET}@127.0.0.1:{{port}}/g"}),
 ], ids=["falkordb-url", "falkordb-user", "neo4j-env", "neo4j-url", "falkordb-env"])
 def test_password_never_in_cli_output_or_logs(argv, env, capsys, caplog, monkeypatch, tmp_path):
-    from msonet_cli import main
+    from msonet.cli import main
 
     port = _unused_port()
     for var in ("NEO4J_URI", "NEO4J_PASSWORD", "FALKORDB_URL"):
@@ -245,8 +245,8 @@ def test_password_never_in_cli_output_or_logs(argv, env, capsys, caplog, monkeyp
 
 
 def test_settings_and_backend_description_hide_the_password():
-    from graph.backends import describe_backend
-    from graph.settings import Settings
+    from msonet.graph.backends import describe_backend
+    from msonet.graph.settings import Settings
 
     s = Settings.from_env({"NEO4J_URI": "neo4j://db:7687", "NEO4J_PASSWORD": SECRET})
     assert SECRET not in repr(s) and SECRET not in describe_backend(s)
@@ -255,8 +255,8 @@ def test_settings_and_backend_description_hide_the_password():
 
 
 def test_app_cache_key_has_no_password():
-    from graph.settings import Settings
-    from ui.common import _settings_key
+    from msonet.graph.settings import Settings
+    from msonet.ui.common import _settings_key
 
     key = _settings_key(Settings.from_env({"NEO4J_URI": "neo4j://db:7687", "NEO4J_PASSWORD": SECRET}))
     assert SECRET not in "|".join(key)
@@ -454,7 +454,7 @@ def test_fstring_checker_catches_data_in_statements():
 def test_cypher_module_interpolates_only_fixed_tables():
     """graph/cypher.py fills f-strings only from LABELS, REL_TYPES, the label constants and loop variables over
     those tables, never from a parameter that could carry data; builders reject unknown kinds and types."""
-    from graph import cypher
+    from msonet.graph import cypher
 
     checked, bad = _fstring_violations((ROOT / "graph" / "cypher.py").read_text(encoding="utf-8"))
     assert checked >= 10 and bad == []
@@ -467,8 +467,8 @@ def test_cypher_module_interpolates_only_fixed_tables():
 
 def test_load_of_cypher_text_uses_only_listed_statements(falkordb_server):
     """Loading Cypher-looking text on FalkorDB sends only statements from graph.cypher, unchanged."""
-    from graph import cypher
-    from graph.cypher_store import connect_falkordb
+    from msonet.graph import cypher
+    from msonet.graph.cypher_store import connect_falkordb
 
     before = dict(cypher.statements("falkordb"))
     store = connect_falkordb(falkordb_server.url("privacy_cypher"))
@@ -495,7 +495,7 @@ def test_load_of_cypher_text_uses_only_listed_statements(falkordb_server):
 
 
 def test_meeting_invitation_csv_has_no_email_unless_asked(store, capsys):
-    from msonet_cli import main
+    from msonet.cli import main
 
     # the planner invites only organisations that form new pairs; here everyone is tied already, so the
     # organisation with contact data comes in as the organiser

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from graph.errors import GraphError, Problem
-from graph.model import Event, Organisation, RecordBatch, make_id
-from graph.store import EmbeddedStore
-from loaders.columns import COLUMNS
-from loaders.load import parse_upload, write_result
+from msonet.graph.errors import GraphError, Problem
+from msonet.graph.model import Event, Organisation, RecordBatch, make_id
+from msonet.graph.store import EmbeddedStore
+from msonet.loaders.columns import COLUMNS
+from msonet.loaders.load import parse_upload, write_result
 
 __all__: list[str] = []
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from graph.model import Organisation
-from graph.store import EmbeddedStore
-from loaders.load import parse_files
-from loaders.records import parse_amount, parse_bool, parse_date, parse_year, split_list
+from msonet.graph.model import Organisation
+from msonet.graph.store import EmbeddedStore
+from msonet.loaders.load import parse_files
+from msonet.loaders.records import parse_amount, parse_bool, parse_date, parse_year, split_list
 from tests._loaders import write
 
 ORGS = ("Name;Typ;Ort;id\n"
@@ -215,7 +215,7 @@ def test_funding_problems(tmp_path):
 
 def test_names_resolve_against_the_store(tmp_path):
     store = EmbeddedStore(tmp_path / "store")
-    from graph.model import RecordBatch
+    from msonet.graph.model import RecordBatch
 
     store.upsert(RecordBatch(organisations=[
         Organisation("s1", "Altverein", "mso", city="Köln", ags="05315000"),

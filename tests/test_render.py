@@ -9,7 +9,7 @@ import networkx as nx
 import pytest
 from _uidata import XSS_NAME, small_batch
 
-from graph.render import (
+from msonet.graph.render import (
     AGGREGATE_THRESHOLD,
     aggregate_by_district,
     aggregate_selection,
@@ -24,7 +24,7 @@ from graph.render import (
     select_view,
     view_tables,
 )
-from graph.store import EmbeddedStore
+from msonet.graph.store import EmbeddedStore
 
 ORGS = {"org-coach", "org-agisra", "org-xss", "org-ki-koeln", "org-lsbtiq", "org-senioren", "org-ronahi",
         "org-ia-bochum", "org-behinderung", "org-ibz", "org-ki-bielefeld", "org-jugend"}
@@ -227,7 +227,7 @@ def test_view_tables_leave_out_personal_data(G):
 # -- selections (no graph copy) give the same views as the graph-based functions -----------------------------
 @pytest.fixture(scope="module")
 def demo_graph() -> nx.MultiDiGraph:
-    from loaders.demo import build_demo_batch
+    from msonet.loaders.demo import build_demo_batch
 
     store = EmbeddedStore(None)
     store.upsert(build_demo_batch())
@@ -356,8 +356,8 @@ def test_ego_and_district_selections_equal_the_graph_functions(demo_graph):
 
 
 def test_network_filter_values_match_the_data(demo_graph):
-    from graph.vocabulary import RELATION_TYPES
-    from ui.network import facets
+    from msonet.graph.vocabulary import RELATION_TYPES
+    from msonet.ui.network import facets
 
     found = facets(demo_graph)
     ties = [d for _, _, d in demo_graph.edges(data=True) if d.get("type") != "funded_by"]
@@ -372,7 +372,7 @@ def test_network_filter_values_match_the_data(demo_graph):
 
 
 def test_district_view_leaves_unplaced_organisations_off_the_map_and_no_label_overlaps(demo_graph):
-    from graph.render import DISTRICT_SIZES, label_box
+    from msonet.graph.render import DISTRICT_SIZES, label_box
 
     view = build_network(filter_view(demo_graph))  # the whole demo network: drawn per district
     assert view.aggregated

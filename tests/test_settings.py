@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from graph.backends import describe_backend
-from graph.settings import SETTINGS_HELP, Settings
+from msonet.graph.backends import describe_backend
+from msonet.graph.settings import SETTINGS_HELP, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

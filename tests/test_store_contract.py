@@ -8,10 +8,10 @@ import uuid
 import networkx as nx
 import pytest
 
-from graph.cypher import neo4j_statements
-from graph.errors import StoreError, ValidationError
-from graph.model import Event, Funding, Organisation, RecordBatch, Relation
-from graph.store import EmbeddedStore, LoadSummary
+from msonet.graph.cypher import neo4j_statements
+from msonet.graph.errors import StoreError, ValidationError
+from msonet.graph.model import Event, Funding, Organisation, RecordBatch, Relation
+from msonet.graph.store import EmbeddedStore, LoadSummary
 
 STORES = ["embedded", "falkordb", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 
@@ -22,7 +22,7 @@ def store(request, tmp_path):
         yield EmbeddedStore(tmp_path / "store")
         return
     if request.param == "falkordb":
-        from graph.cypher_store import connect_falkordb
+        from msonet.graph.cypher_store import connect_falkordb
 
         server = request.getfixturevalue("falkordb_server")
         s = connect_falkordb(server.url(f"contract-{uuid.uuid4().hex[:8]}"))
@@ -35,7 +35,7 @@ def store(request, tmp_path):
         return
     if not os.environ.get("NEO4J_URI"):
         pytest.skip("NEO4J_URI ist nicht gesetzt (Neo4j-Vertragstests laufen nur mit einem Server)")
-    from graph.cypher_store import connect_neo4j
+    from msonet.graph.cypher_store import connect_neo4j
 
     s = connect_neo4j(os.environ["NEO4J_URI"], os.environ.get("NEO4J_USERNAME", "neo4j"),
                       os.environ.get("NEO4J_PASSWORD"), os.environ.get("NEO4J_DATABASE", "neo4j"))

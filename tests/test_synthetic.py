@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from graph.model import Place, RecordBatch
-from graph.store import check_references
-from graph.vocabulary import MIGRATION_FIELD_TYPES, ORG_TYPES, RELATION_TYPES
-from loaders.geography import District, load_districts, load_municipalities
-from loaders.synthetic import (
+from msonet.graph.model import Place, RecordBatch
+from msonet.graph.store import check_references
+from msonet.graph.vocabulary import MIGRATION_FIELD_TYPES, ORG_TYPES, RELATION_TYPES
+from msonet.loaders.geography import District, load_districts, load_municipalities
+from msonet.loaders.synthetic import (
     DEFAULT_COMPOSITION,
     ISOLATED_MSO_SHARE,
     default_composition,
@@ -190,7 +190,7 @@ def test_bench_csv_files_load_without_problems(tmp_path):
     for kind, headers in bench.HEADERS.items():
         with open(tmp_path / f"{kind}.csv", encoding="utf-8", newline="") as fh:
             assert tuple(next(csv.reader(fh))) == headers
-    from loaders.load import parse_files
+    from msonet.loaders.load import parse_files
 
     result = parse_files(sorted(tmp_path.glob("*.csv")))
     assert result.problems == []

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from graph import vocabulary as v
+from msonet.graph import vocabulary as v
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from graph.access import RIGHTS, ROLE_LABELS, ROLES, AuditLog, LocalAccounts, audit_rows, has_right
-from ui import auth, common
+from msonet.graph.access import RIGHTS, ROLE_LABELS, ROLES, AuditLog, LocalAccounts, audit_rows, has_right
+from msonet.ui import auth, common
 
 __all__ = ["render", "rights_table"]
 

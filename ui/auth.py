@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from graph.access import (
+from msonet.graph.access import (
     RIGHTS,
     ROLE_LABELS,
     AccessError,
@@ -26,7 +26,7 @@ from graph.access import (
     parse_role_map,
     role_from_claims,
 )
-from ui import common
+from msonet.ui import common
 
 __all__ = ["gate", "current", "allowed", "require", "audit", "audited_download", "PAGE_RIGHTS", "may_open",
            "unprotected_notice", "listen_address"]

@@ -15,11 +15,11 @@ from typing import Any
 import networkx as nx
 import streamlit as st
 
-from graph.errors import GraphError, StoreError
-from graph.formats import fmt_date, fmt_decimal, fmt_number
-from graph.settings import Settings
-from graph.vocabulary import MSO_TYPES, label
-from loaders.export import neutralise_formula  # one rule for the app's downloads and the export files
+from msonet.graph.errors import GraphError, StoreError
+from msonet.graph.formats import fmt_date, fmt_decimal, fmt_number
+from msonet.graph.settings import Settings
+from msonet.graph.vocabulary import MSO_TYPES, label
+from msonet.loaders.export import neutralise_formula  # one rule for the app's downloads and the export files
 
 __all__ = [
     "SECRET_KEYS",
@@ -83,7 +83,7 @@ def _settings_key(s: Settings) -> tuple[str, ...]:
 
 @st.cache_resource(show_spinner="Verbinde mit dem Datenspeicher …", max_entries=4)
 def _open_store(key: tuple[str, ...], _settings: Settings):
-    from graph.backends import open_store
+    from msonet.graph.backends import open_store
 
     return open_store(_settings)
 
@@ -136,7 +136,7 @@ def graph() -> nx.MultiDiGraph:
 @st.cache_resource(show_spinner=False)
 def districts() -> dict[str, Any]:
     """The 53 districts of NRW (key -> District)."""
-    from loaders.geography import load_districts
+    from msonet.loaders.geography import load_districts
 
     return load_districts()
 
@@ -149,7 +149,7 @@ def district_names() -> dict[str, str]:
 @st.cache_resource(show_spinner=False)
 def district_geojson() -> dict:
     """District outlines (shared; do not modify)."""
-    from loaders.geography import district_geojson as load
+    from msonet.loaders.geography import district_geojson as load
 
     return load()
 
@@ -255,7 +255,7 @@ def max_nodes() -> int:
 
     Larger views are drawn as one node per district.
     """
-    from graph.render import AGGREGATE_THRESHOLD
+    from msonet.graph.render import AGGREGATE_THRESHOLD
 
     return env_count("MSONET_MAX_NODES", AGGREGATE_THRESHOLD)
 

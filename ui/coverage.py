@@ -7,10 +7,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from graph.formats import MISSING, fmt_number
-from graph.maps import POINT_GROUPS, add_points, choropleth_figure, point_rows
-from graph.vocabulary import SECTORS, label
-from ui import auth, common
+from msonet.graph.formats import MISSING, fmt_number
+from msonet.graph.maps import POINT_GROUPS, add_points, choropleth_figure, point_rows
+from msonet.graph.vocabulary import SECTORS, label
+from msonet.ui import auth, common
 
 __all__ = ["render", "metric_rows", "table_rows", "METRICS", "ZERO_LABELS", "MISSING_LABELS"]
 
@@ -38,7 +38,7 @@ MISSING_LABELS = {
 
 @st.cache_data(show_spinner="Berechne die Versorgung je Kreis …", max_entries=4)
 def _coverage(version: str) -> list[dict[str, Any]]:
-    from graph.coverage import district_coverage
+    from msonet.graph.coverage import district_coverage
 
     return district_coverage(common.graph(), common.districts())
 

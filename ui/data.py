@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ui import auth, common
+from msonet.ui import auth, common
 
 __all__ = ["render", "problem_rows", "export_bytes", "column_reference", "value_reference", "EXAMPLES"]
 
@@ -37,7 +37,7 @@ _VALUE_TABLES = {"org_type": "Organisationstypen", "sector": "Handlungsfelder", 
 
 def column_reference(kind: str) -> list[dict[str, str]]:
     """The columns of one file kind for the in-app reference: heading, other spellings, required (pure)."""
-    from loaders.columns import COLUMNS
+    from msonet.loaders.columns import COLUMNS
 
     return [{"Spalte": c.name, "andere Überschriften": ", ".join(c.aliases), "Pflicht": "ja" if c.required else ""}
             for c in COLUMNS[kind]]
@@ -45,7 +45,7 @@ def column_reference(kind: str) -> list[dict[str, str]]:
 
 def value_reference(vocabulary_name: str) -> list[dict[str, str]]:
     """The allowed values of one vocabulary: German name, description, key (pure)."""
-    from graph import vocabulary
+    from msonet.graph import vocabulary
 
     table = {"org_type": vocabulary.ORG_TYPES, "sector": vocabulary.SECTORS,
              "relation_type": vocabulary.RELATION_TYPES, "event_type": vocabulary.EVENT_TYPES,
@@ -61,7 +61,7 @@ def problem_rows(problems) -> list[dict[str, Any]]:
 
 def export_bytes(G, fmt: str, include_personal: bool) -> bytes:
     """The whole graph in one download: a ZIP of CSV files, a JSON file or a GraphML file."""
-    from loaders.export import export_csv, export_graphml, export_json
+    from msonet.loaders.export import export_csv, export_graphml, export_json
 
     with tempfile.TemporaryDirectory(prefix="msonet-export-") as tmp:
         folder = Path(tmp)
@@ -76,14 +76,14 @@ def export_bytes(G, fmt: str, include_personal: bool) -> bytes:
         if fmt == "graphml":
             return export_graphml(G, folder / "export.graphml", include_personal=include_personal).read_bytes()
         if fmt == "gexf":
-            from loaders.export import export_gexf
+            from msonet.loaders.export import export_gexf
 
             return export_gexf(G, folder / "export.gexf", include_personal=include_personal).read_bytes()
     raise ValueError(f"Unbekanntes Exportformat „{fmt}“ – erlaubt: csv, json, graphml, gexf.")
 
 
 def _validate(files: list[tuple[str, bytes]], kind: str | None = None):
-    from loaders.load import parse_uploads
+    from msonet.loaders.load import parse_uploads
 
     return parse_uploads(files, common.get_store(), kind=kind, today=common.today().isoformat())
 
@@ -227,7 +227,7 @@ def _upload_section() -> None:
                                   "Enden gültig sind.")
     blocked = bool(result.problems) and not only_valid
     if st.button("Daten laden", type="primary", disabled=blocked or not len(result.batch), key="upload_load"):
-        from loaders.load import write_result
+        from msonet.loaders.load import write_result
 
         report = write_result(result, common.get_store(), skip_invalid=only_valid)
         written = report.summary

@@ -9,10 +9,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from graph.isolation import REASON_CODES
-from graph.maps import points_figure
-from graph.vocabulary import ORG_TYPES, label
-from ui import auth, common
+from msonet.graph.isolation import REASON_CODES
+from msonet.graph.maps import points_figure
+from msonet.graph.vocabulary import ORG_TYPES, label
+from msonet.ui import auth, common
 
 __all__ = ["render", "result_rows"]
 
@@ -29,7 +29,7 @@ SHOWN_POINTS = 2000
 @st.cache_resource(show_spinner="Suche isolierte Organisationen …", max_entries=16)
 def _isolated(version: str, today: str, event_years: int, district: str | None, org_type: str | None,
               regierungsbezirk: str | None) -> list[dict[str, Any]]:
-    from graph.isolation import isolated_organisations
+    from msonet.graph.isolation import isolated_organisations
 
     rows = isolated_organisations(common.graph(), today=dt.date.fromisoformat(today), event_years=event_years,
                                   district=district, org_type=org_type, regierungsbezirk=regierungsbezirk)

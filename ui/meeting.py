@@ -7,10 +7,10 @@ from typing import Any
 
 import streamlit as st
 
-from graph.formats import fmt_number
-from graph.model import Event, RecordBatch, make_id
-from graph.vocabulary import EVENT_TYPES, SECTORS, label
-from ui import auth, common
+from msonet.graph.formats import fmt_number
+from msonet.graph.model import Event, RecordBatch, make_id
+from msonet.graph.vocabulary import EVENT_TYPES, SECTORS, label
+from msonet.ui import auth, common
 
 __all__ = ["render", "table_rows"]
 
@@ -20,7 +20,7 @@ APP_SOURCE = "Eingabe in der App"
 
 @st.cache_resource(show_spinner=False)
 def _municipalities() -> dict[str, Any]:
-    from loaders.geography import load_municipalities
+    from msonet.loaders.geography import load_municipalities
 
     return load_municipalities()
 
@@ -29,7 +29,7 @@ def _municipalities() -> dict[str, Any]:
 def _plan(version: str, capacity: int, today: str, district: str | None, bezirk: str | None, topic: str | None,
           tables: int, organisers: tuple[str, ...], venue: tuple[str, float, float] | None = None,
           radius_km: float | None = None) -> dict[str, Any]:
-    from graph.meeting import plan_meeting
+    from msonet.graph.meeting import plan_meeting
 
     return plan_meeting(common.graph(), capacity, today=dt.date.fromisoformat(today), district=district,
                         regierungsbezirk=bezirk, topic=topic, tables=tables, organisers=organisers,
@@ -96,7 +96,7 @@ def _plan_tab() -> None:
     # two rows: five fields in one row broke "Regierungsbezirk" and cut the choices at 1024 px
     c1, c2, c5 = st.columns([1, 1, 2])
     c3, c4 = st.columns(2)
-    from graph.meeting import DEFAULT_RADIUS_KM, MAX_CAPACITY, MAX_RADIUS_KM
+    from msonet.graph.meeting import DEFAULT_RADIUS_KM, MAX_CAPACITY, MAX_RADIUS_KM
 
     capacity = c1.number_input("Plätze", 2, MAX_CAPACITY, 30, key="meet_capacity")
     tables = c2.number_input("Tische", 1, 50, 4, key="meet_tables")
@@ -116,8 +116,8 @@ def _plan_tab() -> None:
                              placeholder=f"{DEFAULT_RADIUS_KM:.0f} km",
                              help=f"Leer: {DEFAULT_RADIUS_KM:.0f} km um den Veranstaltungsort; für ganz NRW ohne "
                                   "Grenze.")
-    from graph.errors import GraphError
-    from loaders.gazetteer import region_centre, resolve_venue
+    from msonet.graph.errors import GraphError
+    from msonet.loaders.gazetteer import region_centre, resolve_venue
 
     try:
         venue = resolve_venue(venue_text) if venue_text.strip() else region_centre(district, bezirk)
@@ -165,7 +165,7 @@ def _plan_tab() -> None:
         st.markdown("**Tischgruppen**")
         groups = table_rows(plan)
         common.reading_table(shown_groups(groups), key="meet_groups")
-    from graph.meeting import invitation_rows
+    from msonet.graph.meeting import invitation_rows
 
     include_email = auth.allowed("contact") and st.checkbox(
         "E-Mail-Adressen in die Liste aufnehmen (personenbezogene Daten)", value=False, key="meet_email")
@@ -221,7 +221,7 @@ def _attendance_tab() -> None:
                                key="att_orgs")
     ready = bool(event_id and org_ids)
     if st.button("Teilnahme speichern", type="primary", disabled=not ready, key="att_save"):
-        from graph.meeting import attendance_relations
+        from msonet.graph.meeting import attendance_relations
 
         relations = attendance_relations(event_id, org_ids, source=APP_SOURCE, updated=common.today().isoformat())
         batch = RecordBatch(events=[new_event] if new_event else [], relations=relations)

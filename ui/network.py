@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from graph.formats import fmt_date
-from graph.render import (
+from msonet.graph.formats import fmt_date
+from msonet.graph.render import (
     aggregate_selection,
     build_network,
     district_selection,
@@ -20,8 +20,8 @@ from graph.render import (
     view_from_selection,
     view_tables,
 )
-from graph.vocabulary import FUNDING_KINDS, ORG_TYPES, RELATION_TYPES, SECTORS, label
-from ui import auth, common
+from msonet.graph.vocabulary import FUNDING_KINDS, ORG_TYPES, RELATION_TYPES, SECTORS, label
+from msonet.ui import auth, common
 
 __all__ = ["render", "facets", "details", "table_csv"]
 
@@ -95,8 +95,8 @@ def view_gexf(G, which_positions: str, filters: tuple, selected: str | None, ego
     """The view as GEXF for Gephi, with the positions and colours of the drawing (runs on click)."""
     import tempfile
 
-    from graph.render import layout_positions
-    from loaders.export import export_gexf
+    from msonet.graph.render import layout_positions
+    from msonet.loaders.export import export_gexf
 
     nodes, ties, _total = _selection(G, filters, selected, ego, hops, open_district, limit)
     view = view_from_selection(G, nodes, ties)
@@ -160,7 +160,7 @@ def _sidebar_filters(f: dict[str, Any]) -> tuple:
 
 def details(G, org_id: str, district_names: dict[str, str]) -> dict[str, Any]:
     """Everything the details panel shows about one organisation (pure, for tests)."""
-    from graph.lookup import organisation_ties
+    from msonet.graph.lookup import organisation_ties
 
     d = G.nodes[org_id]
     ties, events = [], []
@@ -295,7 +295,7 @@ def _on_click() -> None:
 
 
 def _show_network(data: dict[str, Any]) -> None:
-    from ui.netview import network_view
+    from msonet.ui.netview import network_view
 
     network_view(data, key=CLICK_KEY, on_change=_on_click)
 
@@ -387,7 +387,7 @@ def _body() -> None:
 
 @st.cache_data(show_spinner="Berechne Kennzahlen …", max_entries=2)
 def _figures(version: str) -> dict[str, Any]:
-    from graph.network import network_figures
+    from msonet.graph.network import network_figures
 
     return network_figures(common.graph())
 

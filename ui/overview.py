@@ -9,10 +9,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from graph.formats import fmt_date, fmt_number, fmt_percent
-from graph.render import escape_text
-from graph.vocabulary import MSO_TYPES, ORG_TYPES, SECTORS, label
-from ui import auth, common
+from msonet.graph.formats import fmt_date, fmt_number, fmt_percent
+from msonet.graph.render import escape_text
+from msonet.graph.vocabulary import MSO_TYPES, ORG_TYPES, SECTORS, label
+from msonet.ui import auth, common
 
 __all__ = ["render", "key_figures"]
 
@@ -66,7 +66,7 @@ def _isolated_counts(version: str, today: str) -> dict[str, int]:
     """MSOs per isolation reason (only the counts are kept: the rows are the isolation page's business)."""
     import datetime as dt
 
-    from graph.isolation import isolated_organisations
+    from msonet.graph.isolation import isolated_organisations
 
     rows = isolated_organisations(common.graph(), today=dt.date.fromisoformat(today))
     counts: Counter[str] = Counter()
@@ -78,7 +78,7 @@ def _isolated_counts(version: str, today: str) -> dict[str, int]:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _funding(version: str) -> list[dict[str, Any]]:
-    from graph.coverage import funding_mix
+    from msonet.graph.coverage import funding_mix
 
     return funding_mix(common.graph())
 
@@ -98,7 +98,7 @@ def _mix_row(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load_demo() -> None:
-    from loaders.demo import build_demo_batch
+    from msonet.loaders.demo import build_demo_batch
 
     with st.spinner("Erzeuge und lade die Demodaten (einige Sekunden) …"):
         batch = build_demo_batch(seed=2024)
@@ -128,7 +128,7 @@ def _body() -> None:
     st.title("Übersicht")
     st.caption("Migrant\\*innenselbstorganisationen (MSO), Integrationszentren, Integrationsagenturen und "
                "Regeldienste in Nordrhein-Westfalen – wer ist mit wem verbunden, wo gibt es Lücken?")
-    from graph.backends import describe_backend
+    from msonet.graph.backends import describe_backend
 
     auth.unprotected_notice()
     if st.session_state.pop("demo_loaded", None) is not None:

@@ -6,16 +6,16 @@ from typing import Any
 
 import streamlit as st
 
-from graph.maps import focus_map, point_rows, points_figure, spread_points
-from graph.vocabulary import SECTORS, label
-from ui import auth, common
+from msonet.graph.maps import focus_map, point_rows, points_figure, spread_points
+from msonet.graph.vocabulary import SECTORS, label
+from msonet.ui import auth, common
 
 __all__ = ["render", "proposal_rows"]
 
 
 @st.cache_resource(show_spinner="Bereite die Partnersuche vor …", max_entries=2)
 def _index(version: str):
-    from graph.partners import PartnerIndex
+    from msonet.graph.partners import PartnerIndex
 
     index = PartnerIndex(common.graph())
     common.settle()
@@ -25,7 +25,7 @@ def _index(version: str):
 @st.cache_data(show_spinner="Suche Tandempartner …", max_entries=32)
 def _proposals(version: str, org_id: str, top: int, max_km: float | None, sector: str | None,
                umbrella: bool = False, migration_services: bool = False) -> list[dict]:
-    from graph.partners import propose_partners
+    from msonet.graph.partners import propose_partners
 
     return propose_partners(common.graph(), org_id, top=top, max_km=max_km, sector=sector, index=_index(version),
                             include_umbrella=umbrella, include_migration_services=migration_services)
@@ -33,7 +33,7 @@ def _proposals(version: str, org_id: str, top: int, max_km: float | None, sector
 
 @st.cache_data(show_spinner="Plane die Tandem-Kohorte …", max_entries=16)
 def _cohort(version: str, count: int, district: str | None, max_km: float) -> list[dict[str, Any]]:
-    from graph.cohort import plan_cohort
+    from msonet.graph.cohort import plan_cohort
 
     return plan_cohort(common.graph(), count, district=district, max_km=max_km, index=_index(version))
 

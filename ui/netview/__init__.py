@@ -23,7 +23,7 @@ def network_view(data: dict[str, Any], *, key: str, on_change: Any = None) -> An
     """
     import streamlit.components.v1 as components
 
-    from graph.render import vis_library
+    from msonet.graph.render import vis_library
 
     view = components.declare_component("msonet_netzwerk", path=str(FOLDER))
     return view(vis=vis_library(), key=key, on_change=on_change, default=None, **data)
