@@ -13,6 +13,7 @@ import networkx as nx
 
 from msonet.graph.carriers import CARRIERS, carrier_of, is_migration_service, is_umbrella
 from msonet.graph.errors import GraphError
+from msonet.graph.formats import fmt_decimal
 from msonet.graph.isolation import names_text
 from msonet.graph.lookup import name_key, resolve_organisation, vocabulary_key
 from msonet.graph.model import Relation
@@ -362,8 +363,9 @@ def plan_meeting(
     venue_km = {o: _km(venue, p) for o, p in points.items()} if venue is not None else {}
     pool = [o for o in region if venue is None or venue_km.get(o, math.inf) <= radius_km]
     if venue is not None and len(pool) < len(region):
-        notes.append(f"{len(region) - len(pool)} Organisationen der Auswahl liegen weiter als {_de(radius_km)} km "
-                     "vom Veranstaltungsort entfernt (oder ohne Standort) und werden nicht eingeladen.")
+        notes.append(f"{len(region) - len(pool)} Organisationen der Auswahl liegen weiter als "
+                     f"{fmt_decimal(radius_km, 1)} km vom Veranstaltungsort entfernt (oder ohne Standort) und werden "
+                     "nicht eingeladen.")
     carrier = carriers if carriers is not None else {}
     if carriers is None:
         for o in [*hosts, *pool]:

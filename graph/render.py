@@ -29,6 +29,8 @@ __all__ = [
     "UNKNOWN_COLOUR",
     "DISTRICT_COLOUR",
     "NetworkView",
+    "highlight",
+    "vis_library",
     "filter_view",
     "ego_view",
     "select_view",
@@ -105,6 +107,9 @@ class NetworkView:
     positions: dict[str, tuple[float, float]] = field(default_factory=dict)
     #: Organisations of the district view without a place (landesweit / ohne Kreis): not drawn on the map.
     unplaced: int = 0
+    #: What the app's interactive view draws: node rows without the highlight of the chosen
+    #: node (the page outlines it itself, so choosing another one keeps the drawing), options, legend, key.
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def escape_text(value: object) -> str:
@@ -521,7 +526,7 @@ def _safe_json(value: object) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def _vis_library() -> str:
+def vis_library() -> str:
     """The vis-network build shipped inside pyvis, read once (it is inlined: no CDN at run time)."""
     global _VIS_JS
     if _VIS_JS is None:
@@ -698,12 +703,13 @@ def build_network(
         else:
             row.update(shape="dot", color=ORG_TYPE_COLOURS.get(d.get("org_type") or "", UNKNOWN_COLOUR),
                        value=1 + degree[node])
-        if node == selected:
-            row.update(borderWidth=4, color={"background": row["color"], "border": "#000000"},
-                       font={"size": 28 if aggregated else 18, "bold": True})
         node_rows.append(row)
     if aggregated:
         _thin_labels(node_rows, keep=selected)
+    plain_rows = [dict(row) for row in node_rows]
+    for row in node_rows:
+        if row["id"] == selected:
+            row.update(highlight(row, aggregated))
 
     edge_rows = []
     for (a, b), ties in sorted(groups.items()):
@@ -750,15 +756,39 @@ def build_network(
     page = _PAGE.format(
         title=escape_text(title),
         height=int(height),
-        vis=_vis_library().replace("</script", "<\\/script"),
+        vis=vis_library().replace("</script", "<\\/script"),
         legend=legend_html,
         nodes=_safe_json(nodes_data),
         edges=_safe_json(edges_data),
         options=_safe_json(json.loads(options_json)),
         selected=_safe_json(selected if selected in G else None),
     )
+    options = json.loads(options_json)
+    data = {"nodes": plain_rows, "edges": edges_data, "options": options, "legend": [list(e) for e in legend],
+            "selected": selected if selected in G else None, "height": int(height),
+            "highlight_font": 28 if aggregated else 18,
+            # centring zooms in to at least this scale; the district view keeps its scale (all of NRW in view)
+            "focus_scale": None if aggregated else 0.8,
+            "view_key": _structure_key(plain_rows, edges_data, options)}
     return NetworkView(html=page, nodes=len(node_rows), edges=len(edge_rows), aggregated=aggregated,
-                       physics=physics, legend=legend, positions=positions, unplaced=unplaced)
+                       physics=physics, legend=legend, positions=positions, unplaced=unplaced, data=data)
+
+
+def highlight(row: Mapping[str, Any], aggregated: bool = False) -> dict[str, Any]:
+    """Node properties that outline the chosen node (thick black border, larger label)."""
+    colour = row.get("color")
+    background = colour.get("background") if isinstance(colour, dict) else colour
+    return {"borderWidth": 4, "color": {"background": background, "border": "#000000"},
+            "font": {"size": 28 if aggregated else 18, "bold": True}}
+
+
+def _structure_key(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], options: Mapping[str, Any]) -> str:
+    """Fingerprint of what is drawn apart from labels and highlight: equal keys keep the drawing in place."""
+    import hashlib
+
+    shape = json.dumps([[n["id"] for n in nodes], [[e.get("from"), e.get("to")] for e in edges], options],
+                       sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha1(shape.encode("utf-8")).hexdigest()[:16]
 
 
 #: Label font and (smallest, largest) node size of the district view, in layout units (1600 px wide).

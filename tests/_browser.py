@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "SCREENSHOTS", "chromium_missing", "free_port", "streamlit_server",
-           "wait_for_app", "exception_count", "network_frame"]
+           "wait_for_app", "exception_count", "network_frame", "NETWORK_IFRAME"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "screenshots"
@@ -103,9 +103,13 @@ def exception_count(page) -> int:
     return boxes + (1 if "Traceback (most recent call last)" in page.content() else 0)
 
 
+#: The network view's iframe (the two-way component of ui/netview).
+NETWORK_IFRAME = 'iframe[src*="msonet_netzwerk"]'
+
+
 def network_frame(page, timeout_ms: int = 30_000):
     """The frame of the network view, once vis has built its DataSet and canvas."""
-    handle = page.wait_for_selector('iframe[srcdoc*="vis.Network"]', timeout=timeout_ms)
+    handle = page.wait_for_selector(NETWORK_IFRAME, timeout=timeout_ms)
     frame = handle.content_frame()
     frame.wait_for_selector("#mynetwork canvas", timeout=timeout_ms)
     frame.wait_for_function("typeof nodes !== 'undefined' && nodes.length > 0", timeout=timeout_ms)

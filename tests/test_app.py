@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -57,10 +59,19 @@ def markdown_texts(at) -> list[str]:
                               *at.success)]
 
 
+def shown_table(element):
+    """A static table (``common.reading_table``) as a data frame of the texts shown (escapes removed)."""
+    frame = element.value
+    frame = frame.map(lambda v: str(v).replace("\\", ""))
+    frame.columns = [str(c).replace("\\", "") for c in frame.columns]
+    return frame
+
+
 def network_html(at) -> str:
-    frames = at.get("iframe")
-    assert len(frames) == 1
-    return frames[0].proto.srcdoc
+    """The arguments of the network view (nodes, edges, options as JSON)."""
+    views = at.get("component_instance")
+    assert len(views) == 1
+    return views[0].proto.json_args
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -136,8 +147,10 @@ def _node_count(at) -> int:
 def test_network_filters_change_the_graph(home):
     at = open_page("ui/network.py")
     assert _node_count(at) == 14
-    html = network_html(at)
-    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html.replace("\\u0026", "&")
+    view = json.loads(network_html(at))
+    # Tooltips are HTML built from escaped values; labels are drawn on the canvas as text.
+    titles = " ".join(n.get("title") or "" for n in view["nodes"])
+    assert "<img src=x" not in titles and "&lt;img src=x onerror=alert(1)&gt;" in titles
     at.multiselect(key="net_types").set_value(["mso"])
     at.run()
     assert_clean(at)
@@ -176,11 +189,12 @@ def test_network_ego_view_and_details_panel(home):
     at.run()
     assert _node_count(at) == 5  # plus IBZ through the shared conference
     assert any("Ronahi e.V. Bochum" in s.value.replace("\\", "") for s in at.subheader)
-    details = [df.value for df in at.dataframe]
-    ties = next(df for df in details if "Organisation" in df.columns)
-    assert set(ties["Organisation"]) == {"Integrationsagentur AWO Bochum", "Lebenshilfe Bochum"}
-    funding = next(df for df in details if "Programm" in df.columns)
-    assert list(funding["Förderart"]) == ["Einzelprojektförderung"]
+    # the panel lists ties, events and funding (wrapping lines, no cut table columns)
+    texts = [m.value.replace("\\", "") for m in at.markdown]
+    ties = next(t for t in texts if "advised_by" not in t and "Integrationsagentur AWO Bochum" in t)
+    assert re.findall(r"^- \*\*(.+?)\*\*", ties, re.M) == ["Integrationsagentur AWO Bochum", "Lebenshilfe Bochum"]
+    funding = next(t for t in texts if t.startswith("- **MSO-Richtlinie NRW**"))
+    assert "(Einzelprojektförderung" in funding
 
 
 def test_network_large_views_are_drawn_by_district_and_open_one_district(home, monkeypatch):
@@ -255,23 +269,31 @@ def test_tandem_proposals_and_cohort(home):
     at.selectbox(key="tandem_mso").set_value("org-agisra")
     at.run()
     assert_clean(at)
-    table = at.dataframe[0].value
+    table = shown_table(at.table[0])
     assert len(table) >= 1
+    assert list(table.columns) == ["Rang", "Vorschlag", "Gründe"]
+    names = [re.match(r"\*\*(.+?)\*\*", v).group(1) for v in table["Vorschlag"]]
     # agisra is already tied to the KI Köln and works in women_girls: partners are outside the migration field.
-    assert "Kommunales Integrationszentrum Köln" not in set(table["Name"])
-    assert table.iloc[0]["Rang"] == 1
-    assert set(table["Genauigkeit"]) <= {"Gemeinde", "Postleitzahl", "Adresse", ""}
+    assert names and "Kommunales Integrationszentrum Köln" not in names
+    assert table.iloc[0]["Rang"] == "1"
+    # distance with its basis and the points, German decimals
+    assert all(re.search(r" · \d+,\d km \(nach (Gemeinde|Postleitzahl|Adresse)\) · \d,\d\d Punkte$", v)
+               for v in table["Vorschlag"]), list(table["Vorschlag"])
+    parts = shown_table(at.table[1])  # the parts of the score, below the reasons
+    assert list(parts.columns) == ["Rang", "Name", "Punkte", "Nähe", "Gemeinsame Kontakte", "Aktivität",
+                                   "Handlungsfelder", "Offenheit"] and list(parts["Name"]) == names
     at.checkbox(key="tandem_umbrella").check()
     at.checkbox(key="tandem_services").check()
     at.run()
     assert_clean(at)
-    assert len(at.dataframe[0].value) >= len(table)  # asking for more kinds never removes a proposal
+    assert len(at.table[0].value) >= len(table)  # asking for more kinds never removes a proposal
     at.toggle(key="cohort_run").set_value(True)
     at.run()
     assert_clean(at)
-    cohort = at.dataframe[-1].value
-    assert {"MSO", "Partner"} <= set(cohort.columns)
-    assert len(set(cohort["Partner"])) == len(cohort)  # each partner at most once
+    cohort = shown_table(at.table[-1])
+    assert list(cohort.columns) == ["Nr.", "Tandem", "Gründe"]
+    partners = [re.search(r" und \*\*(.+?)\*\*", v).group(1) for v in cohort["Tandem"]]
+    assert len(set(partners)) == len(cohort)  # each partner at most once
 
 
 def test_meeting_plan_and_attendance(home):
@@ -416,8 +438,9 @@ def test_store_errors_show_a_german_message(tmp_path, monkeypatch):
 
 def test_xss_name_is_text_everywhere(home):
     at = open_page("ui/meeting.py")
-    invitees = next(d.value for d in at.dataframe if "Name" in d.value.columns)  # the first one: the objective
-    assert XSS_NAME in set(invitees["Name"])  # shown as plain text in the grid
+    invitees = shown_table(at.table[0])
+    assert any(f"**{XSS_NAME}**" in v for v in invitees["Organisation"])  # escaped: shown as plain text
+    assert not any(re.search(r"(?<!\\)<", str(v)) for v in at.table[0].value["Organisation"])  # every "<" escaped
     assert not any("<img" in text for text in markdown_texts(at))
 
 
@@ -504,7 +527,7 @@ def test_large_choice_lists_become_a_search_field(home, monkeypatch):
     at.selectbox(key="tandem_mso").set_value("org-agisra")
     at.run()
     assert_clean(at)
-    assert len(at.dataframe[0].value) >= 1
+    assert len(at.table[0].value) >= 1
 
 
 def test_data_page_reference_kind_choice_and_examples(home):
@@ -529,3 +552,25 @@ def test_data_page_reference_kind_choice_and_examples(home):
     at.run()
     files = next(d.value for d in at.dataframe if "Art" in d.value.columns)
     assert list(files["Art"]) == ["Organisationen"] and not at.error
+
+
+def test_a_clicked_node_chooses_an_organisation_or_opens_a_district(home):
+    """What a click in the network view means (ui.network.clicked, used by the view's on_change)."""
+    from msonet.ui.common import graph
+    from msonet.ui.network import clicked
+
+    at = open_page("ui/network.py")
+    assert_clean(at)
+    G = graph()
+    assert clicked(G, {"id": "org-ronahi", "n": 1}) == ("organisation", "org-ronahi")
+    assert clicked(G, {"id": "district:05911", "n": 2}) == ("district", "05911")
+    assert clicked(G, {"id": "ev-fachtag-2019", "n": 3}) is None  # events have no details panel
+    assert clicked(G, {"id": "gibt-es-nicht", "n": 4}) is None
+    assert clicked(G, None) is None and clicked(G, "org-ronahi") is None
+    view = json.loads(network_html(at))
+    assert view["selected"] is None and {"nodes", "edges", "options", "legend", "view_key"} <= set(view)
+    at.selectbox(key="net_selected").set_value("org-ronahi")
+    at.run()
+    chosen = json.loads(network_html(at))
+    # Choosing keeps the drawing (same key: the view only outlines and centres the node).
+    assert chosen["selected"] == "org-ronahi" and chosen["view_key"] == view["view_key"]

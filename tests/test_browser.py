@@ -121,7 +121,7 @@ def test_filter_changes_the_graph(page, app_url):
     page.get_by_role("option", name="MSO", exact=True).click()
     page.keyboard.press("Escape")
     page.wait_for_function(
-        """() => { const f = document.querySelector('iframe[srcdoc*="vis.Network"]');
+        """() => { const f = document.querySelector('iframe[src*="msonet_netzwerk"]');
                    return f && f.contentWindow.nodes && f.contentWindow.nodes.length === 7; }""",
         timeout=30_000)
     wait_for_app(page)
@@ -192,7 +192,7 @@ def test_tandem_search_shows_ranked_partners_on_a_map(page, app_url):
     wait_for_app(page)
     page.wait_for_selector(".js-plotly-plot canvas", timeout=30_000)
     page.wait_for_timeout(1500)
-    assert page.get_by_test_id("stDataFrame").count() >= 1
+    assert page.locator('.st-key-tandem_table [data-testid="stTable"] td').count() >= 3  # rank, proposal, reasons
     assert exception_count(page) == 0
     page.screenshot(path=str(SCREENSHOTS / "04b-tandem-vorschlaege.png"), full_page=True)
 
@@ -366,3 +366,222 @@ def test_network_legend_is_above_the_drawing(page, app_url, width):
     legend = frame.evaluate("document.getElementById('legend').getBoundingClientRect().toJSON()")
     canvas = frame.evaluate("document.querySelector('#mynetwork canvas').getBoundingClientRect().toJSON()")
     assert legend["height"] > 0 and legend["bottom"] <= canvas["top"] + 1, (legend, canvas)
+
+
+def _click_node(page, frame, node: str) -> None:
+    """Click ``node`` where vis draws it (canvas coordinates from vis, turned into page coordinates)."""
+    if frame.evaluate("network.physics.physicsEnabled"):
+        frame.wait_for_function("network.physics.stabilized === true || network.physics.ready === true",
+                                timeout=15_000)
+    frame.evaluate("network.stopSimulation()")
+    point = frame.evaluate(f"network.canvasToDOM(network.getPosition({json.dumps(node)}))")
+    canvas = frame.locator("#mynetwork canvas").bounding_box()  # in page coordinates
+    assert 0 < point["x"] < canvas["width"] and 0 < point["y"] < canvas["height"], (node, point, canvas)
+    page.mouse.click(canvas["x"] + point["x"], canvas["y"] + point["y"])
+
+
+def _chosen(page) -> str:
+    search = page.get_by_test_id("stSelectbox").filter(has_text="Organisation suchen")
+    return search.locator("input").input_value()
+
+
+def _assert_outlined_and_centred(page, node: str) -> None:
+    frame = network_frame(page)
+    frame.wait_for_function(f"document.body.getAttribute('data-centred') === {json.dumps(node)}", timeout=30_000)
+    assert frame.evaluate(f"nodes.get({json.dumps(node)}).borderWidth") == 4
+    assert frame.evaluate("nodes.get().filter(n => n.borderWidth === 4).length") == 1
+    point = frame.evaluate(f"network.canvasToDOM(network.getPosition({json.dumps(node)}))")
+    box = frame.locator("#mynetwork canvas").bounding_box()
+    assert abs(point["x"] - box["width"] / 2) < 20 and abs(point["y"] - box["height"] / 2) < 20
+
+
+def test_clicking_a_node_chooses_it_like_the_select_box(page, app_url):
+    """Issue 13: a click on a node fills the details panel, outlines and centres the node; the choice survives
+    reruns, and the select box and clicks take turns."""
+    _open(page, f"{app_url}/netzwerk")
+    _click_node(page, network_frame(page), "org-ronahi")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Ronahi e.V. Bochum").wait_for(timeout=30_000)
+    assert "Ronahi e.V. Bochum" in _chosen(page)
+    _assert_outlined_and_centred(page, "org-ronahi")
+
+    # A rerun for something else (the ego toggle) keeps the choice; then a second click changes it.
+    page.get_by_test_id("stCheckbox").filter(has_text="Veranstaltungen zeigen").locator("label").click()
+    wait_for_app(page)
+    assert "Ronahi e.V. Bochum" in _chosen(page)
+    _assert_outlined_and_centred(page, "org-ronahi")
+    _click_node(page, network_frame(page), "org-behinderung")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Lebenshilfe Bochum").wait_for(timeout=30_000)
+    assert "Lebenshilfe Bochum" in _chosen(page)
+    _assert_outlined_and_centred(page, "org-behinderung")
+
+    # The select box takes over again, and a click on the node clicked before still counts.
+    search = page.get_by_test_id("stSelectbox").filter(has_text="Organisation suchen")
+    search.locator("input").click()
+    search.locator("input").fill("IBZ")
+    page.get_by_role("option").filter(has_text="IBZ Friedenshaus").first.click()
+    wait_for_app(page)
+    page.get_by_role("heading", name="IBZ Friedenshaus Bielefeld").wait_for(timeout=30_000)
+    _assert_outlined_and_centred(page, "org-ibz")
+    frame = network_frame(page)
+    frame.evaluate("network.fit({animation: false})")  # Bochum lies outside the view centred on Bielefeld
+    _click_node(page, frame, "org-behinderung")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Lebenshilfe Bochum").wait_for(timeout=30_000)
+    _assert_outlined_and_centred(page, "org-behinderung")
+    assert exception_count(page) == 0
+
+
+_TABLE_FIT = """(key) => {
+  const box = document.querySelector('.st-key-' + key + ' [data-testid="stTable"]');
+  if (!box) { return null; }
+  const scroller = box.querySelector('table').parentElement;
+  const cells = [...box.querySelectorAll('th, td')];
+  const cut = cells.filter(c => c.scrollWidth > c.clientWidth + 1 || c.scrollHeight > c.clientHeight + 1)
+                   .map(c => c.innerText.slice(0, 60));
+  const main = document.querySelector('[data-testid="stMain"]').getBoundingClientRect();
+  const r = box.getBoundingClientRect();
+  return {scroll: [scroller.scrollWidth, scroller.clientWidth], cut: cut, cells: cells.length,
+          right: r.right, mainRight: main.right,
+          headers: [...box.querySelectorAll('th')].map(c => c.innerText.trim())};
+}"""
+
+
+def _assert_table_readable(page, key: str, text_column: str) -> None:
+    """The static table ``key`` shows every cell in full: no sideways scrolling, no cell cut, inside the page."""
+    page.wait_for_selector(f'.st-key-{key} [data-testid="stTable"] td', timeout=60_000)
+    fit = page.evaluate(_TABLE_FIT, key)
+    assert text_column in fit["headers"], fit["headers"]
+    assert fit["scroll"][0] <= fit["scroll"][1] + 1, f"{key} scrolls sideways: {fit['scroll']}"
+    assert not fit["cut"], f"{key}: cells cut off: {fit['cut'][:3]}"
+    assert fit["right"] <= fit["mainRight"] + 1
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_meeting_reasons_and_roles_are_readable_without_scrolling(page, app_url, width):
+    """Issue 13: at 1024 and 1440 px the invitation list's reasons and roles and the table groups are not cut."""
+    _at_width(page, width)
+    _open(page, f"{app_url}/treffen")
+    _assert_table_readable(page, "meet_invitees", "Begründung")
+    _assert_table_readable(page, "meet_groups", "Teilnehmende")
+    roles = page.locator('.st-key-meet_invitees td').filter(has_text="isolierte MSO")
+    assert roles.count() >= 1  # the role is in the organisation's cell
+    page.screenshot(path=str(SCREENSHOTS / f"05b-treffen-tabellen-{width}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_tandem_reasons_are_readable_without_scrolling(page, app_url, width):
+    """Issue 13: the proposals (and the cohort) at 1024 and 1440 px: reasons in full, nothing scrolls sideways."""
+    _at_width(page, width)
+    _open(page, f"{app_url}/tandem")
+    search = page.get_by_test_id("stSelectbox").filter(has_text="MSO auswählen")
+    search.locator("input").click()
+    search.locator("input").fill("agisra")
+    page.get_by_role("option").filter(has_text="agisra").first.click()
+    wait_for_app(page)
+    _assert_table_readable(page, "tandem_table", "Gründe")
+    page.get_by_role("tab", name="Kohorte planen (mehrere Tandems)").click()
+    page.get_by_test_id("stCheckbox").filter(has_text="Kohorte planen").locator("label").click()
+    wait_for_app(page)
+    _assert_table_readable(page, "cohort_table", "Gründe")
+    page.screenshot(path=str(SCREENSHOTS / f"04b-tandem-tabellen-{width}.png"), full_page=True)
+
+
+_UPLOADER_TEXT = """() => {
+  // What the upload field shows: the text of each element unless its font size is 0, plus ::after content.
+  const zone = document.querySelector('[data-testid="stFileUploaderDropzone"]');
+  const shown = [];
+  const walk = (el) => {
+    const style = getComputedStyle(el);
+    if (style.display === 'none' || style.visibility === 'hidden') { return; }
+    for (const node of el.childNodes) {
+      if (node.nodeType === 3 && node.textContent.trim() && parseFloat(style.fontSize) > 0) {
+        shown.push(node.textContent.trim());
+      } else if (node.nodeType === 1 && node.tagName !== 'INPUT'
+                 && node.getAttribute('data-testid') !== 'stIconMaterial') { walk(node); }
+    }
+    const after = getComputedStyle(el, '::after');
+    if (after.content && after.content !== 'none' && after.content !== 'normal' && parseFloat(after.fontSize) > 0) {
+      shown.push(JSON.parse(after.content));
+    }
+  };
+  walk(zone);
+  return shown;
+}"""
+
+
+def test_upload_field_speaks_german(page, app_url):
+    """Issue 13: Streamlit's upload field shows German texts (button, limit and kinds, while dragging)."""
+    _open(page, f"{app_url}/daten")
+    page.get_by_test_id("stFileUploaderDropzone").wait_for()
+    shown = page.evaluate(_UPLOADER_TEXT)
+    assert shown == ["Dateien auswählen", "CSV, Excel oder JSON, bis 50 MB je Datei"], shown
+    for width in WIDTHS:  # the German line is not cut at the right edge
+        _at_width(page, width)
+        page.wait_for_timeout(300)
+        line = page.get_by_test_id("stFileUploaderDropzoneInstructions").locator("span").first.bounding_box()
+        zone_box = page.get_by_test_id("stFileUploaderDropzone").bounding_box()
+        assert line["x"] + line["width"] <= zone_box["x"] + zone_box["width"] + 1, (width, line, zone_box)
+        assert line["width"] > 200  # the text takes its room (a cut or hidden line would be narrow)
+    label = page.get_by_test_id("stFileUploader").get_by_test_id("stWidgetLabel").inner_text()
+    assert "Dateien hierher ziehen" in label
+    button = page.get_by_test_id("stFileUploaderDropzone").locator("button").first.bounding_box()
+    assert button["width"] > 100  # the German label takes room (it is not only the icon)
+    zone = page.get_by_test_id("stFileUploaderDropzone")
+    files = page.evaluate_handle("() => { const d = new DataTransfer();"
+                                 " d.items.add(new File(['a'], 'organisationen.csv', {type: 'text/csv'})); return d; }")
+    zone.dispatch_event("dragenter", {"dataTransfer": files})
+    page.wait_for_timeout(300)
+    while_dragging = page.evaluate(_UPLOADER_TEXT)
+    assert "Dateien hier ablegen" in while_dragging and not any(
+        word in " ".join(while_dragging) for word in ("Drag", "Upload", "per file")), while_dragging
+    page.screenshot(path=str(SCREENSHOTS / "07b-daten-hochladen.png"))
+    zone.dispatch_event("dragleave", {"dataTransfer": files})
+    assert exception_count(page) == 0
+
+
+_RECORD_CANVAS_TEXT = """(() => {
+  // Record every text the page paints on a canvas (the data grid draws its cells with fillText).
+  window.__drawn = [];
+  const fill = CanvasRenderingContext2D.prototype.fillText;
+  CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+    window.__drawn.push(String(text));
+    return fill.call(this, text, ...rest);
+  };
+})();"""
+
+
+def test_coverage_table_numbers_are_german_in_an_english_browser(browser, app_url):
+    """Issue 13: the coverage table writes numbers like graph.formats (decimal comma, thousands dot), also when
+    the browser's language is English; the CSV download keeps numbers Excel reads (comma, no thousands dot)."""
+    import re
+
+    context = browser.new_context(viewport={"width": 1440, "height": 1400}, locale="en-US",
+                                  accept_downloads=True)
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(60_000)
+        tab.add_init_script(_RECORD_CANVAS_TEXT)
+        tab.goto(f"{app_url}/karte")
+        wait_for_app(tab)
+        grid = tab.locator('[data-testid="stDataFrame"]').first
+        grid.wait_for()
+        grid.scroll_into_view_if_needed()
+        tab.wait_for_function("window.__drawn.some(t => t === 'Einwohner*innen')", timeout=30_000)
+        tab.wait_for_timeout(1000)
+        drawn = tab.evaluate("window.__drawn")
+        # The figure (MSO per 100,000) with a decimal comma, populations with thousands dots.
+        assert any(re.fullmatch(r"\d+,\d", t) for t in drawn), drawn[:40]
+        assert any(re.fullmatch(r"\d{1,3}(\.\d{3})+", t) for t in drawn), drawn[:40]
+        assert not [t for t in drawn if re.fullmatch(r"\d+\.\d{1,2}|\d{4,}", t)], "English/unformatted numbers"
+        with tab.expect_download() as info:
+            tab.get_by_role("button", name="Tabelle als CSV herunterladen").click()
+        text = open(info.value.path(), encoding="utf-8-sig").read()
+        rows = [line.split(";") for line in text.splitlines()]
+        assert rows[0][2] == "MSO je 100.000 Einwohner*innen" and rows[0][6] == "Einwohner*innen"
+        populations = [r[6] for r in rows[1:] if r[6]]
+        assert populations and all(p.isdigit() for p in populations)  # no thousands dot: Excel reads a number
+        assert any("," in r[2] for r in rows[1:])  # decimal comma
+    finally:
+        context.close()

@@ -17,6 +17,16 @@ def rights_table() -> list[dict[str, str]]:
             for right, (_lowest, text) in RIGHTS.items()]
 
 
+def _time(stamp: object) -> str:
+    """``2026-12-01T05:41:20+00:00`` -> ``01.12.2026 05:41:20`` (the log writes UTC)."""
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(str(stamp)).strftime("%d.%m.%Y %H:%M:%S")
+    except ValueError:
+        return str(stamp)
+
+
 def _log_section() -> None:
     settings = common.settings()
     log = AuditLog(settings.audit_path)
@@ -29,14 +39,16 @@ def _log_section() -> None:
     if problems:
         st.error("Das Protokoll wurde nachträglich verändert: " + common.md(" ".join(problems[:5])))
     elif entries:
-        st.success(f"{common.number(len(entries))} Einträge, lückenlos verkettet (keine nachträgliche Änderung "
-                   "erkennbar).")
+        count = "1 Eintrag" if len(entries) == 1 else f"{common.number(len(entries))} Einträge"
+        st.success(f"{count}, lückenlos verkettet (keine nachträgliche Änderung erkennbar).")
     if not entries:
         st.caption("Noch keine Einträge.")
         return
     rows = audit_rows(entries)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=common.table_height(len(rows), 420))
-    c1, c2 = st.columns(2)
+    # shown as TT.MM.JJJJ hh:mm:ss; the CSV keeps the exact ISO time stamp of the log
+    shown = [{**r, "Zeit (UTC)": _time(r["Zeit (UTC)"])} for r in rows]
+    st.dataframe(pd.DataFrame(shown), hide_index=True, width="stretch", height=common.table_height(len(rows), 420))
+    c1 = c2 = st.container(horizontal=True, wrap=True, key="audit_downloads")  # labels not cut at 1024 px
     common.download_button("Protokoll als CSV herunterladen", common.csv_bytes(rows), file_name="msonet-protokoll.csv",
                            mime="text/csv", key="audit_csv", where=c1)
     common.download_button("Protokoll als Originaldatei (JSON Lines, mit Prüfkette)", settings.audit_path.read_bytes,
@@ -81,8 +93,7 @@ def _accounts_section() -> None:
     elif settings.auth == "oidc":
         st.caption(f"Rollen kommen aus dem Claim „{common.md(settings.oidc_claim)}“ des Anmeldedienstes "
                    "(Zuordnung in MSONET_OIDC_ROLES).")
-    st.dataframe(pd.DataFrame(rights_table()), hide_index=True, width="stretch",
-                 column_config={"Recht": st.column_config.TextColumn(width="large")})
+    common.reading_table(rights_table(), key="admin_rights")  # wraps: the grid cut rights and roles at 1024 px
 
 
 def _body() -> None:

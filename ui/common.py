@@ -355,7 +355,7 @@ def _search_field(container, label: str, options: Mapping[str, str], key: str, s
         if total == 0:
             container.caption(f"Keine Organisation enthält „{md(query.strip())}“.")
         elif total > SEARCH_HITS:
-            container.caption(f"{number(total)} Treffer, die ersten {SEARCH_HITS} stehen zur Auswahl – "
+            container.caption(f"{number(total)} Treffer, die ersten {number(SEARCH_HITS)} stehen zur Auswahl – "
                               "genauer suchen grenzt ein.")
         else:
             container.caption(f"{number(total)} Treffer.")
@@ -419,6 +419,28 @@ def text_table(rows: Any, *, text_columns: Sequence[str], key: str | None = None
     return (where or st).dataframe(frame, hide_index=True, width="stretch", row_height=TEXT_ROW_HEIGHT,
                                    height=table_height(len(frame), limit, TEXT_ROW_HEIGHT), column_config=config,
                                    key=key, **extra)
+
+
+def reading_table(rows: Any, *, key: str, where: Any = None, markdown: Sequence[str] = ()) -> None:
+    """A static table whose every cell is shown in full, wrapped inside its column (for reasons and roles).
+
+    Data grids cut cell text at their row height and scroll sideways when columns are many; here few
+    columns share the width and long text wraps onto more lines, so nothing needs scrolling to be read
+    (keep it to about three text columns: each column is at least as wide as its longest word).
+    Cells are user data: they are escaped (:func:`md`), so names stay text; columns named in ``markdown``
+    are already escaped Markdown (e.g. a bold name built with :func:`md`). ``key`` names the container
+    (CSS class ``st-key-<key>``) for the browser tests.
+    """
+    import pandas as pd
+
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    shown = frame.astype(object).where(frame.notna(), "")
+    for column in shown.columns:
+        if column not in markdown:
+            shown[column] = shown[column].map(md)
+    shown.columns = [md(c) for c in frame.columns]
+    box = (where or st).container(key=key)
+    box.table(shown, hide_index=True, border="horizontal")
 
 
 def today() -> dt.date:

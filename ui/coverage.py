@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from msonet.graph.formats import MISSING, fmt_number
 from msonet.graph.maps import POINT_GROUPS, add_points, choropleth_figure, point_rows
 from msonet.graph.vocabulary import SECTORS, label
 from msonet.ui import auth, common
@@ -88,6 +89,28 @@ def table_rows(rows: list[dict[str, Any]], metric: str, sector: str | None) -> l
     return table
 
 
+#: Places after the comma of each figure in the table.
+VALUE_DIGITS = {"msos_per_100k": 1, "white_spots": 0, "share_regular": 1}
+
+
+def german_numbers(table: list[dict[str, Any]], heading: str, digits: int) -> Any:
+    """The coverage table with its numbers shown as graph.formats writes them (``11,4``, ``1.084.831``).
+
+    The shown text no longer follows the browser's language (a grid formats numbers "localized" by the
+    browser: 11.4 in an English browser). The values below stay numbers, so sorting a column still sorts
+    by value; the CSV download gets the numbers as they are.
+    """
+    frame = pd.DataFrame(table)
+    for column in ("MSO", "KI", "IA", "Einwohner*innen"):
+        frame[column] = frame[column].astype("Int64")
+
+    def number(places: int):
+        return lambda v: MISSING if v is None or pd.isna(v) else fmt_number(v, places)
+
+    formats = {heading: number(digits), **{c: number(0) for c in ("MSO", "KI", "IA", "Einwohner*innen")}}
+    return frame.style.format(formats)
+
+
 def _body() -> None:
     auth.require("view")
     st.title("Versorgungskarte")
@@ -96,7 +119,10 @@ def _body() -> None:
     if common.empty_state():
         return
     labels = common.district_names()
-    c1, c2, c3 = st.columns([2, 2, 3])
+    # the colour choice and the field side by side, the point layers below: in three columns the labels were
+    # cut at 1024 px
+    c1, c2 = st.columns(2)
+    c3 = st.container()
     metric = c1.selectbox("Einfärben nach", list(METRICS), format_func=METRICS.get, key="cov_metric")
     sector = None
     if metric == "white_spots":
@@ -132,14 +158,17 @@ def _body() -> None:
         spots = [r["Kreis"] for r in table if r[heading] == 0]
         counts[0].metric("Weiße Flecken", len(spots), help="Kreise ohne Akteur im gewählten Handlungsfeld")
     no_ki = [r["Kreis"] for r in table if not r["KI"]]
-    counts[1].metric("Ohne KI", len(no_ki), help="Kreise ohne Kommunales Integrationszentrum in den Daten")
-    frame = pd.DataFrame(table)
-    for column in ("MSO", "KI", "IA", "Einwohner*innen"):
-        frame[column] = frame[column].astype("Int64")  # whole numbers stay whole (no "11.0")
-    st.dataframe(frame, hide_index=True, width="stretch", height=420, column_config={
-        heading: st.column_config.NumberColumn(heading, format="localized", help=title, width="medium"),
-        "Einwohner*innen": st.column_config.NumberColumn(format="localized"),
-    })
+    counts[1 if metric == "white_spots" else 0].metric("Ohne KI", len(no_ki),
+                                                       help="Kreise ohne Kommunales Integrationszentrum in den Daten")
+    # The Regierungsbezirk stays in the CSV; without it the grid fits 1024 px screens.
+    shown = german_numbers([{k: v for k, v in r.items() if k != "Regierungsbezirk"} for r in table], heading,
+                           VALUE_DIGITS[metric])
+    st.dataframe(shown, hide_index=True, width="stretch", height=420, column_config={
+        "Kreis": st.column_config.TextColumn("Kreis", width=165),
+        # the short title of the colour bar, the full one as help (and in the CSV)
+        heading: st.column_config.NumberColumn(SCALE_TITLES[metric], help=heading, width=150),
+        **{c: st.column_config.NumberColumn(c, width=45) for c in ("MSO", "KI", "IA")},
+        "Einwohner*innen": st.column_config.NumberColumn("Einwohner*innen", width=105)})
     common.download_button("Tabelle als CSV herunterladen", common.csv_bytes(table),
                            file_name="msonet-versorgung.csv", mime="text/csv", key="cov_csv")
 

@@ -117,6 +117,40 @@ def _reference() -> None:
                                        key=f"example_{path.stem}", where=col)
 
 
+#: The kinds of file the upload reads (shown in the upload field and its help).
+UPLOAD_FORMATS = "CSV, TSV, TXT, Excel (XLSX, XLSM) oder JSON"
+
+
+def _css_text(text: str) -> str:
+    """``text`` as a CSS string literal."""
+    return '"' + "".join(c if c.isalnum() or c in " ,.;:–()/-" else f"\\{ord(c):06x}" for c in text) + '"'
+
+
+def uploader_style(limit_mb: int) -> str:
+    """CSS that shows the upload field's own texts in German.
+
+    Streamlit writes them in English into the page ("Upload", "50MB per file • CSV, …", "Drag and drop files
+    here") and has no setting for them. The English words are set to size 0 and German ones drawn in their
+    place (``::after``); the selectors are Streamlit's stable test ids, and the browser test checks what is
+    visible, so a Streamlit update that changes the field shows up as a failing test.
+    """
+    zone = '[data-testid="stFileUploader"] [data-testid="stFileUploaderDropzone"]'
+    replaced = {
+        # the button (icon + "Upload")
+        f'{zone} button[data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] p':
+            "Dateien auswählen",
+        # the line beside it ("50MB per file • CSV, …")
+        f'{zone} [data-testid="stFileUploaderDropzoneInstructions"] span':
+            f"CSV, Excel oder JSON, bis {limit_mb} MB je Datei",
+        # while files are dragged over the field ("Drag and drop files here")
+        f"{zone} > div:not([data-testid]) > span": "Dateien hier ablegen",
+    }
+    rules = "".join(f"{selector} {{ font-size: 0 !important; white-space: normal !important; }}\n"
+                    f"{selector}::after {{ content: {_css_text(text)}; font-size: 0.875rem; }}\n"
+                    for selector, text in replaced.items())
+    return f"<style>\n{rules}</style>"
+
+
 def _upload_section() -> None:
     st.subheader("Dateien hochladen und prüfen")
     limit = common.settings().max_upload_mb
@@ -127,13 +161,13 @@ def _upload_section() -> None:
     kind = st.selectbox("Art der Dateien", list(UPLOAD_KINDS), format_func=UPLOAD_KINDS.get, key="upload_kind",
                         help="Normalerweise erkennt msonet die Art an den Spaltenüberschriften. Wählen Sie sie hier, "
                              "wenn die Erkennung nicht klappt; sie gilt dann für alle Dateien dieser Ladung.")
-    # Streamlit's upload field itself is labelled in English ("Drag and drop", "Browse files"/"Upload",
-    # "… per file") and offers no translation; label and help say in German what to do.
+    st.html(uploader_style(limit))
+    # No ``type=``: Streamlit would refuse other kinds with an English message; msonet's check names the file
+    # and the kinds it reads in German (loaders.files).
     uploads = st.file_uploader(
-        "Dateien hierher ziehen oder über die Schaltfläche „Upload“ (Hochladen) auswählen",
-        type=["csv", "tsv", "txt", "xlsx", "xlsm", "json"], accept_multiple_files=True, key="upload_files",
-        help=f"Mehrere Dateien auf einmal sind möglich. Das Feld zeigt die Grenze je Datei auf Englisch "
-             f"(„per file“); msonet nimmt höchstens {limit} MB je Datei an.")
+        "Dateien hierher ziehen oder über „Dateien auswählen“ öffnen", accept_multiple_files=True,
+        key="upload_files", max_upload_size=limit,
+        help=f"Mehrere Dateien auf einmal sind möglich: {UPLOAD_FORMATS}, höchstens {limit} MB je Datei.")
     if not uploads:
         return
     files, too_big = [], []
@@ -158,16 +192,16 @@ def _upload_section() -> None:
     counts = result.counts()
     cols = st.columns(5)
     for col, (kind, text) in zip(cols, KIND_LABELS.items(), strict=False):
-        col.metric(f"{text} (gültig)", counts.get(kind, 0))
-    cols[4].metric("Zeilen mit Problemen", result.invalid_rows)
+        col.metric(f"{text} (gültig)", common.number(counts.get(kind, 0)))
+    cols[4].metric("Zeilen mit Problemen", common.number(result.invalid_rows))
     if result.files:
         st.dataframe(pd.DataFrame([{"Tabelle": f.name, "Art": FILE_KINDS.get(f.kind, f.kind), "Zeilen": f.rows,
                                     "gültige Datensätze": f.records, "Zeilen mit Problemen": f.invalid_rows}
                                    for f in result.files]),
                      hide_index=True, width="stretch")
     if result.problems:
-        st.error(f"Prüfbericht: {len(result.problems)} Problem(e) gefunden. Bitte in der Datei korrigieren und neu "
-                 "hochladen – oder nur die gültigen Zeilen laden.")
+        st.error(f"Prüfbericht: {common.number(len(result.problems))} Problem(e) gefunden. Bitte in der Datei "
+                 "korrigieren und neu hochladen – oder nur die gültigen Zeilen laden.")
         st.dataframe(pd.DataFrame(problem_rows(result.problems)), hide_index=True, width="stretch",
                      column_config={"Was zu tun ist": st.column_config.TextColumn(width="large")})
         common.download_button("Prüfbericht als CSV", common.csv_bytes(problem_rows(result.problems)),
@@ -177,7 +211,7 @@ def _upload_section() -> None:
     for warning in result.warnings:
         st.warning(common.md(warning))
     if result.duplicates:
-        with st.expander(f"Mögliche Dubletten ({len(result.duplicates)}) – bitte prüfen"):
+        with st.expander(f"Mögliche Dubletten ({common.number(len(result.duplicates))}) – bitte prüfen"):
             st.dataframe(pd.DataFrame([{"Erste": d.first_name, "Zweite": d.second_name, "Ort": d.city or "",
                                         "bereits im Bestand": "ja" if d.existing else "nein",
                                         "Begründung": d.reason} for d in result.duplicates]),

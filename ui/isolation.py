@@ -153,7 +153,8 @@ def _body() -> None:
         if missing:
             st.caption(f"{missing} Organisationen ohne Ortsangabe sind nicht auf der Karte.")
         if page["placed"] > len(points):
-            st.caption(f"Die Karte zeigt die ersten {len(points)} Einträge der Liste; Filter grenzen weiter ein.")
+            st.caption(f"Die Karte zeigt die ersten {common.number(len(points))} Einträge der Liste; Filter grenzen "
+                       "weiter ein.")
 
 
 def render() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from msonet.graph.formats import fmt_number
 from msonet.graph.model import Event, RecordBatch, make_id
 from msonet.graph.vocabulary import EVENT_TYPES, SECTORS, label
 from msonet.ui import auth, common
@@ -71,11 +72,30 @@ def table_rows(plan: dict[str, Any]) -> list[dict[str, Any]]:
             for t in plan.get("tables", [])]
 
 
+def shown_invitees(invitees: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The invitation list as shown: table, the organisation (name in bold, type, place, travel, role), reason."""
+    return [{"Tisch": "" if r["Tisch"] is None else fmt_number(r["Tisch"]),
+             "Organisation": f"**{common.md(r['Name'])}**"
+             + "".join(f" · {common.md(x)}" for x in (r["Typ"], r["Ort"], r["Anreise"], r["Rolle"]) if x),
+             "Begründung": r["Begründung"]} for r in invitees]
+
+
+def shown_groups(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The table groups as shown: table, who sits there, and what the table brings (figures and fields)."""
+    return [{"Tisch": fmt_number(g["Tisch"]), "Teilnehmende": g["Teilnehmende"],
+             "Was der Tisch verbindet": f"{fmt_number(g['plausible Paare'])} plausible Paare, "
+             f"{fmt_number(g['neue Kontakte'])} neue Kontakte (davon "
+             f"{fmt_number(g['davon über das Migrationsfeld hinaus'])} über das Migrationsfeld hinaus)"
+             + (f"; Handlungsfelder: {g['Handlungsfelder']}" if g["Handlungsfelder"] else "")} for g in groups]
+
+
 def _plan_tab() -> None:
     names = common.district_names()
     options = common.org_options()
     bezirke = sorted({d.regierungsbezirk for d in common.districts().values()})
-    c1, c2, c3, c4, c5 = st.columns([1, 1, 1.3, 1.6, 1.6])
+    # two rows: five fields in one row broke "Regierungsbezirk" and cut the choices at 1024 px
+    c1, c2, c5 = st.columns([1, 1, 2])
+    c3, c4 = st.columns(2)
     from msonet.graph.meeting import DEFAULT_RADIUS_KM, MAX_CAPACITY, MAX_RADIUS_KM
 
     capacity = c1.number_input("Plätze", 2, MAX_CAPACITY, 30, key="meet_capacity")
@@ -93,7 +113,9 @@ def _plan_tab() -> None:
     venue_text = v1.text_input("Veranstaltungsort (Ort oder PLZ in NRW)", key="meet_venue",
                                placeholder="leer: Mitte des Kreises bzw. Regierungsbezirks")
     radius = v2.number_input("Reiseradius (km)", 1.0, MAX_RADIUS_KM, None, step=5.0, key="meet_radius",
-                             placeholder=f"{DEFAULT_RADIUS_KM:.0f} km (ganz NRW: ohne Grenze)")
+                             placeholder=f"{DEFAULT_RADIUS_KM:.0f} km",
+                             help=f"Leer: {DEFAULT_RADIUS_KM:.0f} km um den Veranstaltungsort; für ganz NRW ohne "
+                                  "Grenze.")
     from msonet.graph.errors import GraphError
     from msonet.loaders.gazetteer import region_centre, resolve_venue
 
@@ -137,20 +159,12 @@ def _plan_tab() -> None:
                      "Rolle": r.get("role") or "",
                      "Begründung": " ".join(r.get("reasons") or ())}
                     for r in plan["invitees"]]
-        # Name, type and place share one wrapped column, so the reasons keep the width (no sideways scrolling).
-        common.text_table(
-            [{"Tisch": r["Tisch"], "Name": r["Name"],
-              "Typ, Ort": ", ".join(x for x in (r["Typ"], r["Ort"], r["Anreise"]) if x),
-              "Rolle": r["Rolle"], "Begründung": r["Begründung"]} for r in invitees],
-            text_columns=["Begründung"], column_config={
-                "Tisch": st.column_config.NumberColumn("Tisch", width=50),
-                "Name": st.column_config.TextColumn("Name", width=150),
-                "Typ, Ort": st.column_config.TextColumn("Typ, Ort", width=120),
-                "Rolle": st.column_config.TextColumn("Rolle", width=100)})
+        # Three columns, every cell wrapped in full: no cut reasons or roles, no sideways scrolling at 1024 px.
+        common.reading_table(shown_invitees(invitees), key="meet_invitees", markdown=["Organisation"])
     with right:
         st.markdown("**Tischgruppen**")
         groups = table_rows(plan)
-        common.text_table(groups, text_columns=["Teilnehmende", "Handlungsfelder"])
+        common.reading_table(shown_groups(groups), key="meet_groups")
     from msonet.graph.meeting import invitation_rows
 
     include_email = auth.allowed("contact") and st.checkbox(

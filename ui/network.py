@@ -26,8 +26,6 @@ from msonet.ui import auth, common
 
 __all__ = ["render", "facets", "details", "table_csv"]
 
-GRAPH_HEIGHT = 640
-
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _facets(version: str) -> dict[str, Any]:
@@ -86,8 +84,9 @@ def _draw(version: str, filters: tuple, selected: str | None, ego: bool, hops: i
     else:
         drawn = build_network(view_from_selection(G, nodes, ties), selected=selected, district_names=names,
                               aggregate_threshold=limit)
-    return {"html": drawn.html, "nodes": drawn.nodes, "edges": drawn.edges, "aggregated": drawn.aggregated,
-            "physics": drawn.physics, "total": total, "view_nodes": len(nodes), "view_edges": len(ties),
+    return {"html": drawn.html, "data": drawn.data, "nodes": drawn.nodes, "edges": drawn.edges,
+            "aggregated": drawn.aggregated, "physics": drawn.physics, "total": total, "view_nodes": len(nodes),
+            "view_edges": len(ties),
             "per_district": dict(per_district), "unplaced": drawn.unplaced}
 
 
@@ -176,6 +175,15 @@ def details(G, org_id: str, district_names: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _panel_list(lines: list[str], empty: str, *, key: str) -> None:
+    """Entries of the details panel as a list that wraps; long lists scroll inside a box of fixed height."""
+    if not lines:
+        st.caption(empty)
+        return
+    box = st.container(height=280, key=key) if len(lines) > 6 else st.container(key=key)
+    box.markdown("\n".join(f"- {line}" for line in lines))
+
+
 def _details_panel(G, org_id: str) -> None:
     info = details(G, org_id, common.district_names())
     st.subheader(common.md(info["name"]))
@@ -200,34 +208,62 @@ def _details_panel(G, org_id: str) -> None:
         st.markdown("  \n".join(facts))
     if info["description"]:
         st.caption(common.md(info["description"]))
-    st.markdown(f"**Verbindungen zu Organisationen ({len(info['ties'])})**")
-    if info["ties"]:
-        st.dataframe(pd.DataFrame(info["ties"]), hide_index=True, width="stretch",
-                     height=min(280, 38 + 35 * len(info["ties"])))
-    else:
-        st.caption("Keine direkte Verbindung erfasst.")
-    st.markdown(f"**Veranstaltungen ({len(info['events'])})**")
-    if info["events"]:
-        st.dataframe(pd.DataFrame(info["events"]), hide_index=True, width="stretch",
-                     height=min(240, 38 + 35 * len(info["events"])))
-    else:
-        st.caption("Keine Teilnahme erfasst.")
-    st.markdown(f"**Förderung ({len(info['funding'])})**")
-    if info["funding"]:
-        st.dataframe(pd.DataFrame(info["funding"]), hide_index=True, width="stretch")
-    else:
-        st.caption("Keine Förderung erfasst.")
+    # Lists, not tables: in the narrow panel (a third of the page) table columns were cut off.
+    st.markdown(f"**Verbindungen zu Organisationen ({common.number(len(info['ties']))})**")
+    _panel_list([f"**{common.md(t['Organisation'])}**"
+                 + (f" ({common.md(', '.join(x for x in (t['Typ'], t['Ort']) if x))})" if t["Typ"] or t["Ort"] else "")
+                 + f": {common.md(t['Beziehung'])}" for t in info["ties"]], "Keine direkte Verbindung erfasst.",
+                key="net_panel_ties")
+    st.markdown(f"**Veranstaltungen ({common.number(len(info['events']))})**")
+    _panel_list([f"{common.md(e['Datum'])} **{common.md(e['Veranstaltung'])}**"
+                 + (f" ({common.md(e['Ort'])})" if e["Ort"] else "") + f": {common.md(e['Rolle'])}"
+                 for e in info["events"]], "Keine Teilnahme erfasst.", key="net_panel_events")
+    st.markdown(f"**Förderung ({common.number(len(info['funding']))})**")
+    _panel_list([f"**{common.md(f['Programm'])}**"
+                 + (f" ({common.md(', '.join(x for x in (f['Förderart'], f['Jahre']) if x))})"
+                    if f["Förderart"] or f["Jahre"] else "")
+                 + (f": {common.md(f['Betrag (EUR)'])} €" if f["Betrag (EUR)"] else "")
+                 + (f", {common.md(f['Geldgeber'])}" if f["Geldgeber"] else "") for f in info["funding"]],
+                "Keine Förderung erfasst.", key="net_panel_funding")
     stamp = f" · Stand {common.md(fmt_date(info['updated']))}" if info["updated"] else ""
     st.caption(f"Quelle: {common.md(info['source'])}{stamp}")
 
 
-def _show_html(page: str, height: int) -> None:
-    if hasattr(st, "iframe"):
-        st.iframe(page, height=height)
-    else:  # older Streamlit
-        import streamlit.components.v1 as components
+#: Session key of the network view (ui/netview): the last clicked node.
+CLICK_KEY = "net_click"
 
-        components.html(page, height=height)
+
+def clicked(G, value: Any) -> tuple[str, str] | None:
+    """What a click on a node of the view means: ``("organisation", id)``, ``("district", key)`` or ``None``.
+
+    ``value`` is what the view sends (``{"id": node, "n": count}``); events and unknown ids choose nothing.
+    """
+    node = value.get("id") if isinstance(value, dict) else None
+    if not isinstance(node, str):
+        return None
+    if node.startswith("district:"):
+        return ("district", node.split(":", 1)[1])
+    if node in G and G.nodes[node].get("kind") == "organisation":
+        return ("organisation", node)
+    return None
+
+
+def _on_click() -> None:
+    """A node was clicked: choose the organisation (as the select box does) or open the district."""
+    what = clicked(common.graph(), st.session_state.get(CLICK_KEY))
+    if what is None:
+        return
+    kind, key = what
+    if kind == "organisation":
+        st.session_state["net_selected"] = key
+    else:
+        st.session_state["net_open_district"] = key
+
+
+def _show_network(data: dict[str, Any]) -> None:
+    from msonet.ui.netview import network_view
+
+    network_view(data, key=CLICK_KEY, on_change=_on_click)
 
 
 def _body() -> None:
@@ -241,11 +277,12 @@ def _body() -> None:
     filters = _sidebar_filters(_facets(version))
 
     options = common.org_options()
-    top_left, top_mid, top_right = st.columns([3, 1.4, 1])
+    top_left, top_mid, top_right = st.columns([2.6, 1.5, 1.1])
     selected = common.pick_one(top_left, "Organisation suchen (Namen eintippen)", options, key="net_selected",
                                placeholder="Name eintippen …")
-    ego = top_mid.toggle("Nur Umfeld (Ego-Netzwerk)", value=False, key="net_ego",
-                         disabled=selected is None, help="Zeigt die gewählte Organisation und alle, die über "
+    ego = top_mid.toggle("Nur Umfeld", value=False, key="net_ego",
+                         disabled=selected is None, help="Ego-Netzwerk: zeigt die gewählte Organisation und alle, "
+                         "die über "
                          "höchstens so viele Schritte mit ihr verbunden sind (Veranstaltungen zählen als Schritt).")
     hops = top_right.slider("Schritte", 1, 3, 1, key="net_hops", disabled=not (selected and ego))
 
@@ -282,12 +319,16 @@ def _body() -> None:
         st.caption(f"{common.number(result['nodes'])} Knoten, {common.number(result['edges'])} Verbindungen"
                    + (" · Anordnung fest berechnet (keine Physik)" if not result["physics"] else
                       " · Knoten lassen sich ziehen")
-                   + " · Farbe = Typ, Größe = Zahl der Verbindungen · Mauszeiger auf einen Knoten zeigt Details")
+                   + " · Farbe = Typ, Größe = Zahl der Verbindungen · Mauszeiger auf einen Knoten zeigt Details · "
+                   + ("Klick auf einen Kreis öffnet ihn" if result["aggregated"] else
+                      "Klick auf eine Organisation zeigt ihre Angaben daneben"))
         if result.get("unplaced"):
             st.caption(f"{common.number(result['unplaced'])} Organisationen ohne Kreis (landesweit tätig oder ohne "
                        "Ort) stehen nicht auf dieser Karte; „Kreis öffnen“ → „ohne Kreis“ zeigt sie.")
-        _show_html(result["html"], GRAPH_HEIGHT + 10)
-        c1, c2, c3, c4 = st.columns(4)
+        _show_network(result["data"])
+        # one row that wraps: in four fixed columns the labels were cut at 1024 px
+        row = st.container(horizontal=True, wrap=True, key="net_downloads")
+        c1 = c2 = c3 = c4 = row
         common.download_button("Ansicht als HTML herunterladen", result["html"].encode("utf-8"),
                                file_name="msonet-netzwerk.html", mime="text/html", key="dl_html", where=c1)
         # The tables are built when a button is clicked: for a view of the whole network they are a million
@@ -321,10 +362,10 @@ def _network_figures(version: str) -> None:
     fig = _figures(version)
     names = common.district_names()
     cols = st.columns(4)
-    cols[0].metric("Organisationen", fig["organisations"])
-    cols[1].metric("Verbindungen", fig["ties"])
-    cols[2].metric("Getrennte Gruppen", fig["components"])
-    cols[3].metric("Ohne jede Verbindung", fig["isolates"])
+    cols[0].metric("Organisationen", common.number(fig["organisations"]))
+    cols[1].metric("Verbindungen", common.number(fig["ties"]))
+    cols[2].metric("Getrennte Gruppen", common.number(fig["components"]))
+    cols[3].metric("Ohne jede Verbindung", common.number(fig["isolates"]))
     if fig.get("brokers"):
         st.markdown("**Vermittler** (liegen auf vielen kürzesten Wegen zwischen anderen)")
         st.dataframe(pd.DataFrame([{"Name": b["name"], "Typ": label("org_type", b.get("org_type") or ""),

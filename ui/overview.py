@@ -141,26 +141,18 @@ def _body() -> None:
     if mix:
         st.caption("Je Handlungsfeld: wie viele MSO dort arbeiten und wie viele über dieses Feld gefördert werden "
                    "(Regel- oder Projektförderung).")
-        # Headings and the note wrap in their cells: the last column was cut off in the page width.
-        common.text_table([_mix_row(r) for r in mix], text_columns=["Hinweis"], limit=700, column_config={
-            "Handlungsfeld": st.column_config.TextColumn("Handlungsfeld", width=150),
-            "MSO im Feld": st.column_config.TextColumn("MSO im Feld", width=95, help="Anzahl (Anteil aller MSO)"),
-            "davon gefördert": st.column_config.TextColumn("gefördert", width=75,
-                                                          help="Anteil der MSO im Feld, die über das Feld "
-                                                               "gefördert werden"),
-            "MSO mit Regel- / Projektförderung": st.column_config.TextColumn("Regel / Projekt", width=95,
-                                                                            help="MSO mit Regelförderung / "
-                                                                                 "mit Projektförderung"),
-            "Regelförderung am Betrag": st.column_config.TextColumn("Regel-Anteil", width=85,
-                                                                   help="Anteil der Regelförderung an der "
-                                                                        "Fördersumme"),
-        })
+        # A static table: headings and the note wrap in full (the grid cut the last column at 1024 px).
+        common.reading_table([_mix_row(r) for r in mix], key="overview_funding")
     else:
         st.caption("Keine Förderdaten vorhanden.")
 
     st.subheader("Datenquellen")
     sources = pd.DataFrame(figures["sources"].most_common(), columns=["Quelle", "Datensätze"])
-    st.dataframe(sources, width="stretch", hide_index=True, height=min(300, 38 + 35 * len(sources)))
+    # the count first and the address in the wide column: at 1024 px a long address pushed the count out of view
+    st.dataframe(sources[["Datensätze", "Quelle"]].style.format({"Datensätze": fmt_number}), width="stretch",
+                 hide_index=True,
+                 height=min(300, 38 + 35 * len(sources)),
+                 column_config={"Datensätze": st.column_config.NumberColumn("Datensätze", width="small")})
     st.caption(f"Stand der Daten: {common.md(fmt_date(figures['first_update']))} bis "
                f"{common.md(fmt_date(figures['last_update']))} · "
                "Speicherort: " + common.md(describe_backend(common.settings())))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from msonet.graph.maps import focus_map, point_rows, points_figure, spread_points
@@ -70,16 +69,39 @@ def proposal_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+#: Columns of the score's parts (shown apart from the reasons, see :func:`shown_proposals`).
+SCORE_PARTS = ("Nähe", "Gemeinsame Kontakte", "Aktivität", "Handlungsfelder", "Offenheit")
+
+
+def shown_proposals(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The proposals as shown: rank; name (bold), type, place, distance with its basis and points; reasons.
+
+    Three columns that wrap in full: with one column per field the table scrolled sideways at 1440 px.
+    """
+    out = []
+    for row in table:
+        distance = "" if row["Entfernung (km)"] == "–" else f"{row['Entfernung (km)']} km"
+        if distance and row["Genauigkeit"]:
+            distance += f" (nach {row['Genauigkeit']})"
+        out.append({"Rang": common.number(row["Rang"]),
+                    "Vorschlag": f"**{common.md(row['Name'])}**"
+                    + "".join(f" · {common.md(x)}" for x in (row["Typ"], row["Ort"], distance) if x)
+                    + f" · {common.md(row['Punkte'])} Punkte",
+                    "Gründe": row["Gründe"]})
+    return out
+
+
 def _partners_tab() -> None:
     options = common.mso_options()
     if not options:
         st.info("Es sind keine MSO im Datenbestand.")
         return
-    c1, c2, c3, c4 = st.columns([3, 1, 1, 1.6])
+    c1, c2, c3, c4 = st.columns([2.6, 1, 1.3, 1.6])
     org_id = common.pick_one(c1, "MSO auswählen (Namen eintippen)", options, key="tandem_mso",
                              placeholder="Name eintippen …")
     top = c2.number_input("Vorschläge", 3, 50, 10, key="tandem_top")
-    max_km = c3.number_input("Höchstens km (0 = egal)", 0, 300, 0, step=5, key="tandem_km")
+    max_km = c3.number_input("Höchstens km", 0, 300, 0, step=5, key="tandem_km",
+                             help="0 = ohne Grenze (so weit, wie es passende Partner gibt)")
     sector = c4.selectbox("Nur Handlungsfeld", list(SECTORS), index=None, format_func=lambda k: label("sector", k),
                           placeholder="alle", key="tandem_sector")
     if org_id is None:
@@ -88,7 +110,7 @@ def _partners_tab() -> None:
                    "mit denen die MSO noch nicht verbunden ist – nach Handlungsfeld, Entfernung, gemeinsamen "
                    "Kontakten und freier Kapazität.")
         return
-    o1, o2 = st.columns(2)
+    o1 = o2 = st.container()  # one below the other: side by side the labels were cut at 1024 px
     umbrella = o1.checkbox("Auch Dach- und Landesverbände, Ministerien, Bezirksregierung", key="tandem_umbrella")
     services = o2.checkbox("Auch migrationsspezifische Dienste (z.B. Fachdienst Integration)", key="tandem_services")
     version = common.data_version()
@@ -98,8 +120,12 @@ def _partners_tab() -> None:
                    "für das Handlungsfeld.")
         return
     table = proposal_rows(rows)
-    # the reasons are the point of the page: the table gets the full width, the map sits below it
-    common.text_table(pd.DataFrame(table).drop(columns=["id"]), text_columns=["Gründe"])
+    # The reasons are the point of the page: a few columns that wrap in full (the parts of the score, which made
+    # the table scroll sideways, are below it and in the CSV).
+    common.reading_table(shown_proposals(table), key="tandem_table", markdown=["Vorschlag"])
+    with st.expander("Punkte im Einzelnen (Teilwerte 0–1)"):
+        common.reading_table([{k: row[k] for k in ("Rang", "Name", "Punkte", *SCORE_PARTS)} for row in table],
+                             key="tandem_parts")
     mso_name = common.graph().nodes[org_id].get("name") or org_id
     export = [{"MSO": mso_name, **row} for row in table]
     common.download_button("Vorschläge als CSV herunterladen", common.csv_bytes(export),
@@ -144,7 +170,15 @@ def _cohort_tab() -> None:
         st.warning("Keine Tandems möglich – bitte Entfernung erhöhen oder den Kreis ändern.")
         return
     rows = [_pair_row(i, p) for i, p in enumerate(pairs, start=1)]
-    common.text_table(rows, text_columns=["Gründe"])
+    # shown in fewer, wrapping columns (the CSV keeps one column per field)
+    common.reading_table([{"Nr.": common.number(r["Nr."]),
+                           "Tandem": f"**{common.md(r['MSO'])}**" + (f" ({common.md(r['Ort MSO'])})" if r["Ort MSO"]
+                                                                      else "")
+                           + f" und **{common.md(r['Partner'])}**"
+                           + "".join(f" · {common.md(x)}" for x in (r["Typ Partner"], r["Ort Partner"]) if x)
+                           + (f" · {common.md(r['Entfernung (km)'])} km" if r["Entfernung (km)"] != "–" else "")
+                           + f" · {common.md(r['Punkte'])} Punkte",
+                           "Gründe": r["Gründe"]} for r in rows], key="cohort_table", markdown=["Tandem"])
     if len(pairs) < count:
         st.info(f"Nur {len(pairs)} von {count} Tandems möglich.")
     common.download_button("Kohorte als CSV herunterladen", common.csv_bytes(rows),
