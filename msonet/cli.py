@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,58 +91,50 @@ def json_text(data: Any) -> str:
 
     scalars: dict[type, Any] = {str: encode_basestring, int: int.__repr__, float: number,
                                 bool: lambda o: "true" if o else "false", type(None): lambda o: "null"}
-    keys: dict[Any, str] = {}
+    keys: dict[str, str] = {}
+
+    def key(k: Any) -> str:
+        name = keys.get(k) if type(k) is str else None
+        if name is None:
+            name = encode_basestring(key_text(k)) + ": "
+            if type(k) is str:
+                keys[k] = name
+        return name
+
+    def members(pairs: Iterable[tuple[str, Any]], level: int, opening: str, closing: str) -> None:
+        """A list's items or a dict's entries (key text, value), one per line, indented one level deeper."""
+        inner = indent(level + 1)
+        lead = opening + inner
+        for name, item in pairs:
+            write = scalars.get(type(item))  # exact types only; subclasses take the general way
+            if write is not None:
+                append(lead + name + write(item))
+            else:
+                append(lead + name)
+                value(item, level + 1)
+            lead = "," + inner
+        append(indent(level) + closing)
 
     def value(o: Any, level: int) -> None:
-        if isinstance(o, str):
+        write = scalars.get(type(o))
+        if write is not None:
+            append(write(o))
+        elif isinstance(o, str):
             append(encode_basestring(o))
-        elif o is None:
-            append("null")
-        elif o is True:
-            append("true")
-        elif o is False:
-            append("false")
-        elif isinstance(o, int):
+        elif isinstance(o, int):  # bool is matched above, by its exact type
             append(int.__repr__(o))
         elif isinstance(o, float):
             append(number(o))
         elif isinstance(o, list | tuple):
-            if not o:
+            if o:
+                members((("", item) for item in o), level, "[", "]")
+            else:
                 append("[]")
-                return
-            inner = indent(level + 1)
-            separator = "," + inner
-            lead = "[" + inner
-            for item in o:
-                write = scalars.get(type(item))  # exact types only; subclasses take the general way
-                if write is not None:
-                    append(lead + write(item))
-                else:
-                    append(lead)
-                    value(item, level + 1)
-                lead = separator
-            append(indent(level) + "]")
         elif isinstance(o, dict):
-            if not o:
+            if o:
+                members(((key(k), v) for k, v in o.items()), level, "{", "}")
+            else:
                 append("{}")
-                return
-            inner = indent(level + 1)
-            separator = "," + inner
-            lead = "{" + inner
-            for k, v in o.items():
-                name = keys.get(k) if type(k) is str else None
-                if name is None:
-                    name = encode_basestring(key_text(k)) + ": "
-                    if type(k) is str:
-                        keys[k] = name
-                write = scalars.get(type(v))
-                if write is not None:
-                    append(lead + name + write(v))
-                else:
-                    append(lead + name)
-                    value(v, level + 1)
-                lead = separator
-            append(indent(level) + "}")
         else:
             value(str(o), level)  # default=str
 
