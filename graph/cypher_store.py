@@ -247,6 +247,10 @@ class CypherStore:
         """The whole graph (read from the server each time; the app keeps it per data version)."""
         return self.to_networkx()
 
+    def tie_view(self) -> nx.MultiDiGraph:
+        """The whole graph: the servers have no cheaper read of who is tied to whom."""
+        return self.graph_view()
+
     def organisation_stats(self) -> dict[str, Any]:
         return organisation_stats_of(self.to_networkx())
 

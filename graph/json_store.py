@@ -234,6 +234,10 @@ class JsonStore:
         self._refresh()
         return self._graph
 
+    def tie_view(self) -> nx.MultiDiGraph:
+        """The live graph (already in memory; read-only use)."""
+        return self.graph_view()
+
     def organisation_stats(self) -> dict[str, Any]:
         return organisation_stats_of(self.graph_view())
 

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from msonet.graph.errors import StoreError, ValidationError
-from msonet.graph.model import PERSONAL_FIELDS, RecordBatch, merge_node, relation_key, tie_ends
+from msonet.graph.model import RecordBatch, merge_node, relation_key, tie_ends
 from msonet.graph.rules import OrganisationFilter, check_references, funding_key, kind_conflicts, programme_node
-from msonet.graph.vocabulary import EVENT_RELATIONS  # noqa: F401 - re-exported for older imports
 
 if TYPE_CHECKING:  # networkx is imported where a graph is built: `msonet stats` needs none
     import networkx as nx
@@ -96,6 +95,12 @@ class GraphStore(Protocol):
 
         Cheaper than :meth:`to_networkx` where a store can hand out a graph it keeps (writes build a new
         one, they never change a graph handed out), so every reader sees one data version, never a mix.
+        """
+
+    def tie_view(self) -> nx.DiGraph:
+        """Every node with its properties and who is tied to whom (an edge per tied pair, without the ties'
+        keys and properties): all that analyses such as :mod:`msonet.graph.isolation` read. A store without
+        a cheaper way returns :meth:`graph_view` (a ``MultiDiGraph`` is a ``DiGraph``); treat as read-only.
         """
 
     def organisation_stats(self) -> dict[str, Any]:
@@ -859,9 +864,16 @@ class EmbeddedStore:
         ``v``; all edges share one empty attribute dict (read-only: changing it changes every edge). For
         analyses that only ask whether and with whom nodes are tied (:mod:`graph.isolation`): reading a
         million ties this way skips their keys and property dicts, most of the cost of :meth:`graph_view`.
-        One read transaction; not cached.
+        Where this store keeps the whole graph of the current data version already (the app), that one is
+        returned instead of reading again; otherwise one read transaction, not cached.
         """
-        return self._read(_tie_graph)
+        with self._view_lock:
+            def read(conn: sqlite3.Connection) -> nx.DiGraph:
+                if self._view is not None and self._view[0] == self._revision(conn):
+                    return self._view[1]
+                return _tie_graph(conn)
+
+            return self._read(read)
 
     def organisation_stats(self) -> dict[str, Any]:
         def read(conn: sqlite3.Connection) -> dict[str, Any]:
@@ -1277,7 +1289,3 @@ def _stored_ties(conn: sqlite3.Connection, ties: list[tuple[int, int, str, str, 
                 "updated": updated}
     return found
 
-
-def strip_personal(props: dict[str, Any]) -> dict[str, Any]:
-    """A copy of node properties without personal data (for exports and shared views)."""
-    return {k: v for k, v in props.items() if k not in PERSONAL_FIELDS}

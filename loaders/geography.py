@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from msonet.data import path as data_path
 from msonet.graph.errors import GraphError
 from msonet.graph.model import Place
-from msonet.graph.vocabulary import LOCATION_PRECISIONS
 
 __all__ = [
     "DATA_DIR",
@@ -24,7 +23,6 @@ __all__ = [
     "load_postcodes",
     "load_postcode_points",
     "PostcodePoint",
-    "PRECISIONS",
     "locate",
     "district_geojson",
     "district_at",
@@ -146,8 +144,6 @@ def load_municipalities() -> dict[str, Place]:
     return {p.ags: p for p in _municipalities()}
 
 
-#: How exactly an organisation's point is known (the vocabulary's list, re-exported here).
-PRECISIONS = LOCATION_PRECISIONS
 
 
 @dataclass(frozen=True, slots=True)

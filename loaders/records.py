@@ -158,9 +158,6 @@ def _visible(text: str, limit: int = 80) -> str:
                            else f"\\u{ord(m.group()):04x}", text[:limit])
 
 
-def _quote_list(items: list[str], limit: int = 3) -> str:
-    quoted = [f"„{i}“" for i in items[:limit]]
-    return ", ".join(quoted)
 
 
 def _close_names(key: str, names: dict[str, str]) -> list[str]:

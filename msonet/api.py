@@ -655,9 +655,8 @@ class Network:
         """
         from msonet.graph.isolation import isolated_organisations
 
-        # who is tied to whom is all the analysis reads: the embedded store gives it without the ties' properties
-        view = self.store.tie_view() if hasattr(self.store, "tie_view") else self.graph()
-        rows = isolated_organisations(view, today=self._today(today), event_years=event_years,
+        # who is tied to whom is all the analysis reads (the embedded store gives it without the ties' properties)
+        rows = isolated_organisations(self.store.tie_view(), today=self._today(today), event_years=event_years,
                                       district=district_key(district),
                                       regierungsbezirk=region_name(regierungsbezirk),
                                       org_type=vocabulary_key("org_type", org_type, "Organisationstyp"))

@@ -159,6 +159,21 @@ def test_isolation_on_the_tie_view_equals_the_whole_graph(which, request):
         assert isolated_organisations(ties, today=TODAY, **kwargs) == isolated_organisations(G, today=TODAY, **kwargs)
 
 
+def test_tie_view_reuses_a_current_whole_graph_and_never_a_stale_one(tmp_path):
+    from msonet.graph.model import Organisation, RecordBatch
+
+    store = EmbeddedStore(tmp_path / "s")
+    org = Organisation(id="o1", name="Verein A", org_type="mso", city="Köln", ags="05315000", district="05315")
+    store.upsert(RecordBatch(organisations=[org]))
+    assert store.tie_view() is not store.graph_view()  # nothing kept yet when tie_view was read
+    whole = store.graph_view()
+    assert store.tie_view() is whole  # the app keeps the whole graph: no second read
+    store.upsert(RecordBatch(organisations=[Organisation(id="o2", name="Verein B", org_type="mso", city="Köln",
+                                                         ags="05315000", district="05315")]))
+    fresh = store.tie_view()
+    assert fresh is not whole and set(fresh.nodes) == {"o1", "o2"}
+
+
 @pytest.mark.parametrize("which", ["demo_store", "generated_store"])
 def test_organisation_stats_equal_the_count_over_the_graph(which, request):
     store = request.getfixturevalue(which)

@@ -463,7 +463,3 @@ def empty_state() -> bool:
     st.page_link(page_file("ui/overview.py"), label="Zur Übersicht", icon="🏠")
     return True
 
-
-def options_labels(keys: Iterable[str], kind: str) -> dict[str, str]:
-    """Vocabulary key -> German label, for multiselects (``format_func=labels.get``)."""
-    return {k: label(kind, k) for k in keys}
