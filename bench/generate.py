@@ -4,7 +4,8 @@ Usage::
 
     python bench/generate.py --orgs 100000 --seed 1 --out /tmp/msonet-100k
 
-Files (UTF-8, comma-separated, one header row):
+Files (UTF-8, comma-separated, one header row; a kind with more than 500,000 rows is split into
+``kind.csv``, ``kind-2.csv``, ... because the loader takes at most 1,000,000 data rows per file):
 
 - ``organisations.csv``: id, name, type, sectors (``;``-joined), city, ags, synthetic, source, updated
 - ``relations.csv``: source_id, target_id, type, since, synthetic, source, updated
@@ -43,6 +44,10 @@ HEADERS: dict[str, tuple[str, ...]] = {
 _ROLE = {"attended_event": "attended", "organised_event": "organised"}
 
 
+#: Data rows per file part; below the loader's per-file limit (loaders.files.MAX_ROWS).
+PART_ROWS = 500_000
+
+
 def _flag(value: bool) -> str:
     return "true" if value else "false"
 
@@ -67,13 +72,27 @@ def write_csv(batch: RecordBatch, out: Path | str) -> dict[str, int]:
     rows: dict[str, int] = {}
 
     def write(kind: str, records) -> None:
-        with open(out / f"{kind}.csv", "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(HEADERS[kind])
-            n = 0
+        # The loader takes at most MAX_ROWS data rows per file: larger kinds go into numbered parts
+        # (kind.csv, kind-2.csv, ...), which it recognises by their columns.
+        part, n, fh, writer = 0, 0, None, None
+        try:
             for record in records:
+                if n % PART_ROWS == 0:
+                    if fh is not None:
+                        fh.close()
+                    part += 1
+                    fh = open(out / (f"{kind}.csv" if part == 1 else f"{kind}-{part}.csv"), "w",
+                              encoding="utf-8", newline="")
+                    writer = csv.writer(fh)
+                    writer.writerow(HEADERS[kind])
                 writer.writerow([_text(v) for v in record])
                 n += 1
+            if fh is None:  # no rows: still one file with its header
+                with open(out / f"{kind}.csv", "w", encoding="utf-8", newline="") as empty:
+                    csv.writer(empty).writerow(HEADERS[kind])
+        finally:
+            if fh is not None:
+                fh.close()
         rows[kind] = n
 
     write("organisations", ((o.id, o.name, o.org_type, ";".join(o.sectors), o.city, o.ags, _flag(o.synthetic),
