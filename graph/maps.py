@@ -26,6 +26,8 @@ __all__ = [
     "add_points",
     "point_rows",
     "zoom_for_height",
+    "display_geojson",
+    "DISPLAY_TOLERANCE_DEG",
 ]
 
 NRW_CENTER = {"lat": 51.47, "lon": 7.55}
@@ -49,6 +51,67 @@ POINT_GROUPS: list[tuple[str, frozenset[str], str, int]] = [
     ("Integrationsagentur (IA)", frozenset({"integration_agency"}), ORG_TYPE_COLOURS["integration_agency"], 9),
     ("MSO", frozenset({"mso", "mso_network", "mso_federation"}), ORG_TYPE_COLOURS["mso"], 6),
 ]
+
+
+#: Largest shift (degrees: about 220 m north-south, 140 m east-west) of a district border drawn on a map: under
+#: a third of a pixel at the zoom that shows NRW, where a pixel is about 750 m.
+DISPLAY_TOLERANCE_DEG = 0.002
+
+
+def _simplify(points: Sequence[Sequence[float]], tolerance: float) -> list[list[float]]:
+    """Douglas–Peucker: the fewest points of ``points`` that keep every dropped one within ``tolerance``."""
+    if len(points) < 3:
+        return [list(p) for p in points]
+    keep = [False] * len(points)
+    keep[0] = keep[-1] = True
+    stack = [(0, len(points) - 1)]
+    while stack:
+        first, last = stack.pop()
+        (x1, y1), (x2, y2) = points[first][:2], points[last][:2]
+        dx, dy = x2 - x1, y2 - y1
+        norm = math.hypot(dx, dy)
+        worst, where = -1.0, -1
+        for i in range(first + 1, last):
+            px, py = points[i][0], points[i][1]
+            d = abs(dy * (px - x1) - dx * (py - y1)) / norm if norm else math.hypot(px - x1, py - y1)
+            if d > worst:
+                worst, where = d, i
+        if where >= 0 and worst > tolerance:
+            keep[where] = True
+            stack += [(first, where), (where, last)]
+    return [list(p) for p, kept in zip(points, keep, strict=True) if kept]
+
+
+def _ring(ring: Sequence[Sequence[float]], tolerance: float) -> list[list[float]]:
+    # A closed ring: split at the point farthest from its start so both halves simplify without a degenerate
+    # first/last segment, and keep at least a triangle.
+    if len(ring) <= 5:
+        return [list(p) for p in ring]
+    x0, y0 = ring[0][0], ring[0][1]
+    far = max(range(len(ring)), key=lambda i: (ring[i][0] - x0) ** 2 + (ring[i][1] - y0) ** 2)
+    out = _simplify(ring[:far + 1], tolerance)[:-1] + _simplify(ring[far:], tolerance)
+    return out if len(out) >= 4 else [list(p) for p in ring]
+
+
+def display_geojson(geojson: Mapping[str, Any], tolerance: float = DISPLAY_TOLERANCE_DEG) -> dict[str, Any]:
+    """A copy of a polygon GeoJSON for drawing: every ring simplified within ``tolerance`` degrees.
+
+    Each map of a page carries its district outlines to the browser on every page run; the simplified
+    outlines are under a third of the size and look the same at the zoom that shows NRW. Properties and
+    features are kept as they are; only for drawing (places are located with the full outlines).
+    """
+    def polygon(rings: Sequence[Any]) -> list[Any]:
+        return [_ring(r, tolerance) for r in rings]
+
+    features = []
+    for feature in geojson.get("features", ()):
+        geometry = dict(feature.get("geometry") or {})
+        if geometry.get("type") == "Polygon":
+            geometry["coordinates"] = polygon(geometry["coordinates"])
+        elif geometry.get("type") == "MultiPolygon":
+            geometry["coordinates"] = [polygon(p) for p in geometry["coordinates"]]
+        features.append({**feature, "geometry": geometry})
+    return {**geojson, "features": features}
 
 
 def zoom_for_height(height: int) -> float:
@@ -167,8 +230,12 @@ def choropleth_figure(
         picked = [i for i, v in enumerate(z) if (math.isnan(v) if wanted is None else v == wanted)]
         if not picked:
             continue  # an empty layer would leave the browser's fitted view without bounds: a blank map
+        wanted_keys = {locations[i] for i in picked}
+        # only the outlines this layer colours: the whole geojson again would double what the browser gets
+        layer = {**geojson, "features": [f for f in geojson.get("features", ())
+                                         if str((f.get("properties") or {}).get("key")) in wanted_keys]}
         fig.add_trace(go.Choroplethmap(
-            geojson=dict(geojson), featureidkey="properties.key",
+            geojson=layer, featureidkey="properties.key",
             locations=[locations[i] for i in picked], z=[1] * len(picked), text=[text[i] for i in picked],
             hoverinfo="text", colorscale=[[0, colour], [1, colour]], showscale=False, showlegend=True,
             marker={"opacity": 0.9, "line": {"width": 0.8, "color": BORDER_COLOUR}},

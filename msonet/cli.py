@@ -594,6 +594,9 @@ APP_OPTIONS = {
     "client.toolbarMode": "viewer",
     "theme.base": "light",
     "theme.primaryColor": "#e6550d",
+    # Streamlit runs a full garbage collection after every page run; with the cached graph in memory that
+    # costs more than the page itself (docs/performance.md, "Viele Sitzungen"). Python's own collector runs.
+    "runner.postScriptGC": "false",
 }
 
 

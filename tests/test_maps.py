@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -13,6 +14,7 @@ from msonet.graph.maps import (
     ZERO_COLOUR,
     add_points,
     choropleth_figure,
+    display_geojson,
     point_rows,
     points_figure,
     zoom_for_height,
@@ -144,3 +146,42 @@ def test_zero_and_missing_districts_get_their_own_visible_layers():
     assert zero.colorscale[0][1] == ZERO_COLOUR != missing.colorscale[0][1] == MISSING_COLOUR
     for trace in (main, zero, missing):
         assert trace.marker.line.color == BORDER_COLOUR != "#ffffff"
+    # each extra layer carries only the outlines it colours, not all districts again
+    assert [f["properties"]["key"] for f in zero.geojson["features"]] == ["05315"]
+    assert [f["properties"]["key"] for f in missing.geojson["features"]] == ["05911"]
+    assert len(main.geojson["features"]) == 2
+
+
+def _segment_distance(p, a, b):
+    (px, py), (ax, ay), (bx, by) = p, a, b
+    dx, dy = bx - ax, by - ay
+    t = max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy))) if dx or dy else 0.0
+    return math.hypot(px - ax - t * dx, py - ay - t * dy)
+
+
+def test_display_outlines_are_smaller_and_stay_within_the_tolerance():
+    from msonet.graph.maps import DISPLAY_TOLERANCE_DEG
+    from msonet.loaders.geography import district_geojson
+
+    full = district_geojson()
+    shown = display_geojson(full)
+    assert [f["properties"] for f in shown["features"]] == [f["properties"] for f in full["features"]]
+
+    def rings(geojson):
+        for feature in geojson["features"]:
+            geometry = feature["geometry"]
+            polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+            for polygon in polygons:
+                yield from polygon
+
+    before, after = list(rings(full)), list(rings(shown))
+    assert len(before) == len(after)
+    assert sum(map(len, after)) < 0.5 * sum(map(len, before))
+    for old, new in zip(before, after, strict=True):
+        assert new[0] == new[-1] and len(new) >= 4  # still closed polygons
+        assert all(p in old for p in new)  # only points of the outline, none moved
+        for point in old:  # every dropped point lies within the tolerance of the drawn outline
+            nearest = min(_segment_distance(point, a, b) for a, b in itertools.pairwise(new))
+            assert nearest <= DISPLAY_TOLERANCE_DEG + 1e-12
+    assert full["features"][0]["geometry"]["coordinates"] != shown["features"][0]["geometry"]["coordinates"]
+    assert display_geojson(full) == shown  # the source is not changed

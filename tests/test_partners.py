@@ -7,12 +7,12 @@ import pytest
 from geopy.distance import geodesic
 
 from msonet.graph.errors import GraphError, NotFound
-from msonet.graph.partners import PARTNER_TYPES, NotAnMSO, PartnerIndex, _tie_key, propose_partners
+from msonet.graph.partners import PARTNER_TYPES, NotAnMSO, PartnerIndex, _tie_key, ellipsoid_km, propose_partners
 from tests._graphs import PLACES, build, org, rel
 
 
 def km(a, b):
-    return geodesic(PLACES[a][3:], PLACES[b][3:]).km
+    return ellipsoid_km(PLACES[a][3:], PLACES[b][3:])
 
 
 def score(sector, distance, proximity, openness, contacts=0):
@@ -166,6 +166,20 @@ def test_index_equals_brute_force_on_random_graphs(seed):
             assert propose_partners(G, mso, index=index, **kwargs) == propose_partners(G, mso, **kwargs), (mso, kwargs)
 
 
+def test_ellipsoid_distance_is_within_a_metre_of_the_geodesic_in_nrw():
+    rng = random.Random(11)
+    pairs = [((rng.uniform(50.2, 52.6), rng.uniform(5.8, 9.5)), (rng.uniform(50.2, 52.6), rng.uniform(5.8, 9.5)))
+             for _ in range(1500)]
+    pairs += [(a, (a[0] + rng.uniform(-0.05, 0.05), a[1] + rng.uniform(-0.05, 0.05))) for a, _ in pairs[:500]]
+    for a, b in pairs:
+        assert abs(ellipsoid_km(a, b) - geodesic(a, b).km) < 0.001, (a, b)
+        assert ellipsoid_km(a, b) == ellipsoid_km(b, a)
+    assert ellipsoid_km((51.0, 7.0), (51.0, 7.0)) == 0.0
+    # Köln Dom – Dortmund Hbf: 73.0 km along the geodesic
+    assert round(ellipsoid_km((50.9413, 6.9583), (51.5178, 7.4593)), 1) == round(
+        geodesic((50.9413, 6.9583), (51.5178, 7.4593)).km, 1)
+
+
 def test_lower_bound_is_never_above_the_geodesic():
     from msonet.graph.partners import lower_bound_km
 
@@ -173,7 +187,7 @@ def test_lower_bound_is_never_above_the_geodesic():
     for _ in range(2000):
         a = (rng.uniform(47, 55), rng.uniform(5, 15))
         b = (a[0] + rng.uniform(-2, 2) * rng.random() ** 3, a[1] + rng.uniform(-3, 3) * rng.random() ** 3)
-        assert lower_bound_km(a, b) <= geodesic(a, b).km
+        assert lower_bound_km(a, b) <= ellipsoid_km(a, b) <= geodesic(a, b).km + 0.001
 
 
 def test_mso_without_coordinates_uses_place_and_district():
@@ -231,7 +245,7 @@ def test_distance_inside_a_city_decides_not_the_name():
     ])
     rows = propose_partners(G, "mso", diversify=False)
     assert [r["id"] for r in rows] == ["z1", "a2", "a1"]
-    km = geodesic((51.5132, 7.4754), (51.5082, 7.4488)).km
+    km = ellipsoid_km((51.5132, 7.4754), (51.5082, 7.4488))
     assert rows[0]["distance_km"] == round(km, 1) and rows[0]["distance_precision"] == "postcode"
     shown = f"{km:.1f}".replace(".", ",")
     assert f"Entfernung ca. {shown} km, nach Postleitzahl (Dortmund, PLZ 44137)." in rows[0]["reasons"]

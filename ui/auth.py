@@ -278,6 +278,8 @@ def _duration(seconds: float) -> str:
 
 # -- single sign-on (OpenID Connect through st.login) ---------------------------------------------------------
 def _has_auth_secrets() -> bool:
+    if not common.secrets_file_exists():
+        return False
     try:
         return "auth" in st.secrets
     except Exception:  # noqa: BLE001 - no or unreadable secrets file

@@ -10,6 +10,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -63,8 +64,20 @@ SECRET_KEYS = ("NEO4J_URI", "NEO4J_USERNAME", "NEO4J_PASSWORD", "NEO4J_DATABASE"
                "MSONET_OIDC_CLAIM", "MSONET_OIDC_ROLES", "MSONET_OIDC_DEFAULT_ROLE", "MSONET_ALLOW_UNPROTECTED")
 
 
+def secrets_file_exists() -> bool:
+    """Whether one of Streamlit's secrets files exists. Without one, ``st.secrets`` looks for the files again
+    on every access (and raises), which costs every page run more than the page itself at many sessions."""
+    try:
+        paths = st.config.get_option("secrets.files")
+    except Exception:  # noqa: BLE001 - an unreadable config: let st.secrets decide
+        return True
+    return any(Path(path).exists() for path in paths)
+
+
 def _secrets() -> dict[str, str]:
     """Server settings from Streamlit secrets; no secrets file is normal and means none."""
+    if not secrets_file_exists():
+        return {}
     try:
         return {k: str(st.secrets[k]) for k in SECRET_KEYS if k in st.secrets}
     except Exception:  # noqa: BLE001 - a missing or unreadable secrets file must not stop the app
@@ -158,10 +171,11 @@ def district_names() -> dict[str, str]:
 
 @st.cache_resource(show_spinner=False)
 def district_geojson() -> dict:
-    """District outlines (shared; do not modify)."""
+    """District outlines for drawing, simplified below a pixel at NRW's zoom (shared; do not modify)."""
+    from msonet.graph.maps import display_geojson
     from msonet.loaders.geography import district_geojson as load
 
-    return load()
+    return display_geojson(load())
 
 
 def run_page(body: Callable[[], None]) -> None:

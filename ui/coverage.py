@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from msonet.graph.formats import MISSING, fmt_number
@@ -36,19 +37,39 @@ MISSING_LABELS = {
 }
 
 
-@st.cache_data(show_spinner="Berechne die Versorgung je Kreis …", max_entries=4)
+# cache_resource: shared and never changed in place (cache_data unpickled a copy on every page run)
+@st.cache_resource(show_spinner="Berechne die Versorgung je Kreis …", max_entries=4)
 def _coverage(version: str) -> list[dict[str, Any]]:
     from msonet.graph.coverage import district_coverage
 
     return district_coverage(common.graph(), common.districts())
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _points(version: str) -> dict[str, list[dict[str, Any]]]:
     from msonet.graph.figures import organisations_by_group
 
     found = organisations_by_group(common.graph(), [(name, types) for name, types, *_ in POINT_GROUPS])
     return {name: point_rows(orgs) for name, orgs in found.items()}
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _map(version: str, metric: str, sector: str | None,
+         layers: tuple[str, ...]) -> tuple[list[dict[str, Any]], str, go.Figure]:
+    """Rows, title and map of one choice, built once per data version: building the plotly figure cost more
+    than the rest of a warm page run. Shared by all sessions; never changed in place."""
+    rows, title = metric_rows(_coverage(version), metric, sector, common.district_names())
+    hover = [("mso_count", "MSO"), ("ki_count", "KI"), ("ia_count", "IA"), ("population", "Einwohner*innen")]
+    # Scales start at a visible colour; 0 and "no value" have their own layers (graph.maps.ZERO_COLOUR ...).
+    scale = [[0.0, "#dadaeb"], [1.0, "#54278f"]] if metric != "white_spots" else [[0.0, "#c7e9c0"], [1.0, "#006d2c"]]
+    fig = choropleth_figure(common.district_geojson(), rows, value="value", value_label=title, hover=hover,
+                            colorscale=scale, zmin=0, height=560, zero_label=ZERO_LABELS[metric],
+                            missing_label=MISSING_LABELS[metric], scale_title=SCALE_TITLES[metric])
+    points = _points(version)
+    for name, _types, colour, size in POINT_GROUPS:
+        if name in layers:
+            add_points(fig, points.get(name, []), name=name, colour=colour, size=size)
+    return rows, title, fig
 
 
 def metric_rows(coverage: list[dict[str, Any]], metric: str, sector: str | None,
@@ -118,7 +139,6 @@ def _body() -> None:
                "sind in einem Handlungsfeld weiße Flecken, wo wird MSO-Arbeit nur über Projekte gefördert?")
     if common.empty_state():
         return
-    labels = common.district_names()
     # the colour choice and the field side by side, the point layers below: in three columns the labels were
     # cut at 1024 px
     c1, c2 = st.columns(2)
@@ -131,18 +151,7 @@ def _body() -> None:
     layers = c3.multiselect("Punkte zeigen", [name for name, *_ in POINT_GROUPS],
                             default=[POINT_GROUPS[0][0], POINT_GROUPS[1][0]], key="cov_points")
 
-    version = common.data_version()
-    rows, title = metric_rows(_coverage(version), metric, sector, labels)
-    hover = [("mso_count", "MSO"), ("ki_count", "KI"), ("ia_count", "IA"), ("population", "Einwohner*innen")]
-    # Scales start at a visible colour; 0 and "no value" have their own layers (graph.maps.ZERO_COLOUR ...).
-    scale = [[0.0, "#dadaeb"], [1.0, "#54278f"]] if metric != "white_spots" else [[0.0, "#c7e9c0"], [1.0, "#006d2c"]]
-    fig = choropleth_figure(common.district_geojson(), rows, value="value", value_label=title, hover=hover,
-                            colorscale=scale, zmin=0, height=560, zero_label=ZERO_LABELS[metric],
-                            missing_label=MISSING_LABELS[metric], scale_title=SCALE_TITLES[metric])
-    points = _points(version)
-    for name, _types, colour, size in POINT_GROUPS:
-        if name in layers:
-            add_points(fig, points.get(name, []), name=name, colour=colour, size=size)
+    rows, title, fig = _map(common.data_version(), metric, sector, tuple(layers))
 
     table = table_rows(rows, metric, sector)
     heading = value_heading(metric, sector)

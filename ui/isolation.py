@@ -73,7 +73,10 @@ def _page_data(version: str, key: tuple, _rows: list[dict[str, Any]], _names: di
                            "Gründe": r["Gründe"], "Erläuterung": r["Erläuterung"]} for r in table])
     # Table rows only for what is shown. The CSV of all rows (30 MB and almost two seconds for 90,000
     # rows, per filter choice) is built when the download button is clicked.
-    data = {"counts": counts, "shown": shown, "points": points, "extra": extra, "placed": len(placed)}
+    # The map too: building the plotly figure cost more than the rest of a warm page run (many sessions).
+    figure = points_figure(points, geojson=common.district_geojson(), extra=extra, height=600)
+    data = {"counts": counts, "shown": shown, "points": points, "extra": extra, "placed": len(placed),
+            "figure": figure}
     common.settle()
     return data
 
@@ -147,8 +150,7 @@ def _body() -> None:
                                file_name="msonet-isolierte-organisationen.csv", mime="text/csv", key="iso_csv")
     with right:
         points = page["points"]
-        fig = points_figure(points, geojson=common.district_geojson(), extra=page["extra"], height=600)
-        st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="iso_map")
+        st.plotly_chart(page["figure"], width="stretch", config={"displaylogo": False}, key="iso_map")
         missing = len(rows) - page["placed"]
         if missing:
             st.caption(f"{missing} Organisationen ohne Ortsangabe sind nicht auf der Karte.")
