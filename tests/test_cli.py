@@ -318,3 +318,21 @@ def test_a_long_list_of_possible_duplicates_goes_to_a_file(tmp_path, capsys, mon
     # loaded again unchanged: the pairs are known and not reported again
     code, out, _ = run(capsys, tmp_path / "store", "load", str(tmp_path / "viele.csv"))
     assert code == 0 and "Dublette" not in out
+
+
+def test_app_command_and_repository_config_agree():
+    """``msonet app`` passes the settings of .streamlit/config.toml (which only applies inside the clone),
+    including no full garbage collection after every page run (docs/performance.md, many sessions)."""
+    import tomllib
+
+    from msonet.cli import APP_OPTIONS, app_command
+    from msonet.graph.settings import Settings
+
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
+    for key, value in APP_OPTIONS.items():
+        section, name = key.split(".")
+        assert str(config[section][name]).lower() == value.lower(), key
+    command = app_command(Settings.from_env({}))
+    assert command[command.index("--runner.postScriptGC") + 1] == "false"
+    given = app_command(Settings.from_env({}), ["--runner.postScriptGC", "true"])
+    assert given.count("--runner.postScriptGC") == 1 and given[-1] == "true"
