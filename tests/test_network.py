@@ -115,3 +115,22 @@ def test_all_results_are_json_serialisable(G):
     ]
     for result in results:
         assert json.loads(json.dumps(result)) == result
+
+
+@pytest.mark.parametrize("k", [None, 2, 17, 150])
+def test_betweenness_equals_networkx(k):
+    import networkx as nx
+
+    from msonet.graph.network import betweenness
+
+    for trial in range(3):
+        G = nx.gnm_random_graph(200, 300 + 150 * trial, seed=trial)
+        G.add_nodes_from(range(200, 205))  # organisations without ties
+        G.add_edge(0, 0)  # a tie to itself changes no shortest path
+        G = nx.relabel_nodes(G, {i: f"org-{i:03d}" for i in G})
+        expected = nx.betweenness_centrality(G, k=k, seed=5)
+        found = betweenness(G, k=k, seed=5)
+        assert list(found) == list(expected)
+        assert max(abs(found[v] - expected[v]) for v in G) < 1e-12
+    assert betweenness(nx.path_graph(2)) == {0: 0.0, 1: 0.0}
+    assert betweenness(nx.path_graph(3)) == {0: 0.0, 1: 1.0, 2: 0.0}
