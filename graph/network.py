@@ -224,11 +224,13 @@ def betweenness(H: nx.Graph, k: int | None = None, seed: int = 42) -> dict[Any, 
     result = dict.fromkeys(nodes, 0.0)
     if n < 3:
         return result
-    sampled = k is not None and k < n
+    count = n if k is None or k >= n else k
+    sampled = count < n
     # the same sources as networkx: random.Random(seed).sample over the nodes in graph order
-    sources = random.Random(seed).sample(nodes, k) if sampled else nodes
+    sources = random.Random(seed).sample(nodes, count) if sampled else nodes
     index = {node: i for i, node in enumerate(nodes)}
-    rows, cols = [], []
+    rows: list[int] = []
+    cols: list[int] = []
     for u, v in H.edges():
         if u != v:
             rows += (index[u], index[v])
@@ -266,8 +268,8 @@ def betweenness(H: nx.Graph, k: int | None = None, seed: int = 42) -> dict[Any, 
     if not sampled:
         scale = np.full(n, 1.0 / ((n - 1) * (n - 2)))
     else:
-        scale = np.full(n, 1.0 / (k * (n - 2)))
-        source_scale = 1.0 / ((k - 1) * (n - 2)) if k > 1 else float("nan")
+        scale = np.full(n, 1.0 / (count * (n - 2)))
+        source_scale = 1.0 / ((count - 1) * (n - 2)) if count > 1 else float("nan")
         scale[[index[s] for s in sources]] = source_scale
     values = total * scale
     return {node: float(values[i]) for i, node in enumerate(nodes)}

@@ -520,9 +520,10 @@ class PartnerIndex:
                         near = 0.0
                     else:
                         key = (q.point, point) if q.point < point else (point, q.point)
-                        near = bounds.get(key)
-                        if near is None:
-                            near = bounds[key] = lower_bound_km(q.point, point)
+                        cached = bounds.get(key)
+                        if cached is None:
+                            cached = bounds[key] = lower_bound_km(q.point, point)
+                        near = cached
                     if q.max_km is not None and near > q.max_km:
                         continue
                     if beaten(w_sector * q.fit(self.point_sectors[point]) + w_distance * _distance_part(near)
