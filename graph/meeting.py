@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import heapq
 import math
+from collections.abc import Container
 from functools import lru_cache
 from typing import Any
 
@@ -88,19 +89,34 @@ def _recent_outside_contact(G, ties, org: str, today: dt.date, event_years: int)
     return False
 
 
-def _tied_pairs(ties, orgs: list[str], today: dt.date, event_years: int) -> set[frozenset[str]]:
+class _TiedPairs(Container):
+    """The pairs already tied, asked as ``frozenset((a, b)) in tied``: a direct tie (looked up in the
+    neighbour sets, not copied into a million pairs) or a shared recent event."""
+
+    __slots__ = ("neighbours", "shared")
+
+    def __init__(self, neighbours: dict[str, set[str]], shared: set[frozenset[str]]) -> None:
+        self.neighbours = neighbours
+        self.shared = shared
+
+    def __contains__(self, pair: object) -> bool:
+        if not isinstance(pair, frozenset) or len(pair) != 2:
+            return False
+        a, b = pair
+        return b in self.neighbours.get(a, ()) or pair in self.shared
+
+
+def _tied_pairs(ties, orgs: list[str], today: dt.date, event_years: int) -> _TiedPairs:
+    """Pairs of ``orgs`` tied directly or through an event within ``event_years`` up to ``today``."""
     wanted = set(orgs)
-    pairs = set()
-    for org in orgs:
-        for other in ties.neighbours[org] & wanted:
-            pairs.add(frozenset((org, other)))
+    pairs: set[frozenset[str]] = set()
     for event, members in ties.attendees.items():
         if in_window(ties.event_dates.get(event), today, event_years):
             present = sorted(set(members) & wanted)
             for i, a in enumerate(present):
                 for b in present[i + 1:]:
                     pairs.add(frozenset((a, b)))
-    return pairs
+    return _TiedPairs({o: ties.neighbours[o] for o in orgs}, pairs)
 
 
 def _seat(chosen: list[str], hosts: list[str], tables: int, counted: dict[str, list[str]]) -> list[list[str]]:
@@ -193,60 +209,167 @@ def _sector_fit(mso: frozenset[str], partner: frozenset[str]) -> tuple[frozenset
     return mso & partner, (partner & COMPLEMENTARY_SECTORS) - mso
 
 
-_CELL_DEG = 0.05  # grid cells of about 5.5 x 3.5 km for the nearest-partner search
+def _unit_vectors(coords: list[tuple[float, float]]):
+    """Points on the unit sphere (x, y, z) for (lat, lon) in degrees: straight-line (chord) distances
+    between them grow with the great-circle distance, so nearest neighbours come out in the same order."""
+    import numpy as np
+
+    lat, lon = np.radians(np.asarray(coords, dtype=float).reshape(-1, 2)).T
+    return np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
 
 
-def plausible_pairs(G: nx.MultiDiGraph, msos: list[str], partners: list[str], tied: set[frozenset[str]],
+def plausible_pairs(G: nx.MultiDiGraph, msos: list[str], partners: list[str], tied: Container[frozenset[str]],
                     points: dict[str, tuple[float, float]]) -> dict[str, list[str]]:
     """MSO -> its plausible new partners among ``partners``: not tied yet, shared or complementary sector.
 
-    Only the :data:`PARTNERS_PER_MSO` nearest ones are kept (equal distances: a fixed seeded order),
-    found by walking grid rings outward, so the work grows with the number of MSOs, not with the
-    square of the region. Organisations without a point pair only with others without a point.
+    Only the :data:`PARTNERS_PER_MSO` nearest ones are kept, ranked by (distance, fixed seeded order).
+    They are found with a k-d tree over the partners' points: the nearest few dozen partners of every
+    MSO at once, then, for the MSOs whose fitting partners are not all among them, four times as many,
+    and so on; the fitting candidates up to the last one needed are then ranked by the exact distance.
+    The work grows with the number of MSOs, not with the square of the region. Organisations without
+    a point pair only with others without a point.
     """
     nodes = G._node
     sectors = {o: frozenset(nodes[o].get("sectors") or ()) for o in [*msos, *partners]}
-    cells: dict[tuple[int, int], list[str]] = {}
-    unplaced: list[str] = []
-    for b in partners:
-        if b in points:
-            lat, lon = points[b]
-            cells.setdefault((math.floor(lat / _CELL_DEG), math.floor(lon / _CELL_DEG)), []).append(b)
-        else:
-            unplaced.append(b)
-    if cells:
-        rows = [c[0] for c in cells]
-        cols = [c[1] for c in cells]
-        extent = max(max(rows) - min(rows), max(cols) - min(cols)) + 1
-    else:
-        extent = 0
-    # a ring step is at least this far (a longitude cell is the narrower one at NRW's latitudes)
-    step_km = 0.99 * _CELL_DEG * 111.32 * math.cos(math.radians(56.0))
+    ties: dict[str, bytes] = {}
+
+    def tie(o: str) -> bytes:
+        found = ties.get(o)
+        if found is None:
+            found = ties[o] = _tie(o)
+        return found
 
     def fits(a: str, b: str) -> bool:
         shared, complementary = _sector_fit(sectors[a], sectors[b])
         return bool(shared or complementary) and frozenset((a, b)) not in tied
 
-    result: dict[str, list[str]] = {}
+    unplaced = [b for b in partners if b not in points]
+    placed = [b for b in partners if b in points]
+    found: dict[str, list[str]] = {}
     for a in msos:
-        options: list[tuple[float, bytes, str]] = []
-        if a in points:
-            lat, lon = points[a]
-            ci, cj = math.floor(lat / _CELL_DEG), math.floor(lon / _CELL_DEG)
-            for r in range(extent + 1):
-                ring = ([(ci, cj)] if r == 0 else
-                        [(ci + di, cj + dj) for di in range(-r, r + 1) for dj in (-r, r)]
-                        + [(ci + di, cj + dj) for di in (-r, r) for dj in range(-r + 1, r)])
-                for cell in ring:
-                    for b in cells.get(cell, ()):
-                        if fits(a, b):
-                            options.append((_km(points[a], points[b]), _tie(b), b))
-                if len(options) >= PARTNERS_PER_MSO and sorted(options)[PARTNERS_PER_MSO - 1][0] <= r * step_km:
-                    break
+        if a not in points:
+            found[a] = [b for _, _, b in sorted((0.0, tie(b), b) for b in unplaced if fits(a, b))][:PARTNERS_PER_MSO]
+    located = [a for a in msos if a in points]
+    if located and placed:
+        found.update(_nearest_fitting(located, placed, sectors, tied, points, tie))
+    return {a: found.get(a, []) for a in msos}
+
+
+def _fit_table(m_sets: list[frozenset[str]], p_sets: list[frozenset[str]]) -> list[list[bool]]:
+    """``[i][j]``: do MSOs with sectors ``m_sets[i]`` and partners with ``p_sets[j]`` fit (:func:`_sector_fit`)?"""
+    import numpy as np
+
+    bit: dict[str, int] = {}
+    for group in (m_sets, p_sets):
+        for sectors in group:
+            for sector in sectors:
+                bit.setdefault(sector, len(bit))
+    if len(bit) > 62:  # more distinct sectors than bits in a machine word: one pair at a time
+        return [[any(_sector_fit(ms, ps)) for ps in p_sets] for ms in m_sets]
+
+    def masks(group: list[frozenset[str]]):
+        return np.array([sum(1 << bit[x] for x in sectors) for sectors in group], dtype=np.int64)
+
+    m, p = masks(m_sets)[:, None], masks(p_sets)[None, :]
+    complementary = sum(1 << bit[x] for x in COMPLEMENTARY_SECTORS if x in bit)
+    return (((m & p) != 0) | ((p & complementary & ~m) != 0)).tolist()
+
+
+def _nearest_fitting(msos: list[str], partners: list[str], sectors: dict[str, frozenset[str]],
+                     tied: Container[frozenset[str]], points: dict[str, tuple[float, float]], tie
+                     ) -> dict[str, list[str]]:
+    """For located MSOs and located partners: the :data:`PARTNERS_PER_MSO` nearest fitting ones each.
+
+    Partners at the same point (most data places an organisation at its municipality's centre, so a city
+    centre holds thousands) are one stop of the walk, in the seeded order; a k-d tree over the stops gives
+    each MSO the nearest stops first. A stop adds at most :data:`PARTNERS_PER_MSO` candidates (all at the
+    same distance); the walk ends at the first stop farther than the one that completed the list, and the
+    candidates are then ranked by the exact distance and the seeded order.
+    """
+    import numpy as np
+    from scipy.spatial import cKDTree
+
+    want = PARTNERS_PER_MSO
+    # sector fit by class: the few distinct sector sets, each pair of classes judged once
+    classes: dict[frozenset[str], int] = {}
+    m_cls = [classes.setdefault(sectors[a], len(classes)) for a in msos]
+    m_sets = list(classes)
+    classes = {}
+    p_cls = [classes.setdefault(sectors[b], len(classes)) for b in partners]
+    p_sets = list(classes)
+    fit_rows = _fit_table(m_sets, p_sets)
+    per_class = [0] * len(p_sets)
+    for pc in p_cls:
+        per_class[pc] += 1
+    fitting_total = [sum(n for n, ok in zip(per_class, row, strict=True) if ok) for row in fit_rows]
+    stops: dict[tuple[float, float], list[int]] = {}
+    for j, b in enumerate(partners):
+        stops.setdefault(points[b], []).append(j)
+    spots = list(stops)
+    members = [np.array(sorted(stops[p], key=lambda j: (tie(partners[j]), partners[j])), dtype=np.intp)
+               for p in spots]
+    fit_array = np.array(fit_rows, dtype=bool).reshape(len(m_sets), len(p_sets))
+    p_cls_array = np.array(p_cls, dtype=np.intp)
+    fitting_at: dict[tuple[int, int], list[int]] = {}
+
+    def at(u: int, cls: int) -> list[int]:
+        """The partners (positions) at stop ``u`` that fit sector class ``cls``, in the seeded order."""
+        found = fitting_at.get((u, cls))
+        if found is None:
+            here = members[u]
+            found = fitting_at[(u, cls)] = here[fit_array[cls][p_cls_array[here]]].tolist()
+        return found
+
+    result: dict[str, list[str]] = {}
+
+    def rank(a: str, candidates) -> None:
+        here = points[a]
+        options = sorted((_km(here, points[b]), tie(b), b) for b in candidates if frozenset((a, b)) not in tied)
+        result[a] = [b for _, _, b in options[:want]]
+
+    pending = []
+    few: dict[int, list[str]] = {}
+    for row, a in enumerate(msos):
+        cls = m_cls[row]
+        if fitting_total[cls] <= 4 * want:  # few fitting partners in all: rank them all
+            if cls not in few:
+                few[cls] = [b for b, pc in zip(partners, p_cls, strict=True) if fit_rows[cls][pc]]
+            rank(a, few[cls])
         else:
-            options = [(0.0, _tie(b), b) for b in unplaced if fits(a, b)]
-        options.sort()
-        result[a] = [b for _, _, b in options[:PARTNERS_PER_MSO]]
+            pending.append(row)
+    tree = cKDTree(_unit_vectors(spots))
+    m_xyz = _unit_vectors([points[a] for a in msos])
+    n = len(spots)
+    k = min(16, n)
+    while pending:
+        dist, idx = tree.query(m_xyz[pending], k=k)
+        dist, idx = dist.reshape(len(pending), k).tolist(), idx.reshape(len(pending), k).tolist()
+        retry = []
+        for r, row in enumerate(pending):
+            a, cls = msos[row], m_cls[row]
+            candidates: list[str] = []
+            limit = math.inf
+            finished = k == n
+            for d, u in zip(dist[r], idx[r], strict=True):
+                if d > limit:
+                    finished = True
+                    break
+                taken = 0
+                for j in at(u, cls):
+                    b = partners[j]
+                    if frozenset((a, b)) not in tied:
+                        candidates.append(b)
+                        taken += 1
+                        if taken == want:
+                            break
+                if limit == math.inf and len(candidates) >= want:
+                    limit = d * (1 + 1e-9) + 1e-12  # rounding of the chord: the exact ranking decides
+            if finished:
+                rank(a, candidates)
+            else:
+                retry.append(row)  # the stops up to the last needed one may lie beyond the k nearest
+        pending = retry
+        k = min(4 * k, n)
     return result
 
 
@@ -366,10 +489,6 @@ def plan_meeting(
         notes.append(f"{len(region) - len(pool)} Organisationen der Auswahl liegen weiter als "
                      f"{fmt_decimal(radius_km, 1)} km vom Veranstaltungsort entfernt (oder ohne Standort) und werden "
                      "nicht eingeladen.")
-    carrier = carriers if carriers is not None else {}
-    if carriers is None:
-        for o in [*hosts, *pool]:
-            carrier[o] = carrier_of(G, o)
     ties = collect_ties(G, [*hosts, *pool])
     tied = _tied_pairs(ties, [*hosts, *pool], today, event_years)
     msos = [o for o in pool if nodes[o].get("org_type") in MSO_TYPES]
@@ -379,6 +498,12 @@ def plan_meeting(
     isolated = {a for a in msos if not _contact_sides(nodes, ties, a)[1]
                 and not _recent_outside_contact(G, ties, a, today, event_years)}
     pairs = plausible_pairs(G, msos, partners, tied, points)
+    carrier = carriers if carriers is not None else {}
+    if carriers is None:  # only those who can be invited: the organisers and both ends of plausible pairs
+        involved = {*hosts, *(a for a, bs in pairs.items() if bs), *(b for bs in pairs.values() for b in bs)}
+        for o in [*hosts, *pool]:
+            if o in involved:
+                carrier[o] = carrier_of(G, o)
     weights = {a: ISOLATED_WEIGHT if a in isolated else 1.0 for a in msos}
     chosen, gains = _choose(capacity, hosts, pairs, weights, carrier, venue_km)
     if len(chosen) < capacity:
@@ -492,13 +617,25 @@ def _choose(capacity: int, hosts: list[str], pairs: dict[str, list[str]], weight
     gains: dict[str, float] = {}
     version: dict[tuple[str, ...], int] = {}
     heap: list[tuple[tuple[float, int, int, int, float, bytes], int, tuple[str, ...], float]] = []
+    degree = {o: len(v) for o, v in links.items()}
+    tie_of: dict[str, bytes] = {}
+
+    def tie(o: str) -> bytes:
+        found = tie_of.get(o)
+        if found is None:
+            found = tie_of[o] = _tie(o)
+        return found
 
     assigned: set[frozenset[str]] = set()
 
     def open_links(o: str, k: int, exclude: str | None = None) -> list[tuple[float, str]]:
-        found = sorted(((-w, _tie(c), c) for c, w in links.get(o, {}).items()
-                        if c in invited and c != exclude and slots.get(c, 0) > 0
-                        and frozenset((o, c)) not in assigned))
+        if not invited:
+            return []
+        mine = links.get(o, {})
+        # walk the smaller side: a partner near many MSOs has hundreds of links, the invited are few
+        near = [c for c in mine if c in invited] if len(mine) <= len(invited) else [c for c in invited if c in mine]
+        found = sorted((-mine[c], tie(c), c) for c in near
+                        if c != exclude and slots.get(c, 0) > 0 and frozenset((o, c)) not in assigned)
         return [(-w, c) for w, _, c in found[:k]]
 
     def allowed(o: str) -> bool:
@@ -515,14 +652,22 @@ def _choose(capacity: int, hosts: list[str], pairs: dict[str, list[str]], weight
                     + sum(w for w, _ in open_links(b, PAIRS_PER_MSO - 1, a))) / 2
         if gain <= 0:
             return
-        heapq.heappush(heap, (key_of(ids, gain), version[ids], ids, gain))
+        if filling:  # the first entries: one heapify at the end (the same order as pushing one by one)
+            heap.append((key_of(ids, gain), version[ids], ids, gain))
+        else:
+            heapq.heappush(heap, (key_of(ids, gain), version[ids], ids, gain))
 
     def key_of(ids: tuple[str, ...], gain: float) -> tuple[float, int, int, int, float, bytes]:
         # equal gain: a carrier not yet represented first (variety), then more partners left, nearer, seeded
+        if len(ids) == 1:
+            o = ids[0]
+            c = carrier.get(o)
+            n = carrier_seats.get(c, 0) if c else -1
+            return (-gain, -(n == 0), int(n > 0), -degree.get(o, 0), venue_km.get(o, 0.0), tie(o))
         seats = [carrier_seats.get(carrier[o] or "", 0) for o in ids if carrier.get(o)]
         return (-gain, -sum(1 for n in seats if n == 0), sum(1 for n in seats if n > 0),
-                -sum(len(links.get(o, ())) for o in ids), sum(venue_km.get(o, 0.0) for o in ids),
-                b"".join(_tie(o) for o in ids))
+                -sum(degree.get(o, 0) for o in ids), sum(venue_km.get(o, 0.0) for o in ids),
+                b"".join(tie(o) for o in ids))
 
     def refresh(o: str) -> None:
         if o not in invited:
@@ -533,6 +678,7 @@ def _choose(capacity: int, hosts: list[str], pairs: dict[str, list[str]], weight
                 if o not in invited:
                     push((o, c) if o in pairs else (c, o))
 
+    filling = True
     for a, bs in sorted(pairs.items()):
         for b in bs:
             if a not in invited and b not in invited:
@@ -540,6 +686,8 @@ def _choose(capacity: int, hosts: list[str], pairs: dict[str, list[str]], weight
     for o in sorted(links):
         if o not in invited:
             push((o,))
+    heapq.heapify(heap)
+    filling = False
     while len(chosen) < capacity and heap:
         key, stamp, ids, gain = heapq.heappop(heap)
         if stamp != version.get(ids) or not all(allowed(o) for o in ids) or len(chosen) + len(ids) > capacity:

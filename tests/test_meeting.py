@@ -222,3 +222,64 @@ def test_regierungsbezirk_filter_ignores_spelling(G):
     assert plan["summary"]["pool"] == 13  # every organisation: Bonn and Köln are both RB Köln
     elsewhere = plan_meeting(G, 20, today=TODAY, regierungsbezirk="Detmold")
     assert elsewhere["invitees"] == [] and elsewhere["notes"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_nearest_partners_are_the_brute_force_nearest(seed):
+    """The k-d tree search keeps exactly the nearest fitting, untied partners of every MSO (distance, then
+    the seeded order), as ranking all partners would: shared points, rare sectors, ties and no point."""
+    import networkx as nx
+
+    from msonet.graph.meeting import PARTNERS_PER_MSO, _km, _sector_fit, _tie
+    from msonet.graph.vocabulary import SECTORS
+
+    rng = random.Random(seed)
+    keys = sorted(SECTORS)
+    spots = [(rng.uniform(50.4, 52.4), rng.uniform(6.0, 9.3)) for _ in range(30)]
+    G = nx.MultiDiGraph()
+    msos = [f"m{i}" for i in range(400)]
+    partners = [f"p{i}" for i in range(700)]
+    points = {}
+    for o in msos + partners:
+        common = rng.random() < 0.8  # most organisations of a town share its centre point
+        G.add_node(o, sectors=rng.sample(keys[:6] if common else keys, rng.randint(0, 2)))
+        roll = rng.random()
+        if roll < 0.6:
+            points[o] = rng.choice(spots)
+        elif roll < 0.95:
+            lat, lon = rng.choice(spots)
+            points[o] = (lat + rng.gauss(0, 0.2), lon + rng.gauss(0, 0.3))
+    G.add_node("m-rare", sectors=[keys[-1]])
+    G.add_node("p-rare", sectors=[keys[-1]])
+    msos.append("m-rare")
+    partners.append("p-rare")
+    points["m-rare"], points["p-rare"] = spots[0], spots[-1]
+    tied = {frozenset((rng.choice(msos), rng.choice(partners))) for _ in range(3000)}
+
+    def brute(a):
+        options = []
+        for b in partners:
+            if (a in points) != (b in points) or frozenset((a, b)) in tied:
+                continue
+            if any(_sector_fit(frozenset(G.nodes[a]["sectors"]), frozenset(G.nodes[b]["sectors"]))):
+                options.append((_km(points[a], points[b]) if a in points else 0.0, _tie(b), b))
+        return [b for _, _, b in sorted(options)[:PARTNERS_PER_MSO]]
+
+    pairs = plausible_pairs(G, msos, partners, tied, points)
+    assert list(pairs) == msos
+    assert pairs == {a: brute(a) for a in msos}
+
+
+def test_sector_fit_table_agrees_with_the_rule():
+    """The bit-mask table of which sector sets fit equals the rule pair by pair (shared, or a complementary
+    field of the tandem project only the partner covers), also past 62 distinct sectors."""
+    from msonet.graph.meeting import _fit_table, _sector_fit
+    from msonet.graph.vocabulary import SECTORS
+
+    rng = random.Random(7)
+    keys = sorted(SECTORS)
+    for pool in (keys, keys + [f"x{i}" for i in range(60)]):
+        sets = [frozenset(rng.sample(pool, rng.randint(0, 3))) for _ in range(80)]
+        table = _fit_table(sets[:40], sets[40:])
+        assert table == [[any(_sector_fit(m, p)) for p in sets[40:]] for m in sets[:40]]
+        assert any(any(row) for row in table) and not all(all(row) for row in table)
