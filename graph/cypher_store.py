@@ -9,7 +9,7 @@ import secrets
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import unquote, urlsplit
@@ -247,7 +247,7 @@ class CypherStore:
         """The whole graph (read from the server each time; the app keeps it per data version)."""
         return self.to_networkx()
 
-    def tie_view(self) -> nx.MultiDiGraph:
+    def tie_view(self, fields: Iterable[str] | None = None) -> nx.MultiDiGraph:
         """The whole graph: the servers have no cheaper read of who is tied to whom."""
         return self.graph_view()
 

@@ -12,7 +12,10 @@ from msonet.graph.lookup import name_key, vocabulary_key
 from msonet.graph.network import TieData, collect_ties, gc_paused, in_window, window_start
 from msonet.graph.vocabulary import MIGRATION_FIELD_TYPES, MSO_TYPES, label, normalise_term
 
-__all__ = ["isolated_organisations", "REASON_CODES", "SMALL_COMPONENT_MAX", "names_text"]
+__all__ = ["isolated_organisations", "REASON_CODES", "SMALL_COMPONENT_MAX", "names_text", "FIELDS"]
+
+#: The organisations' properties the analysis reads (``store.tie_view(FIELDS)`` may leave out the rest).
+FIELDS = ("kind", "org_type", "name", "district", "regierungsbezirk", "city", "lat", "lon")
 
 #: Reason codes with their German headings (for legends and filters).
 REASON_CODES = {

@@ -10,7 +10,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -234,7 +234,7 @@ class JsonStore:
         self._refresh()
         return self._graph
 
-    def tie_view(self) -> nx.MultiDiGraph:
+    def tie_view(self, fields: Iterable[str] | None = None) -> nx.MultiDiGraph:
         """The live graph (already in memory; read-only use)."""
         return self.graph_view()
 

@@ -97,10 +97,12 @@ class GraphStore(Protocol):
         one, they never change a graph handed out), so every reader sees one data version, never a mix.
         """
 
-    def tie_view(self) -> nx.DiGraph:
+    def tie_view(self, fields: Iterable[str] | None = None) -> nx.DiGraph:
         """Every node with its properties and who is tied to whom (an edge per tied pair, without the ties'
-        keys and properties): all that analyses such as :mod:`msonet.graph.isolation` read. A store without
-        a cheaper way returns :meth:`graph_view` (a ``MultiDiGraph`` is a ``DiGraph``); treat as read-only.
+        keys and properties): all that analyses such as :mod:`msonet.graph.isolation` read. ``fields``: the
+        organisations' properties the caller reads (others may be left out; events keep all). A store
+        without a cheaper way returns :meth:`graph_view` (a ``MultiDiGraph`` is a ``DiGraph``); treat as
+        read-only.
         """
 
     def organisation_stats(self) -> dict[str, Any]:
@@ -857,7 +859,7 @@ class EmbeddedStore:
             self._view = (version, graph)
             return graph
 
-    def tie_view(self) -> nx.DiGraph:
+    def tie_view(self, fields: Iterable[str] | None = None) -> nx.DiGraph:
         """Every node with its properties and who is tied to whom, without the ties themselves.
 
         A ``DiGraph`` with an edge ``u -> v`` wherever :meth:`graph_view` has at least one tie from ``u`` to
@@ -866,12 +868,16 @@ class EmbeddedStore:
         million ties this way skips their keys and property dicts, most of the cost of :meth:`graph_view`.
         Where this store keeps the whole graph of the current data version already (the app), that one is
         returned instead of reading again; otherwise one read transaction, not cached.
+
+        ``fields``: if all are node columns (:data:`TIE_VIEW_COLUMNS`), an organisation's dict holds just
+        those, taken from the columns without parsing its properties, wherever the columns hold exactly what
+        the properties hold (text, and coordinates that are not whole numbers); other nodes are parsed in full.
         """
         with self._view_lock:
             def read(conn: sqlite3.Connection) -> nx.DiGraph:
                 if self._view is not None and self._view[0] == self._revision(conn):
                     return self._view[1]
-                return _tie_graph(conn)
+                return _tie_graph(conn, fields)
 
             return self._read(read)
 
@@ -950,11 +956,20 @@ class EmbeddedStore:
         return f"EmbeddedStore({str(self.home)!r})"
 
 
-def _tie_graph(conn: sqlite3.Connection) -> nx.DiGraph:
+#: Node columns that hold a property as it is (text; coordinates as floats): what ``tie_view(fields)`` can
+#: read without parsing the properties.
+TIE_VIEW_COLUMNS = ("kind", "org_type", "name", "district", "regierungsbezirk", "city", "lat", "lon")
+
+
+def _tie_graph(conn: sqlite3.Connection, fields: Iterable[str] | None = None) -> nx.DiGraph:
     """:meth:`EmbeddedStore.tie_view` inside a read transaction."""
     import networkx as nx
 
     loads = json.loads
+    wanted = tuple(dict.fromkeys(fields)) if fields is not None else None
+    if wanted is not None and not set(wanted) <= set(TIE_VIEW_COLUMNS):
+        wanted = None
+    coordinates = [i for i, f in enumerate(wanted or ()) if f in ("lat", "lon")]
     with gc_paused():
         graph = nx.DiGraph()
         node_data, succ, pred = graph._node, graph._succ, graph._pred
@@ -963,11 +978,25 @@ def _tie_graph(conn: sqlite3.Connection) -> nx.DiGraph:
         ids: list[str | None] = [None] * size
         out: list[dict[str, Any] | None] = [None] * size
         into: list[dict[str, Any] | None] = [None] * size
-        for nid, node_id, props in conn.execute("SELECT nid, id, props FROM node ORDER BY nid"):
-            ids[nid] = node_id
-            node_data[node_id] = loads(props)
-            out[nid] = succ[node_id] = {}
-            into[nid] = pred[node_id] = {}
+        if wanted is None:
+            for nid, node_id, props in conn.execute("SELECT nid, id, props FROM node ORDER BY nid"):
+                ids[nid] = node_id
+                node_data[node_id] = loads(props)
+                out[nid] = succ[node_id] = {}
+                into[nid] = pred[node_id] = {}
+        else:
+            # a NULL column may stand for a property of another type (or none): those nodes are parsed
+            columns = ", ".join(wanted)
+            for nid, node_id, kind, props, *values in conn.execute(
+                    f"SELECT nid, id, kind, props, {columns} FROM node ORDER BY nid"):  # noqa: S608 - fixed names
+                ids[nid] = node_id
+                if kind == "organisation" and None not in values \
+                        and not any(values[i].is_integer() for i in coordinates):
+                    node_data[node_id] = dict(zip(wanted, values, strict=True))
+                else:
+                    node_data[node_id] = loads(props)
+                out[nid] = succ[node_id] = {}
+                into[nid] = pred[node_id] = {}
         shared: dict[str, Any] = {}
         for s, t in conn.execute("SELECT source, target FROM edge ORDER BY eid"):
             out[s][ids[t]] = shared  # type: ignore[index]

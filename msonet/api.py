@@ -653,10 +653,11 @@ class Network:
         ['no_recent_event', 'no_regular_service_tie']
         >>> net.close()
         """
-        from msonet.graph.isolation import isolated_organisations
+        from msonet.graph.isolation import FIELDS, isolated_organisations
 
-        # who is tied to whom is all the analysis reads (the embedded store gives it without the ties' properties)
-        rows = isolated_organisations(self.store.tie_view(), today=self._today(today), event_years=event_years,
+        # who is tied to whom and a few properties are all the analysis reads (the embedded store gives them
+        # without the ties' properties and, where its columns hold them, without parsing the nodes' properties)
+        rows = isolated_organisations(self.store.tie_view(FIELDS), today=self._today(today), event_years=event_years,
                                       district=district_key(district),
                                       regierungsbezirk=region_name(regierungsbezirk),
                                       org_type=vocabulary_key("org_type", org_type, "Organisationstyp"))

@@ -159,6 +159,44 @@ def test_isolation_on_the_tie_view_equals_the_whole_graph(which, request):
         assert isolated_organisations(ties, today=TODAY, **kwargs) == isolated_organisations(G, today=TODAY, **kwargs)
 
 
+def test_isolation_on_the_column_tie_view_equals_the_whole_graph(tmp_path):
+    """``tie_view(FIELDS)`` reads organisations from the node columns without parsing their properties; where
+    a column cannot hold a property as it is (text coordinates, whole-number coordinates, a number as
+    district, no place), the node is parsed, so the isolation list stays that of the whole graph."""
+    from msonet.graph.isolation import FIELDS
+    from msonet.loaders.geography import load_districts, load_municipalities
+    from msonet.loaders.synthetic import generate
+
+    store = EmbeddedStore(tmp_path)
+    store.upsert(generate(600, 8, municipalities=load_municipalities(), districts=load_districts(), today=TODAY))
+    orgs = sorted(o for o, d in store.to_networkx().nodes(data=True) if d.get("kind") == "organisation")
+    rng = random.Random(5)
+    changes = [
+        lambda p: p.update(lat=str(p["lat"]), lon=str(p["lon"])) if p.get("lat") is not None else None,
+        lambda p: p.update(lat=round(p["lat"]), lon=round(p["lon"])) if p.get("lat") is not None else None,
+        lambda p: p.update(lat=float(round(p["lat"])), lon=float(round(p["lon"]))) if p.get("lat") else None,
+        lambda p: p.update(district=5111),
+        lambda p: p.update(lat=None, lon=None),
+        lambda p: p.update(city=None, regierungsbezirk=None),
+    ]
+    for node in rng.sample(orgs, 120):
+        _rewrite(store, node, rng.choice(changes))
+    G, ties = store.to_networkx(), store.tie_view(FIELDS)
+    parsed = sum(1 for o in orgs if ties.nodes[o] == G.nodes[o])
+    assert 0 < parsed < len(orgs) / 2  # most organisations came from the columns alone
+    def text(value):  # 51 and 51.0 are equal in Python but not in the JSON output
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+    for o in orgs:
+        assert text({f: ties.nodes[o].get(f) for f in FIELDS}) == text({f: G.nodes[o].get(f) for f in FIELDS})
+    assert set(ties.edges()) == set(G.edges())
+    for kwargs in ({}, {"event_years": 1}, {"event_years": 10, "small_component_max": 2}, {"org_type": "mso"},
+                   {"district": "05315"}, {"regierungsbezirk": "Köln"}):
+        assert text(isolated_organisations(ties, today=TODAY, **kwargs)) == \
+            text(isolated_organisations(G, today=TODAY, **kwargs))
+    assert store.tie_view(["kind", "sectors"]).nodes[orgs[0]] == G.nodes[orgs[0]]  # not all columns: parsed
+
+
 def test_tie_view_reuses_a_current_whole_graph_and_never_a_stale_one(tmp_path):
     from msonet.graph.model import Organisation, RecordBatch
 
