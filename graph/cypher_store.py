@@ -251,6 +251,10 @@ class CypherStore:
         """The whole graph: the servers have no cheaper read of who is tied to whom."""
         return self.graph_view()
 
+    def funding_view(self) -> nx.MultiDiGraph:
+        """The whole graph (it holds the ``funded_by`` ties with all the rest)."""
+        return self.graph_view()
+
     def organisation_stats(self) -> dict[str, Any]:
         return organisation_stats_of(self.to_networkx())
 

@@ -238,6 +238,10 @@ class JsonStore:
         """The live graph (already in memory; read-only use)."""
         return self.graph_view()
 
+    def funding_view(self) -> nx.MultiDiGraph:
+        """The whole graph (it holds the ``funded_by`` ties with all the rest)."""
+        return self.graph_view()
+
     def organisation_stats(self) -> dict[str, Any]:
         return organisation_stats_of(self.graph_view())
 

@@ -105,6 +105,12 @@ class GraphStore(Protocol):
         read-only.
         """
 
+    def funding_view(self) -> nx.MultiDiGraph:
+        """Every node with its properties and only the ``funded_by`` ties (with keys and properties): all that
+        :func:`msonet.graph.coverage.funding_mix` reads. A store without a cheaper way returns
+        :meth:`graph_view`; treat as read-only.
+        """
+
     def organisation_stats(self) -> dict[str, Any]:
         """``{total, synthetic, by_type, by_district, by_sector}`` over all organisations (see
         :func:`organisation_stats_of`)."""
@@ -878,6 +884,18 @@ class EmbeddedStore:
                 if self._view is not None and self._view[0] == self._revision(conn):
                     return self._view[1]
                 return _tie_graph(conn, fields)
+
+            return self._read(read)
+
+    def funding_view(self) -> nx.MultiDiGraph:
+        """Every node with its properties and the ``funded_by`` ties only (a few per cent of all ties); the
+        whole graph instead where this store keeps the current one already. One read transaction, not cached.
+        """
+        with self._view_lock:
+            def read(conn: sqlite3.Connection) -> nx.MultiDiGraph:
+                if self._view is not None and self._view[0] == self._revision(conn):
+                    return self._view[1]
+                return self._graph(conn, "", "WHERE type = 'funded_by'")
 
             return self._read(read)
 

@@ -115,6 +115,30 @@ def test_graph_has_the_same_shape_as_the_embedded_one(store):
                                                "updated": ""}
 
 
+def test_views_hold_what_their_analyses_read(store):
+    """``tie_view`` (isolation) and ``funding_view`` (funding mix) give the answers of the whole graph."""
+    import datetime as dt
+
+    from msonet.graph.coverage import funding_mix
+    from msonet.graph.isolation import FIELDS, isolated_organisations
+
+    store.upsert(sample())
+    graph = store.to_networkx()
+    today = dt.date(2025, 6, 30)
+    for view in (store.tie_view(), store.tie_view(FIELDS)):
+        assert set(view.edges()) == set(graph.edges())
+        assert isolated_organisations(view, today=today) == isolated_organisations(graph, today=today)
+    funding = store.funding_view()
+    assert set(funding.nodes) == set(graph.nodes)
+    assert funding_mix(funding) == funding_mix(graph) and funding_mix(funding)
+
+    def funded(g):
+        return sorted(((u, v, k, d) for u, v, k, d in g.edges(keys=True, data=True) if d.get("type") == "funded_by"),
+                      key=lambda e: e[:3])
+
+    assert funded(funding) == funded(graph) and len(funded(graph)) == 3
+
+
 def test_changed_records_count_and_null_removes_a_value(store):
     store.upsert(sample())
     update = RecordBatch(

@@ -261,3 +261,32 @@ def test_cli_meeting_radius_equals_the_library_default():
     from msonet.graph.meeting import DEFAULT_RADIUS_KM
 
     assert msonet_cli.DEFAULT_RADIUS_KM == DEFAULT_RADIUS_KM
+
+
+@pytest.mark.parametrize("which", ["demo_store", "generated_store"])
+def test_overview_figures_without_the_whole_graph_equal_the_whole_graph(which, request):
+    """The overview page reads the tie view and the funding ties only: the same key figures, isolation counts
+    and funding mix as on the whole graph (and as ``Network.isolation``)."""
+    from msonet.api import Network
+    from msonet.graph.coverage import funding_mix
+    from msonet.graph.figures import isolation_reason_counts, key_figures, overview_figures
+    from msonet.graph.settings import Settings
+    from msonet.loaders.geography import load_districts
+
+    store = request.getfixturevalue(which)
+    names = {k: d.name for k, d in load_districts().items()}
+    fresh = EmbeddedStore(store.home)  # keeps no whole graph: the views are read
+    result = overview_figures(fresh, names, TODAY)
+    assert fresh._view is None
+    funding = fresh.funding_view()
+    assert {t for _, _, t in funding.edges(data="type")} == {"funded_by"}
+    G = store.to_networkx()
+    assert result["figures"] == key_figures(G, names)
+    assert result["figures"]["ties"] > 0 and result["figures"]["fundings"] > 0
+    network = Network(fresh, Settings(home=store.home), today=TODAY)
+    assert result["isolated"] == isolation_reason_counts(network.isolation().as_dicts())
+    assert result["isolated"] == isolation_reason_counts(isolated_organisations(G, today=TODAY))
+    assert result["funding"] == funding_mix(G)
+    fresh.graph_view()  # a whole graph kept: both views are that graph, the same figures
+    assert fresh.funding_view() is fresh.graph_view() and overview_figures(fresh, names, TODAY) == result
+    fresh.close()

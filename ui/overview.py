@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from typing import Any
 
@@ -9,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from msonet.graph.figures import isolation_reason_counts, key_figures
+from msonet.graph.figures import key_figures
 from msonet.graph.formats import fmt_date, fmt_number, fmt_percent
 from msonet.graph.render import escape_text
 from msonet.graph.vocabulary import ORG_TYPES, SECTORS, label
@@ -19,21 +20,13 @@ __all__ = ["render", "key_figures"]
 
 
 @st.cache_data(show_spinner="Berechne Kennzahlen …", max_entries=4)
-def _figures(version: str) -> dict[str, Any]:
-    return key_figures(common.graph(), common.district_names())
+def _overview(version: str, today: str) -> dict[str, Any]:
+    """Key figures, MSOs per isolation reason and the funding mix of one data version (see
+    :func:`msonet.graph.figures.overview_figures`: read without the whole graph where the store can)."""
+    from msonet.graph.figures import overview_figures
 
-
-@st.cache_data(show_spinner="Suche isolierte Organisationen …", max_entries=4)
-def _isolated_counts(version: str, today: str) -> dict[str, int]:
-    """MSOs per isolation reason (only the counts are kept: the rows are the isolation page's business)."""
-    return isolation_reason_counts(common.network().isolation(today=today).as_dicts())
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _funding(version: str) -> list[dict[str, Any]]:
-    from msonet.graph.coverage import funding_mix
-
-    return funding_mix(common.graph())
+    return overview_figures(common.get_store(), common.district_names(), dt.date.fromisoformat(today),
+                            whole=common.graph)
 
 
 def _percent(value: object) -> str:
@@ -86,7 +79,8 @@ def _body() -> None:
     auth.unprotected_notice()
     if st.session_state.pop("demo_loaded", None) is not None:
         st.success("Die Demodaten wurden geladen.")
-    figures = _figures(common.data_version())
+    overview = _overview(common.data_version(), common.today().isoformat())
+    figures = overview["figures"]
     if figures["organisations"] == 0:
         st.info("Der Datenspeicher ist noch leer. Laden Sie die Demodaten (realistische, aber zum großen Teil "
                 "**synthetische** Organisationen und Veranstaltungen in NRW) oder eigene Dateien auf der Seite "
@@ -96,7 +90,7 @@ def _body() -> None:
         st.caption("Speicherort: " + common.md(describe_backend(common.settings())))
         return
 
-    isolated = _isolated_counts(common.data_version(), common.today().isoformat())
+    isolated = overview["isolated"]
     no_ties = isolated.get("no_ties", 0)
     gap = isolated.get("no_regular_service_tie", 0)
     # Two rows of three: six in one row cut their labels short on 1024 px screens.
@@ -137,7 +131,7 @@ def _body() -> None:
         st.dataframe(top_districts, width="stretch", height=common.table_height(len(top_districts), 220))
 
     st.subheader("Förderung von MSO: Regel- oder Projektförderung")
-    mix = _funding(common.data_version())
+    mix = overview["funding"]
     if mix:
         st.caption("Je Handlungsfeld: wie viele MSO dort arbeiten und wie viele über dieses Feld gefördert werden "
                    "(Regel- oder Projektförderung).")
