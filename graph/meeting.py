@@ -18,7 +18,7 @@ from msonet.graph.formats import fmt_decimal
 from msonet.graph.isolation import names_text
 from msonet.graph.lookup import name_key, resolve_organisation, vocabulary_key
 from msonet.graph.model import Relation
-from msonet.graph.network import collect_ties, in_window
+from msonet.graph.network import collect_ties, gc_paused, in_window
 from msonet.graph.vocabulary import (
     COMPLEMENTARY_SECTORS,
     LOCATION_PRECISIONS,
@@ -446,6 +446,17 @@ def plan_meeting(
     sectors}], objective: {value, pairs, pairs_isolated, pairs_other, weights...}, summary: {...},
     venue: {name, lat, lon, radius_km}, filters: {...}, notes: [...]}``
     """
+    with gc_paused():  # millions of short-lived pairs: no collector runs over the graph meanwhile
+        return _plan(G, capacity, today=today, district=district, regierungsbezirk=regierungsbezirk, topic=topic,
+                     tables=tables, organisers=organisers, event_years=event_years, venue=venue,
+                     venue_name=venue_name, radius_km=radius_km, carriers=carriers)
+
+
+def _plan(G: nx.MultiDiGraph, capacity: int, *, today: dt.date, district: str | None, regierungsbezirk: str | None,
+          topic: str | None, tables: int, organisers: tuple[str, ...] | list[str], event_years: int,
+          venue: tuple[float, float] | None, venue_name: str | None, radius_km: float | None,
+          carriers: dict[str, str | None] | None) -> dict[str, Any]:
+    """:func:`plan_meeting` (with the garbage collector paused)."""
     if radius_km is None:
         radius_km = DEFAULT_RADIUS_KM if (venue is not None or district or regierungsbezirk) else MAX_RADIUS_KM
     capacity = int(_number(capacity, "Die Zahl der Plätze", 1, MAX_CAPACITY))
