@@ -310,21 +310,31 @@ def _nearest_fitting(msos: list[str], partners: list[str], sectors: dict[str, fr
                for p in spots]
     fit_array = np.array(fit_rows, dtype=bool).reshape(len(m_sets), len(p_sets))
     p_cls_array = np.array(p_cls, dtype=np.intp)
-    fitting_at: dict[tuple[int, int], list[int]] = {}
+    members_cls = [p_cls_array[here] for here in members]
+    fitting_at: dict[tuple[int, int], Any] = {}
 
-    def at(u: int, cls: int) -> list[int]:
-        """The partners (positions) at stop ``u`` that fit sector class ``cls``, in the seeded order."""
+    def at(u: int, cls: int):
+        """The partners (positions) at stop ``u`` that fit sector class ``cls``, in the seeded order, as
+        lists of up to 32 (a walk seldom needs more than the first few of a city centre's thousands)."""
         found = fitting_at.get((u, cls))
         if found is None:
-            here = members[u]
-            found = fitting_at[(u, cls)] = here[fit_array[cls][p_cls_array[here]]].tolist()
+            fitting = members[u][fit_array[cls][members_cls[u]]]
+            found = fitting_at[(u, cls)] = [fitting[i:i + 32] for i in range(0, len(fitting), 32)]
         return found
 
     result: dict[str, list[str]] = {}
 
+    distance: dict[tuple[tuple[float, float], tuple[float, float]], float] = {}  # few distinct point pairs
+
+    def km(here: tuple[float, float], there: tuple[float, float]) -> float:
+        found = distance.get((here, there))
+        if found is None:
+            found = distance[(here, there)] = _km(here, there)
+        return found
+
     def rank(a: str, candidates) -> None:
         here = points[a]
-        options = sorted((_km(here, points[b]), tie(b), b) for b in candidates if frozenset((a, b)) not in tied)
+        options = sorted((km(here, points[b]), tie(b), b) for b in candidates if frozenset((a, b)) not in tied)
         result[a] = [b for _, _, b in options[:want]]
 
     pending = []
@@ -355,13 +365,16 @@ def _nearest_fitting(msos: list[str], partners: list[str], sectors: dict[str, fr
                     finished = True
                     break
                 taken = 0
-                for j in at(u, cls):
-                    b = partners[j]
-                    if frozenset((a, b)) not in tied:
-                        candidates.append(b)
-                        taken += 1
-                        if taken == want:
-                            break
+                for chunk in at(u, cls):
+                    for j in chunk.tolist():
+                        b = partners[j]
+                        if frozenset((a, b)) not in tied:
+                            candidates.append(b)
+                            taken += 1
+                            if taken == want:
+                                break
+                    if taken == want:
+                        break
                 if limit == math.inf and len(candidates) >= want:
                     limit = d * (1 + 1e-9) + 1e-12  # rounding of the chord: the exact ranking decides
             if finished:
