@@ -223,9 +223,8 @@ def plausible_pairs(G: nx.MultiDiGraph, msos: list[str], partners: list[str], ti
     """MSO -> its plausible new partners among ``partners``: not tied yet, shared or complementary sector.
 
     Only the :data:`PARTNERS_PER_MSO` nearest ones are kept, ranked by (distance, fixed seeded order).
-    They are found with a k-d tree over the partners' points: the nearest few dozen partners of every
-    MSO at once, then, for the MSOs whose fitting partners are not all among them, four times as many,
-    and so on; the fitting candidates up to the last one needed are then ranked by the exact distance.
+    They are found by walking the partners' distinct points outward from the MSO (see
+    :func:`_nearest_fitting`) and ranking the candidates up to the last one needed by the exact distance.
     The work grows with the number of MSOs, not with the square of the region. Organisations without
     a point pair only with others without a point.
     """
@@ -255,6 +254,10 @@ def plausible_pairs(G: nx.MultiDiGraph, msos: list[str], partners: list[str], ti
     return {a: found.get(a, []) for a in msos}
 
 
+#: Up to this many distinct partner points, each MSO's stops are sorted by distance directly; beyond, a k-d tree.
+_FEW_STOPS = 2000
+
+
 def _fit_table(m_sets: list[frozenset[str]], p_sets: list[frozenset[str]]) -> list[list[bool]]:
     """``[i][j]``: do MSOs with sectors ``m_sets[i]`` and partners with ``p_sets[j]`` fit (:func:`_sector_fit`)?"""
     import numpy as np
@@ -281,13 +284,13 @@ def _nearest_fitting(msos: list[str], partners: list[str], sectors: dict[str, fr
     """For located MSOs and located partners: the :data:`PARTNERS_PER_MSO` nearest fitting ones each.
 
     Partners at the same point (most data places an organisation at its municipality's centre, so a city
-    centre holds thousands) are one stop of the walk, in the seeded order; a k-d tree over the stops gives
-    each MSO the nearest stops first. A stop adds at most :data:`PARTNERS_PER_MSO` candidates (all at the
-    same distance); the walk ends at the first stop farther than the one that completed the list, and the
+    centre holds thousands) are one stop of the walk, in the seeded order. Each MSO walks the stops nearest
+    first: with up to :data:`_FEW_STOPS` stops all of them sorted by distance, beyond that the nearest 16,
+    64 ... from a k-d tree. A stop adds at most :data:`PARTNERS_PER_MSO` candidates (all at the same
+    distance); the walk ends at the first stop farther than the one that completed the list, and the
     candidates are then ranked by the exact distance and the seeded order.
     """
     import numpy as np
-    from scipy.spatial import cKDTree
 
     want = PARTNERS_PER_MSO
     # sector fit by class: the few distinct sector sets, each pair of classes judged once
@@ -347,12 +350,30 @@ def _nearest_fitting(msos: list[str], partners: list[str], sectors: dict[str, fr
             rank(a, few[cls])
         else:
             pending.append(row)
-    tree = cKDTree(_unit_vectors(spots))
+    s_xyz = _unit_vectors(spots)
     m_xyz = _unit_vectors([points[a] for a in msos])
     n = len(spots)
-    k = min(16, n)
+    if n <= _FEW_STOPS:  # a few hundred municipality centres: all stops by distance, no tree to build or import
+        k = n
+
+        def query(rows: list[int]):
+            dist = np.empty((len(rows), n))
+            for start in range(0, len(rows), 2048):
+                part = m_xyz[rows[start:start + 2048]]
+                dist[start:start + len(part)] = np.sqrt(((part[:, None, :] - s_xyz[None, :, :]) ** 2).sum(axis=2))
+            order = np.argsort(dist, axis=1, kind="stable")
+            return np.take_along_axis(dist, order, axis=1), order
+    else:
+        from scipy.spatial import cKDTree
+
+        tree = cKDTree(s_xyz)
+        k = min(16, n)
+
+        def query(rows: list[int]):
+            return tree.query(m_xyz[rows], k=k)
+
     while pending:
-        dist, idx = tree.query(m_xyz[pending], k=k)
+        dist, idx = query(pending)
         dist, idx = dist.reshape(len(pending), k).tolist(), idx.reshape(len(pending), k).tolist()
         retry = []
         for r, row in enumerate(pending):

@@ -225,12 +225,17 @@ def test_regierungsbezirk_filter_ignores_spelling(G):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_nearest_partners_are_the_brute_force_nearest(seed):
-    """The k-d tree search keeps exactly the nearest fitting, untied partners of every MSO (distance, then
-    the seeded order), as ranking all partners would: shared points, rare sectors, ties and no point."""
+@pytest.mark.parametrize("few_stops", [2000, 0])
+def test_nearest_partners_are_the_brute_force_nearest(seed, few_stops, monkeypatch):
+    """The walk over the partners' points keeps exactly the nearest fitting, untied partners of every MSO
+    (distance, then the seeded order), as ranking all partners would: shared points, rare sectors, ties and
+    no point; with the points sorted directly and with the k-d tree (``_FEW_STOPS`` 0)."""
     import networkx as nx
 
+    from msonet.graph import meeting
     from msonet.graph.meeting import PARTNERS_PER_MSO, _km, _sector_fit, _tie
+
+    monkeypatch.setattr(meeting, "_FEW_STOPS", few_stops)
     from msonet.graph.vocabulary import SECTORS
 
     rng = random.Random(seed)
