@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import MISSING, dataclass, field, fields
@@ -171,7 +172,7 @@ class Funding:
 
     @property
     def programme_id(self) -> str:
-        return "prog-" + slugify(self.programme)
+        return _programme_id(self.programme)
 
     def properties(self) -> dict[str, object]:
         props = _flat(self)
@@ -219,6 +220,12 @@ def slugify(text: str, limit: int = 60) -> str:
         # letters outside a-z (e.g. a Cyrillic name) would vanish: a short digest keeps ids distinct
         slug = (slug + "-" if slug else "") + hashlib.sha1(folded.encode("utf-8")).hexdigest()[:8]
     return slug or "x"
+
+
+@functools.lru_cache(maxsize=4096)
+def _programme_id(programme: str) -> str:
+    """The id of a programme node (cached: many funding records name the same few programmes)."""
+    return "prog-" + slugify(programme)
 
 
 def make_id(prefix: str, *parts: str | None) -> str:
