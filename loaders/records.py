@@ -13,7 +13,17 @@ from functools import lru_cache
 from typing import Any
 
 from msonet.graph.errors import Ambiguous, NotFound, Problem
-from msonet.graph.model import LOCATION_FIELDS, Event, Funding, Organisation, Place, RecordBatch, Relation, make_id
+from msonet.graph.model import (
+    LOCATION_FIELDS,
+    Event,
+    Funding,
+    Organisation,
+    Place,
+    RecordBatch,
+    Relation,
+    make_id,
+    relation_key,
+)
 from msonet.graph.vocabulary import (
     EVENT_RELATIONS,
     EVENT_TYPES,
@@ -649,8 +659,9 @@ class RecordParser:
             return None
         assert org_type is not None
         given_id = row.get("id")
+        values = row.values  # a value or the clear marker: the record sets the field (as _Row.given)
         given = {field for field in ("sectors", "postcode", "address", "website", "founded", "description",
-                                     "contact_person", "email", "phone", "synthetic") if row.given(field)}
+                                     "contact_person", "email", "phone", "synthetic") if values.get(field)}
         if place is not None or row.cleared("city") or row.cleared("ags"):
             given.update((*LOCATION_FIELDS, "location_precision"))  # the point and how precise it is, together
         if place is None and not row.cleared("city"):
@@ -812,6 +823,7 @@ class RecordParser:
         weights: dict[str, float | None] = {"": None}
         flags: dict[str, bool | None] = {}
         dates: dict[str, str | None] = {"": default_updated}
+        givens: dict[tuple[bool, ...], frozenset[str]] = {}  # which of since, note, synthetic, weight are given
         invalid = object()  # a cached "not plainly valid"
 
         def rel_type_of(type_text: str, label: str) -> str | None:
@@ -870,14 +882,16 @@ class RecordParser:
             if since is invalid or weight is invalid or synthetic is None or updated is None:
                 return False
             note = values[note_at]
-            rel = Relation(source_id, target_id, rel_type, since=since, note=note or None, synthetic=synthetic,
-                           source=values[origin_at] or default_origin, updated=updated, weight=weight,
-                           given=_given(f for f, text in (("since", since_text), ("note", note),
-                                                          ("synthetic", flag_text), ("weight", weight_text))
-                                        if text))
-            key = rel.key
+            key = relation_key(rel_type, source_id, target_id)
             if key in relation_keys:
                 return False
+            pattern = (since_text != "", note != "", flag_text != "", weight_text != "")
+            given = givens.get(pattern)
+            if given is None:
+                given = givens[pattern] = _given(f for f, text in zip(("since", "note", "synthetic", "weight"),
+                                                                      pattern, strict=True) if text)
+            rel = Relation(source_id, target_id, rel_type, since=since, note=note or None, synthetic=synthetic,
+                           source=values[origin_at] or default_origin, updated=updated, weight=weight, given=given)
             relation_keys[key] = (table_name, number, rel)
             relations.append(rel)
             return True
