@@ -200,7 +200,7 @@ def _compare(a: _Entry, b: _Entry) -> tuple[float, str] | None:
 
 
 #: Candidate pairs of one municipality filtered at once, to bound the memory of the character counts.
-_PAIRS_AT_ONCE = 50_000
+_PAIRS_AT_ONCE = 20_000
 
 
 def _possible(entries: list[_Entry], pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -216,11 +216,11 @@ def _possible(entries: list[_Entry], pairs: list[tuple[int, int]]) -> list[tuple
         return pairs
     n = len(entries)
     lengths = np.array([len(e.compact) for e in entries], dtype=np.int64)
-    codes = np.frombuffer("".join(e.compact for e in entries).encode("utf-32-le"), dtype=np.uint32)
+    codes = np.frombuffer("".join(e.compact for e in entries).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     alphabet, columns = np.unique(codes, return_inverse=True)
     width = max(len(alphabet), 1)
     rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    chars = np.bincount(rows * width + columns.reshape(-1), minlength=n * width).reshape(n, width)
+    chars = np.bincount(rows * width + columns.reshape(-1), minlength=n * width).reshape(n, width).astype(np.int32)
     vocabulary: dict[str, int] = {}
     word_rows = [[vocabulary.setdefault(t, len(vocabulary)) for t in e.tokens] for e in entries]
     words = sparse.csr_matrix(
