@@ -199,8 +199,10 @@ class RecordBatch:
         self.fundings.extend(other.fundings)
 
 
+@functools.lru_cache(maxsize=64)
 def record_fields(record_type: type) -> tuple[str, ...]:
-    """The stored fields of a record class (everything but the bookkeeping field ``given``)."""
+    """The stored fields of a record class (everything but the bookkeeping field ``given``); cached, since
+    every record's properties ask for them."""
     return tuple(f.name for f in fields(record_type) if f.name != "given")
 
 
