@@ -199,18 +199,22 @@ class RecordBatch:
         self.fundings.extend(other.fundings)
 
 
-@functools.lru_cache(maxsize=64)
 def record_fields(record_type: type) -> tuple[str, ...]:
-    """The stored fields of a record class (everything but the bookkeeping field ``given``); cached, since
-    every record's properties ask for them."""
+    """The stored fields of a record class (everything but the bookkeeping field ``given``)."""
     return tuple(f.name for f in fields(record_type) if f.name != "given")
+
+
+#: :func:`record_fields` per record class, for :func:`_flat` (a million records ask for the same few).
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _flat(record: object) -> dict[str, object]:
     # dataclasses.asdict deep-copies every value; the fields here are flat, so a plain read is enough
     given = getattr(record, "given", None)
-    return {name: getattr(record, name) for name in record_fields(type(record))
-            if given is None or name in given or name in _ALWAYS}
+    names = _FIELDS.get(type(record))
+    if names is None:
+        names = _FIELDS[type(record)] = record_fields(type(record))
+    return {name: getattr(record, name) for name in names if given is None or name in given or name in _ALWAYS}
 
 
 def slugify(text: str, limit: int = 60) -> str:
