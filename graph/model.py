@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import MISSING, dataclass, field, fields
@@ -171,7 +172,7 @@ class Funding:
 
     @property
     def programme_id(self) -> str:
-        return "prog-" + slugify(self.programme)
+        return _programme_id(self.programme)
 
     def properties(self) -> dict[str, object]:
         props = _flat(self)
@@ -203,11 +204,17 @@ def record_fields(record_type: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(record_type) if f.name != "given")
 
 
+#: :func:`record_fields` per record class, for :func:`_flat` (a million records ask for the same few).
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _flat(record: object) -> dict[str, object]:
     # dataclasses.asdict deep-copies every value; the fields here are flat, so a plain read is enough
     given = getattr(record, "given", None)
-    return {name: getattr(record, name) for name in record_fields(type(record))
-            if given is None or name in given or name in _ALWAYS}
+    names = _FIELDS.get(type(record))
+    if names is None:
+        names = _FIELDS[type(record)] = record_fields(type(record))
+    return {name: getattr(record, name) for name in names if given is None or name in given or name in _ALWAYS}
 
 
 def slugify(text: str, limit: int = 60) -> str:
@@ -219,6 +226,12 @@ def slugify(text: str, limit: int = 60) -> str:
         # letters outside a-z (e.g. a Cyrillic name) would vanish: a short digest keeps ids distinct
         slug = (slug + "-" if slug else "") + hashlib.sha1(folded.encode("utf-8")).hexdigest()[:8]
     return slug or "x"
+
+
+@functools.lru_cache(maxsize=4096)
+def _programme_id(programme: str) -> str:
+    """The id of a programme node (cached: many funding records name the same few programmes)."""
+    return "prog-" + slugify(programme)
 
 
 def make_id(prefix: str, *parts: str | None) -> str:

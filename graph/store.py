@@ -308,8 +308,12 @@ _NODE_UPDATE = ("UPDATE node SET kind = ?, org_type = ?, name = ?, district = ?,
                 "lat = ?, lon = ?, synthetic = ?, props = ? WHERE nid = ?")
 
 
+#: One encoder for all property JSON (``json.dumps`` with these options builds a new one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def _text(props: dict[str, Any], key: str) -> str | None:
@@ -603,7 +607,7 @@ class EmbeddedStore:
         conn.execute("PRAGMA secure_delete = ON")  # deleted contact data is overwritten, not left in free pages
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA journal_size_limit = 67108864")
-        conn.execute("PRAGMA cache_size = -65536")  # 64 MB page cache
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # 64 MB page cache
 
     def _open(self) -> sqlite3.Connection:
         assert self.path is not None
@@ -671,18 +675,22 @@ class EmbeddedStore:
         """Run ``fn`` in one write transaction and raise the revision; any error rolls everything back.
 
         ``fn`` raises :class:`_Unchanged` when it changed nothing: then nothing is committed either.
-        ``foreign_keys=False`` leaves SQLite's reference checks off for this transaction (see
-        :meth:`upsert`); the connection has them on again afterwards.
+        ``foreign_keys=False`` (the first load of a large batch, see :meth:`upsert`) leaves SQLite's
+        reference checks off for this transaction and gives it a page cache of :data:`BULK_CACHE_KIB`, so
+        the new rows stay in memory until the commit instead of being spilled to the log half-built; the
+        connection has its usual checks and cache again afterwards.
         """
         with self._connection() as conn:
             try:
                 if not foreign_keys:
                     conn.execute("PRAGMA foreign_keys = OFF")  # outside a transaction, or it does nothing
+                    conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
                 try:
                     return self._write_in(conn, fn)
                 finally:
                     if not foreign_keys:
                         conn.execute("PRAGMA foreign_keys = ON")
+                        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             except (sqlite3.Error, OSError) as exc:
                 raise self._write_error(exc) from exc
 
@@ -1175,6 +1183,13 @@ def _fsync_dir(folder: Path) -> None:
 
 #: A load of at least this many records into an empty store builds the secondary indexes after the rows.
 BULK_RECORDS = 5_000
+
+#: SQLite's page cache of a connection, in KiB (64 MB).
+CACHE_KIB = 65_536
+#: The page cache of the write transaction of a large first load (:meth:`EmbeddedStore.upsert`), in KiB: the
+#: 100k dataset (100,000 organisations, a million ties) makes a database of 244 MB. SQLite takes the memory
+#: only as pages are used and gives it back when the cache is made small again.
+BULK_CACHE_KIB = 262_144
 
 
 class _NotEmpty(Exception):

@@ -9,7 +9,11 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import chain, combinations
 from typing import Any
+
+import numpy as np
+from scipy import sparse
 
 from msonet.graph.vocabulary import normalise_term
 
@@ -195,6 +199,50 @@ def _compare(a: _Entry, b: _Entry) -> tuple[float, str] | None:
     return None
 
 
+#: Candidate pairs of one municipality filtered at once, to bound the memory of the character counts.
+_PAIRS_AT_ONCE = 20_000
+
+
+def _possible(entries: list[_Entry], pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The ``pairs`` (indexes into ``entries``, in order) that :func:`_compare` may find alike.
+
+    A pair can only be alike when its names share at least 75 % of their words or when it passes both
+    cheap bounds of the difflib ratio in :func:`_compare` (length and shared characters); equal names do
+    both. These tests are made here for all pairs of a municipality at once (numpy and a sparse word
+    matrix, the same integer counts and float divisions as :func:`_compare`), so the many pairs that fail
+    them (most candidates in a large municipality) cost no comparison in Python.
+    """
+    if not pairs:
+        return pairs
+    n = len(entries)
+    lengths = np.array([len(e.compact) for e in entries], dtype=np.int64)
+    codes = np.frombuffer("".join(e.compact for e in entries).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    alphabet, columns = np.unique(codes, return_inverse=True)
+    width = max(len(alphabet), 1)
+    rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    chars = np.bincount(rows * width + columns.reshape(-1), minlength=n * width).reshape(n, width).astype(np.int32)
+    vocabulary: dict[str, int] = {}
+    word_rows = [[vocabulary.setdefault(t, len(vocabulary)) for t in e.tokens] for e in entries]
+    words = sparse.csr_matrix(
+        (np.ones(sum(map(len, word_rows)), dtype=np.int64), np.fromiter(chain.from_iterable(word_rows), np.int64),
+         np.cumsum([0, *map(len, word_rows)])), shape=(n, max(len(vocabulary), 1)))
+    sizes = np.array([len(r) for r in word_rows], dtype=np.int64)
+    index = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    keep = np.empty(len(pairs), dtype=bool)
+    for start in range(0, len(pairs), _PAIRS_AT_ONCE):
+        first, second = index[start:start + _PAIRS_AT_ONCE, 0], index[start:start + _PAIRS_AT_ONCE, 1]
+        la, lb = lengths[first], lengths[second]
+        total = np.maximum(la + lb, 1)
+        shared = np.minimum(chars[first], chars[second]).sum(axis=1)
+        common = np.asarray(words[first].multiply(words[second]).sum(axis=1)).reshape(-1)
+        union = sizes[first] + sizes[second] - common
+        keep[start:start + _PAIRS_AT_ONCE] = (
+            ((union > 0) & (common / np.maximum(union, 1) >= TOKEN_THRESHOLD))
+            | ((2 * np.minimum(la, lb) / total >= RATIO_THRESHOLD) & (2 * shared / total >= RATIO_THRESHOLD))
+            | (la + lb == 0))
+    return [pair for pair, ok in zip(pairs, keep.tolist(), strict=True) if ok]
+
+
 def likely_duplicates(orgs: Iterable[Any], existing: Iterable[Any] = ()) -> list[DuplicatePair]:
     """Pairs of organisations in the same municipality whose names are (almost) the same.
 
@@ -248,15 +296,19 @@ def likely_duplicates(orgs: Iterable[Any], existing: Iterable[Any] = ()) -> list
             index["p:" + entry.compact[:3]].append(i)
             index["s:" + entry.compact[-3:]].append(i)
         candidates: set[tuple[int, int]] = set()
+        mixed = any(e.existing for e in entries)
         for members in index.values():
             if len(members) > _COMMON_TOKEN_LIMIT or len(members) < 2:
+                continue
+            if not mixed:  # only new ones: every pair of members (ascending, each entry once per key)
+                candidates.update(combinations(members, 2))
                 continue
             for x, i in enumerate(members):
                 for j in members[x + 1:]:
                     if i != j and not (entries[i].existing and entries[j].existing):
                         candidates.add((min(i, j), max(i, j)))
         found = []
-        for i, j in sorted(candidates):
+        for i, j in _possible(entries, sorted(candidates)):
             a, b = entries[i], entries[j]
             if a.id == b.id:
                 continue

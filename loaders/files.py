@@ -337,7 +337,7 @@ def _table_from_records(name: str, records: list[list[str]], *, first_row: int =
     all_named = all(headers)
     for offset, rec in enumerate(records[header_index + 1:], start=header_index + 1):
         row_number = numbers[offset] if numbers is not None else first_row + offset
-        if not any(c.strip() for c in rec):
+        if not "".join(rec).strip():  # every cell blank (the cells are whitespace only)
             continue
         if all_named and len(rec) <= len(headers):  # the usual row: every cell under a header
             table.add_row(row_number, dict(zip(headers, rec, strict=False)))  # a short row: missing cells stay out

@@ -13,7 +13,17 @@ from functools import lru_cache
 from typing import Any
 
 from msonet.graph.errors import Ambiguous, NotFound, Problem
-from msonet.graph.model import LOCATION_FIELDS, Event, Funding, Organisation, Place, RecordBatch, Relation, make_id
+from msonet.graph.model import (
+    LOCATION_FIELDS,
+    Event,
+    Funding,
+    Organisation,
+    Place,
+    RecordBatch,
+    Relation,
+    make_id,
+    relation_key,
+)
 from msonet.graph.vocabulary import (
     EVENT_RELATIONS,
     EVENT_TYPES,
@@ -428,7 +438,7 @@ class RecordParser:
         self.warnings: list[str] = []
         self.today = today or dt.date.today().isoformat()
         self._ids: dict[str, dict[str, tuple[str, str, object]]] = {k: {} for k in COLUMNS}
-        self._relation_keys: dict[str, tuple[str, Relation]] = {}
+        self._relation_keys: dict[str, tuple[str, int, Relation]] = {}  # key -> (table, row number, tie)
         self._place_cache: dict[str, Place | NotFound] = {}
         self._named_cache: dict[str, Place | None] = {}
         self._without_place: dict[str, list[int]] = {}
@@ -465,7 +475,11 @@ class RecordParser:
         required = [c.name for c in COLUMNS[kind] if c.required]
         bad_rows = {p.row for p in table.problems if p.row is not None}
         bad_cells = {(p.row, p.column) for p in table.problems if p.row is not None}
+        fast = self._relation_row_fast(table, mapping) if kind == "relations" else None
         for number, cells in table.numbered():
+            if fast is not None and number not in bad_rows and fast(number, cells):
+                result.records += 1
+                continue
             row = _Row(self, table, number, cells, mapping, broken=number in bad_rows)
             if bad_cells:
                 row.settled.update(header for header in mapping.values() if (number, header) in bad_cells)
@@ -645,8 +659,9 @@ class RecordParser:
             return None
         assert org_type is not None
         given_id = row.get("id")
+        values = row.values  # a value or the clear marker: the record sets the field (as _Row.given)
         given = {field for field in ("sectors", "postcode", "address", "website", "founded", "description",
-                                     "contact_person", "email", "phone", "synthetic") if row.given(field)}
+                                     "contact_person", "email", "phone", "synthetic") if values.get(field)}
         if place is not None or row.cleared("city") or row.cleared("ags"):
             given.update((*LOCATION_FIELDS, "location_precision"))  # the point and how precise it is, together
         if place is None and not row.cleared("city"):
@@ -704,14 +719,15 @@ class RecordParser:
         key = rel.key
         seen = self._relation_keys.get(key)
         if seen is not None:
-            where, other = seen
+            table_name, number, other = seen
+            where = f"{table_name}, Zeile {number}"
             if other.properties() == rel.properties():
                 self.warnings.append(f"{row.where}: dieselbe Beziehung steht schon in {where} – nur einmal übernommen.")
                 return None
             row.problem(column, None, f"jede Beziehung nur einmal – dieselbe Beziehung ({rel.rel_type}) steht schon "
                                       f"in {where} mit anderen Angaben; bitte eine Zeile löschen")
             return None
-        self._relation_keys[key] = (row.where, rel)
+        self._relation_keys[key] = (row.table.name, row.number, rel)
         self.batch.relations.append(rel)
         return rel
 
@@ -777,6 +793,110 @@ class RecordParser:
                        synthetic=synthetic, source=source, updated=updated, weight=weight,
                        given=_given(f for f in ("since", "note", "synthetic", "weight") if values.get(f)))
         return self._add_relation(row, rel, "target_id")
+
+    def _relation_row_fast(self, table: Table, mapping: dict[str, str]) -> Callable[[int, dict[str, str]], bool]:
+        """A quick way through the usual row of a large relations file, for :meth:`parse_table`.
+
+        The returned function takes ``(row number, cells)`` and adds the tie exactly as :meth:`_relations`
+        would when the row is plainly valid: both ends are ids of this load, every value is valid, no cell
+        holds a ``#`` (the clear marker) or a control character and the tie is new. Then it returns
+        ``True``. Otherwise it changes nothing and returns ``False``: the row takes the usual way, which
+        reports its problems (or warnings). The few distinct types, years, dates and yes/no values of a
+        million rows are checked once each.
+        """
+        columns = list(mapping)
+        headers = [mapping[c] for c in columns]
+        position = {c: i for i, c in enumerate(columns)}
+        missing = len(columns)  # the index of an always empty value
+        at = [position.get(c, missing) for c in ("source_id", "target_id", "type", "label", "since", "note",
+                                                   "weight", "synthetic", "source", "updated")]
+        (source_at, target_at, type_at, label_at, since_at, note_at, weight_at, synthetic_at, origin_at,
+         updated_at) = at
+        org_ids, event_ids = self.resolver._org_ids, self.resolver._event_ids
+        relation_keys, relations = self._relation_keys, self.batch.relations
+        default_origin = table.file or table.name
+        default_updated = table.modified or self.today
+        table_name = table.name
+        # the same few texts on every row: each one checked once (None: the usual way reports a problem)
+        types: dict[tuple[str, str], str | None] = {}
+        sinces: dict[str, str | None] = {"": None}
+        weights: dict[str, float | None] = {"": None}
+        flags: dict[str, bool | None] = {}
+        dates: dict[str, str | None] = {"": default_updated}
+        givens: dict[tuple[bool, ...], frozenset[str]] = {}  # which of since, note, synthetic, weight are given
+        invalid = object()  # a cached "not plainly valid"
+
+        def rel_type_of(type_text: str, label: str) -> str | None:
+            if type_text and _cached_term(type_text) in _DIRECTIONS:
+                key = _cached_key("relation_type", label) if label else None
+            else:
+                key = _cached_key("relation_type", type_text) if type_text else None
+            return None if key == "funded_by" else key
+
+        def since_of(text: str) -> Any:
+            year = _cached_year(text, 1800, 2100)
+            value = str(year) if year is not None else _cached_date(text)
+            return invalid if value is None else value
+
+        def weight_of(text: str) -> Any:
+            folded: Any = text.strip()
+            if "," in folded and "." in folded:
+                folded = parse_amount(folded)
+            try:
+                weight = float(str(folded).replace(",", ".")) if folded is not None else None
+            except ValueError:
+                weight = None
+            return invalid if weight is None or not math.isfinite(weight) or weight < 0 else weight
+
+        def add(number: int, cells: dict[str, str]) -> bool:
+            values = [(cells.get(h) or "").strip() for h in headers]
+            joined = "\n".join(values)
+            if "#" in joined or _UNSTORABLE.search(joined):
+                return False
+            values.append("")
+            type_text, label = values[type_at], values[label_at]
+            rel_type = types.get((type_text, label), invalid)
+            if rel_type is invalid:
+                rel_type = types[(type_text, label)] = rel_type_of(type_text, label)
+            if rel_type is None:
+                return False
+            source_id, target_id = values[source_at], values[target_at]
+            if (source_id == target_id or source_id not in org_ids or not source_id.isascii()
+                    or target_id not in (event_ids if rel_type in EVENT_RELATIONS else org_ids)
+                    or not target_id.isascii()):
+                return False
+            since_text, weight_text, flag_text, updated_text = (values[since_at], values[weight_at],
+                                                                values[synthetic_at], values[updated_at])
+            since = sinces.get(since_text, invalid)
+            if since is invalid:
+                since = sinces[since_text] = since_of(since_text)
+            weight = weights.get(weight_text, invalid)
+            if weight is invalid:
+                weight = weights[weight_text] = weight_of(weight_text)
+            synthetic = flags.get(flag_text, invalid)
+            if synthetic is invalid:
+                synthetic = flags[flag_text] = parse_bool(flag_text)
+            updated = dates.get(updated_text, invalid)
+            if updated is invalid:
+                updated = dates[updated_text] = _cached_date(updated_text)
+            if since is invalid or weight is invalid or synthetic is None or updated is None:
+                return False
+            note = values[note_at]
+            key = relation_key(rel_type, source_id, target_id)
+            if key in relation_keys:
+                return False
+            pattern = (since_text != "", note != "", flag_text != "", weight_text != "")
+            given = givens.get(pattern)
+            if given is None:
+                given = givens[pattern] = _given(f for f, text in zip(("since", "note", "synthetic", "weight"),
+                                                                      pattern, strict=True) if text)
+            rel = Relation(source_id, target_id, rel_type, since=since, note=note or None, synthetic=synthetic,
+                           source=values[origin_at] or default_origin, updated=updated, weight=weight, given=given)
+            relation_keys[key] = (table_name, number, rel)
+            relations.append(rel)
+            return True
+
+        return add
 
     def _attendance(self, row: _Row) -> Relation | None:
         date_text = row.get("date")

@@ -105,3 +105,31 @@ def test_names_that_differ_only_in_their_numbers_are_not_duplicates():
             {"id": "c", "name": "Kita 12", "ags": "05315000", "city": "Köln"},
             {"id": "d", "name": "Kita 12 e.V.", "ags": "05315000", "city": "Köln"}]
     assert [(p.first_id, p.second_id) for p in likely_duplicates(orgs)] == [("c", "d")]
+
+
+def test_pair_filter_keeps_every_pair_that_compares_alike(monkeypatch):
+    """The numpy filter of candidate pairs only saves work: without it the same pairs come out."""
+    import random
+
+    import msonet.loaders.dedupe as dedupe
+
+    rng = random.Random(3)
+    words = ["Verein", "Kita", "Sonne", "AWO", "DRK", "Nord", "Süd", "Jugend", "Kultur", "e.V.", "12", "14", "Mitte",
+             "Stadt", "Kreis", "Familie", "gGmbH", "SV", "Köln-Ost", "Beratung", "Frauen", "III", "Миръ"]
+
+    def name() -> str:
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 4)))
+        if rng.random() < 0.5:
+            i = rng.randrange(len(text))
+            text = text[:i] + rng.choice("abcäöü -") + text[i + 1:]
+        return text
+
+    cases = []
+    for _ in range(60):
+        orgs = [org(f"o{i}", name(), rng.choice(["05315000", "05314000"])) for i in range(rng.randint(2, 80))]
+        cut = rng.randint(0, len(orgs))
+        cases.append((orgs[:cut], [o.properties() | {"id": o.id} for o in orgs[max(cut - 2, 0):]]))
+    filtered = [likely_duplicates(new, old) for new, old in cases]
+    monkeypatch.setattr(dedupe, "_possible", lambda entries, pairs: pairs)
+    assert filtered == [likely_duplicates(new, old) for new, old in cases]
+    assert sum(map(len, filtered)) > 20

@@ -241,3 +241,48 @@ def test_sector_named_by_part_of_its_description_and_german_suggestions(tmp_path
     assert "„Kinder- und Jugendhilfe“" in expected and "child_youth“?" not in expected
     sectors = {o.name: o.sectors for o in result.batch.organisations}
     assert sectors["A"] == ("child_youth",) and set(sectors["B"]) == {"education", "women_girls"}
+
+
+def _relation_rows() -> str:
+    """A relations file of plain rows and rows that must leave the quick way (each line says why)."""
+    head = "von;nach;Typ;seit;Notiz;Gewicht;Label;synthetic;source;updated\n"
+    rows = [
+        "org-a;org-b;cooperates_with;2019;;;;true;;",            # plain
+        "org-a;org-b;cooperates_with;2019;;;;true;;",            # the same tie again: a warning
+        "org-b;org-a;cooperates_with;2020;;;;true;;",            # the same symmetric tie, other values
+        "org-a;org-c;#leer;;;;;;;",                              # clear marker in a required column
+        "org-a;org-c;member_of;;#LEER;;;;;",                     # clear marker in an optional one
+        "org-a;org-d;member_of;;Raum #3;2,5;;ja;eigene Quelle;14.06.2024",
+        "org-b;org-c;member_of;;Zeichen \x01;;;;;",
+        "org-b;org-d;member_of;20x9;;;;;;",
+        "org-c;org-d;member_of;1.2.2024;;-1;;;;",
+        "org-c;org-a;member_of;;;1.000,5;;vielleicht;;2024-13-01",
+        "org-a;org-a;supports;;;;;;;",
+        "org-a;org-x;supports;;;;;;;",
+        "Morgenrot;org-c;supports;;;;;;;",                       # a name, not an id
+        "org-a;Treff;supports;;;;;;;",                           # an ambiguous name
+        "org-d;org-a;Directed;;;;kooperiert mit;;;",
+        "org-d;org-b;Directed;;;;;;;",
+        "org-d;org-c;funded_by;;;;;;;",
+        "org-b;org-a;;;;;;;;",
+        " org-c ; org-b ;ist Mitglied von;2001;;0;;nein;;",
+        ";org-b;supports;;;;;;;",
+        "org-c;org-b;supports;;;;;;;;zu viel",
+    ]
+    return head + "\n".join(rows) + "\n"
+
+
+def _parsed(result) -> tuple:
+    return (result.batch.relations, [str(p) for p in result.problems], result.warnings, result.files,
+            result.invalid_rows)
+
+
+def test_quick_way_for_relation_rows_matches_the_usual_way(tmp_path, monkeypatch):
+    from msonet.loaders.records import RecordParser
+
+    files = [write(tmp_path, "orgs.csv", ORGS), write(tmp_path, "rel.csv", _relation_rows())]
+    quick = parse_files(files, EmbeddedStore(tmp_path / "a"))
+    monkeypatch.setattr(RecordParser, "_relation_row_fast", lambda self, table, mapping: lambda number, cells: False)
+    usual = parse_files(files, EmbeddedStore(tmp_path / "b"))
+    assert _parsed(quick) == _parsed(usual)
+    assert len(quick.batch.relations) >= 5 and len(quick.problems) >= 10 and quick.warnings
