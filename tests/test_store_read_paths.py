@@ -153,6 +153,8 @@ def test_isolation_on_the_tie_view_equals_the_whole_graph(which, request):
     G, ties = store.to_networkx(), store.tie_view()
     assert dict(ties.nodes(data=True)) == dict(G.nodes(data=True))
     assert set(ties.edges()) == set(G.edges())
+    for node in G:  # neighbours in the same order (the ties' storage order), both directions
+        assert list(ties._succ[node]) == list(G._succ[node]) and list(ties._pred[node]) == list(G._pred[node])
     some = next(d for _, d in G.nodes(data=True) if d.get("kind") == "organisation" and d.get("district"))
     for kwargs in ({}, {"event_years": 1}, {"event_years": 10, "small_component_max": 2},
                    {"district": some["district"]}, {"org_type": "mso"}, {"small_component_max": 12}):
