@@ -136,18 +136,22 @@ def overview_figures(store, district_names: Mapping[str, str], today: dt.date,
     Read without building the whole graph where the store can (the embedded store: who is tied to whom, and
     the funding ties only; at 100,000 organisations about half the time of reading the whole graph, which a
     page that needs it reads later). The reads are checked to see one data version; if the data keeps
-    changing meanwhile, ``whole()`` (default ``store.graph_view``) gives the one graph of one version.
+    changing meanwhile, and for stores without such views (``PARTIAL_VIEWS``; the servers), ``whole()``
+    (default ``store.graph_view``; the app passes its graph kept per data version) gives the one graph.
     """
     from msonet.graph.coverage import funding_mix
     from msonet.graph.isolation import isolated_organisations
 
-    for _attempt in range(3):
-        before = store.data_version()
-        ties, funding, relations = store.tie_view(), store.funding_view(), store.counts()["relations"]
-        if store.data_version() == before:
-            break
-    else:
+    if not getattr(store, "PARTIAL_VIEWS", False):  # a server store would read the whole graph for each view
         ties = funding = (whole or store.graph_view)()
+    else:
+        for _attempt in range(3):
+            before = store.data_version()
+            ties, funding, relations = store.tie_view(), store.funding_view(), store.counts()["relations"]
+            if store.data_version() == before:
+                break
+        else:
+            ties = funding = (whole or store.graph_view)()
     edge_counts = None
     if not isinstance(ties, nx.MultiDiGraph):  # the tie view: ties counted by the store
         fundings = sum(1 for _, _, t in funding.edges(data="type") if t == "funded_by")

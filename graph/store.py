@@ -435,6 +435,9 @@ class EmbeddedStore:
         Folder of the store; created if missing. ``None`` keeps the database in memory only.
     """
 
+    #: ``tie_view`` and ``funding_view`` read only what they name (the servers return the whole graph).
+    PARTIAL_VIEWS = True
+
     def __init__(self, home: Path | str | None):
         self.home = Path(home) if home is not None else None
         self._pool: list[sqlite3.Connection] = []
