@@ -8,6 +8,7 @@ from typing import Any
 import networkx as nx
 
 from msonet.graph.errors import GraphError
+from msonet.graph.formats import fmt_number
 from msonet.graph.vocabulary import MIGRATION_FIELD_TYPES, MSO_TYPES, SECTORS, funding_class, label
 
 __all__ = ["district_coverage", "funding_mix", "NO_SECTOR"]
@@ -217,13 +218,14 @@ def funding_mix(
         share_msos = round(msos / total_msos, 4) if total_msos else None
         share_funded = round(summary["funded_msos"] / total_msos, 4) if total_msos else None
         if unfunded:
-            text = f"{msos} MSO arbeiten hier, aber keine Förderung ist erfasst."
+            text = f"{fmt_number(msos)} MSO arbeiten hier, aber keine Förderung ist erfasst."
         elif project_only:
-            text = (f"MSO-Arbeit hier ruht nur auf Projektförderung ({summary['funded_msos_project']} geförderte "
-                    "MSO, keine Regelförderung).")
+            text = ("MSO-Arbeit hier ruht nur auf Projektförderung "
+                    f"({fmt_number(summary['funded_msos_project'])} geförderte MSO, keine Regelförderung).")
         elif summary["funded_msos"]:
             share = summary["share_regular"]
-            text = (f"{summary['funded_msos_regular']} MSO mit Regelförderung, {summary['funded_msos_project']} "
+            text = (f"{fmt_number(summary['funded_msos_regular'])} MSO mit Regelförderung, "
+                    f"{fmt_number(summary['funded_msos_project'])} "
                     "mit Projektförderung" + (f"; Regelförderung {_pct(share)} der Beträge." if share is not None
                                               else "; keine Beträge erfasst."))
         else:

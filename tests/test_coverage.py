@@ -99,3 +99,12 @@ def test_empty_graph():
     assert funding_mix(build()) == []
     rows = district_coverage(build(), DISTRICTS)
     assert [r["mso_count"] for r in rows] == [0, 0, 0]
+
+
+def test_funding_mix_text_writes_numbers_the_german_way():
+    """1.200 MSO, not 1200: the overview shows these sentences to German readers."""
+    orgs = [org(f"m{i}", sectors=["culture"]) for i in range(1200)]
+    G = build(orgs=orgs, fundings=[funding(f"f{i}", f"m{i}", "regular_funding", 100.0, "culture")
+                                   for i in range(1200)])
+    row = next(r for r in funding_mix(G) if r["key"] == "culture")
+    assert row["text"].startswith("1.200 MSO mit Regelförderung, 0 mit Projektförderung")

@@ -65,7 +65,8 @@ def _bar_figure(counter: Counter[str]) -> go.Figure:
     fig = go.Figure(go.Bar(x=[v for _, v in rows], y=[escape_text(k) for k, _ in rows], orientation="h",
                            marker_color="#e6550d", hovertemplate="%{y}: %{x}<extra></extra>"))
     fig.update_layout(height=max(160, 24 * len(rows) + 40), margin={"l": 0, "r": 10, "t": 10, "b": 30},
-                      yaxis={"automargin": True}, xaxis={"separatethousands": True}, separators=",.")
+                      yaxis={"automargin": True}, separators=",.",
+                      xaxis={"separatethousands": True, "exponentformat": "none"})  # 10.000, not 10k
     return fig
 
 
@@ -128,7 +129,8 @@ def _body() -> None:
     with right:
         st.markdown("**Kreise mit den meisten Organisationen**")
         top_districts = _bar(figures["by_district"], "Kreis", top=10)
-        st.dataframe(top_districts, width="stretch", height=common.table_height(len(top_districts), 220))
+        st.dataframe(top_districts.style.format({"Anzahl": fmt_number}), width="stretch",
+                     height=common.table_height(len(top_districts), 220))
 
     st.subheader("Förderung von MSO: Regel- oder Projektförderung")
     mix = overview["funding"]
