@@ -64,6 +64,7 @@ class _DirectTies:
 
     def __init__(self, G: nx.MultiDiGraph, orgs: dict[str, dict[str, Any]]) -> None:
         self._succ, self._pred, self._orgs = G._succ, G._pred, orgs
+        self._keys = orgs.keys()
 
     def each(self, org: str):
         """Other organisations tied to ``org`` in either direction (one may come twice)."""
@@ -75,8 +76,15 @@ class _DirectTies:
             if other in orgs and other != org:
                 yield other
 
-    def any(self, org: str) -> bool:
-        return next(self.each(org), None) is not None
+    def any(self, org: str, among: Any = None) -> bool:
+        """Is ``org`` tied to another organisation (of ``among``, a set or dict view, if given)?"""
+        succ, pred = self._succ[org], self._pred[org]
+        if org in succ or org in pred:  # a tie to itself does not count: the slow way
+            found = self.each(org) if among is None else (o for o in self.each(org) if o in among)
+            return next(found, None) is not None
+        group = self._keys if among is None else among
+        # isdisjoint with a set or dict view walks the shorter side, in C
+        return not (succ.keys().isdisjoint(group) and pred.keys().isdisjoint(group))
 
     def all(self, org: str) -> set[str]:
         return set(self.each(org))
@@ -218,7 +226,7 @@ def _isolated(G, today, event_years, district, regierungsbezirk, org_type, small
             reasons.append({"code": "no_ties", "text": "Keine Verbindung zu einer anderen Organisation und keine "
                                                         "Teilnahme an einer Veranstaltung erfasst."})
         kind = data.get("org_type")
-        if kind in MSO_TYPES and not any(other in outside for other in direct.each(org)):
+        if kind in MSO_TYPES and not direct.any(org, outside):
             reason = _regular_service_reason(ties, direct.all(org), rank, org, recent, outside_at, event_years)
             if reason:
                 reasons.append(reason)
