@@ -302,10 +302,13 @@ def test_meeting_plan_and_attendance(home):
     # only organisations that form plausible new pairs are invited (9 of 12); the rest stays free and is said
     assert metrics["Eingeladen"] == "9" and metrics["Zielwert"] == "14"
     assert any("Plätze besetzt" in c.value.replace("\\", "") for c in at.caption)
+    # an empty radius shows what applies: no limit for all of NRW, the default around a region's centre
+    assert at.number_input(key="meet_radius").proto.placeholder == "ohne Grenze"
     at.selectbox(key="meet_district").set_value("05315")
     at.run()
     assert_clean(at)
     assert {m.label: m.value for m in at.metric}["Eingeladen"] == "4"  # 2 isolated MSOs x 2 partners
+    assert at.number_input(key="meet_radius").proto.placeholder == "25 km"
     at.text_input(key="meet_venue").input("Kölle")
     at.run()
     assert "Ort „Kölle“ ist in NRW nicht bekannt" in at.error[0].value and "Köln" in at.error[0].value

@@ -112,8 +112,10 @@ def _plan_tab() -> None:
     v1, v2 = st.columns([2, 1])
     venue_text = v1.text_input("Veranstaltungsort (Ort oder PLZ in NRW)", key="meet_venue",
                                placeholder="leer: Mitte des Kreises bzw. Regierungsbezirks")
+    # empty: the planner's default, shown as it will apply (no region and no venue: all of NRW, no limit)
+    limited = bool(bezirk or district or venue_text.strip())
     radius = v2.number_input("Reiseradius (km)", 1.0, MAX_RADIUS_KM, None, step=5.0, key="meet_radius",
-                             placeholder=f"{DEFAULT_RADIUS_KM:.0f} km",
+                             placeholder=f"{DEFAULT_RADIUS_KM:.0f} km" if limited else "ohne Grenze",
                              help=f"Leer: {DEFAULT_RADIUS_KM:.0f} km um den Veranstaltungsort; für ganz NRW ohne "
                                   "Grenze.")
     from msonet.graph.errors import GraphError
