@@ -285,9 +285,9 @@ def _nearest_fitting(msos: list[str], partners: list[str], sectors: dict[str, fr
 
     Partners at the same point (most data places an organisation at its municipality's centre, so a city
     centre holds thousands) are one stop of the walk, in the seeded order. Each MSO walks the stops nearest
-    first: with up to :data:`_FEW_STOPS` stops all of them sorted by distance, beyond that the nearest 16,
-    64 ... from a k-d tree. A stop adds at most :data:`PARTNERS_PER_MSO` candidates (all at the same
-    distance); the walk ends at the first stop farther than the one that completed the list, and the
+    first, the nearest 16, then 64 ... if needed (up to :data:`_FEW_STOPS` stops found from the distances
+    to all of them, beyond that from a k-d tree). A stop adds at most :data:`PARTNERS_PER_MSO` candidates
+    (all at the same distance); the walk ends at the first stop farther than the one that completed the list, and the
     candidates are then ranked by the exact distance and the seeded order.
     """
     import numpy as np
@@ -353,27 +353,30 @@ def _nearest_fitting(msos: list[str], partners: list[str], sectors: dict[str, fr
     s_xyz = _unit_vectors(spots)
     m_xyz = _unit_vectors([points[a] for a in msos])
     n = len(spots)
-    if n <= _FEW_STOPS:  # a few hundred municipality centres: all stops by distance, no tree to build or import
-        k = n
-
-        def query(rows: list[int]):
-            dist = np.empty((len(rows), n))
-            for start in range(0, len(rows), 2048):
-                part = m_xyz[rows[start:start + 2048]]
-                dist[start:start + len(part)] = np.sqrt(((part[:, None, :] - s_xyz[None, :, :]) ** 2).sum(axis=2))
-            order = np.argsort(dist, axis=1, kind="stable")
-            return np.take_along_axis(dist, order, axis=1), order
+    k = min(16, n)
+    if n <= _FEW_STOPS:  # a few hundred municipality centres: distances to all stops, no tree to build or import
+        def query(rows: list[int], k: int):
+            dist = np.empty((len(rows), k))
+            idx = np.empty((len(rows), k), dtype=np.intp)
+            for start in range(0, len(rows), 512):
+                part = m_xyz[rows[start:start + 512]]
+                full = np.sqrt(((part[:, None, :] - s_xyz[None, :, :]) ** 2).sum(axis=2))
+                near = np.argpartition(full, k - 1, axis=1)[:, :k] if k < n else np.argsort(full, axis=1)
+                near_dist = np.take_along_axis(full, near, axis=1)
+                order = np.argsort(near_dist, axis=1, kind="stable")
+                dist[start:start + len(part)] = np.take_along_axis(near_dist, order, axis=1)
+                idx[start:start + len(part)] = np.take_along_axis(near, order, axis=1)
+            return dist, idx
     else:
         from scipy.spatial import cKDTree
 
         tree = cKDTree(s_xyz)
-        k = min(16, n)
 
-        def query(rows: list[int]):
+        def query(rows: list[int], k: int):
             return tree.query(m_xyz[rows], k=k)
 
     while pending:
-        dist, idx = query(pending)
+        dist, idx = query(pending, k)
         dist, idx = dist.reshape(len(pending), k).tolist(), idx.reshape(len(pending), k).tolist()
         retry = []
         for r, row in enumerate(pending):
