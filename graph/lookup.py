@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import networkx as nx
@@ -12,6 +12,7 @@ from msonet.graph.errors import Ambiguous, NotFound
 from msonet.graph.vocabulary import NODE_KINDS, choices, label, lookup_key, normalise_term
 
 __all__ = [
+    "Remembered",
     "organisations",
     "events",
     "get_organisation",
@@ -193,3 +194,16 @@ def organisation_ties(G: nx.MultiDiGraph, org_id: str) -> list[dict[str, Any]]:
     for row in rows.values():
         row["relations"].sort(key=lambda r: (r["type"], r["direction"], r["since"] or ""))
     return sorted(rows.values(), key=lambda r: (order.get(r["kind"], 3), *name_key(r["name"], r["id"])))
+
+
+class Remembered(dict):
+    """``table[key]`` is ``check(key)``, worked out once per distinct key (a million rows share a few texts,
+    a planner asks for the same ids again and again); ``known`` answers given in advance."""
+
+    def __init__(self, check: Callable[[Any], Any], known: dict[Any, Any] | None = None) -> None:
+        super().__init__(known or {})
+        self.check = check
+
+    def __missing__(self, key: Any) -> Any:
+        value = self[key] = self.check(key)
+        return value

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import heapq
 import math
-from collections.abc import Container
+from collections.abc import Callable, Container
 from functools import lru_cache
 from typing import Any
 
@@ -16,7 +16,7 @@ from msonet.graph.carriers import CARRIERS, carrier_of, is_migration_service, is
 from msonet.graph.errors import GraphError
 from msonet.graph.formats import fmt_decimal
 from msonet.graph.isolation import names_text
-from msonet.graph.lookup import name_key, resolve_organisation, vocabulary_key
+from msonet.graph.lookup import Remembered, name_key, resolve_organisation, vocabulary_key
 from msonet.graph.model import Relation
 from msonet.graph.network import collect_ties, gc_paused, in_window
 from msonet.graph.vocabulary import (
@@ -161,6 +161,11 @@ def _tie(node: str) -> bytes:
     return hashlib.blake2b(f"{TIE_SEED}|{node}".encode(), digest_size=8).digest()
 
 
+def _tie_memo() -> Callable[[str], bytes]:
+    """:func:`_tie`, worked out once per id for one planning step (sorting and the heap ask again and again)."""
+    return Remembered(_tie).__getitem__
+
+
 def _de_amount(value: float) -> str:
     """German number: 2000 -> "2.000", 0.1 -> "0,1"."""
     whole, _, frac = f"{value:,.2f}".rstrip("0").rstrip(".").partition(".")
@@ -230,13 +235,7 @@ def plausible_pairs(G: nx.MultiDiGraph, msos: list[str], partners: list[str], ti
     """
     nodes = G._node
     sectors = {o: frozenset(nodes[o].get("sectors") or ()) for o in [*msos, *partners]}
-    ties: dict[str, bytes] = {}
-
-    def tie(o: str) -> bytes:
-        found = ties.get(o)
-        if found is None:
-            found = ties[o] = _tie(o)
-        return found
+    tie = _tie_memo()
 
     def fits(a: str, b: str) -> bool:
         shared, complementary = _sector_fit(sectors[a], sectors[b])
@@ -327,17 +326,11 @@ def _nearest_fitting(msos: list[str], partners: list[str], sectors: dict[str, fr
 
     result: dict[str, list[str]] = {}
 
-    distance: dict[tuple[tuple[float, float], tuple[float, float]], float] = {}  # few distinct point pairs
-
-    def km(here: tuple[float, float], there: tuple[float, float]) -> float:
-        found = distance.get((here, there))
-        if found is None:
-            found = distance[(here, there)] = _km(here, there)
-        return found
+    km = Remembered(lambda pair: _km(*pair))  # few distinct pairs of points
 
     def rank(a: str, candidates) -> None:
         here = points[a]
-        options = sorted((km(here, points[b]), tie(b), b) for b in candidates if frozenset((a, b)) not in tied)
+        options = sorted((km[(here, points[b])], tie(b), b) for b in candidates if frozenset((a, b)) not in tied)
         result[a] = [b for _, _, b in options[:want]]
 
     pending = []
@@ -417,6 +410,7 @@ def objective_value(chosen: set[str] | list[str], pairs: dict[str, list[str]], w
     return _pairs_matched(set(chosen), pairs, weights)[0]
 
 
+@gc_paused()  # millions of short-lived pairs: no collector runs over the graph meanwhile
 def plan_meeting(
     G: nx.MultiDiGraph,
     capacity: int,
@@ -483,17 +477,6 @@ def plan_meeting(
     sectors}], objective: {value, pairs, pairs_isolated, pairs_other, weights...}, summary: {...},
     venue: {name, lat, lon, radius_km}, filters: {...}, notes: [...]}``
     """
-    with gc_paused():  # millions of short-lived pairs: no collector runs over the graph meanwhile
-        return _plan(G, capacity, today=today, district=district, regierungsbezirk=regierungsbezirk, topic=topic,
-                     tables=tables, organisers=organisers, event_years=event_years, venue=venue,
-                     venue_name=venue_name, radius_km=radius_km, carriers=carriers)
-
-
-def _plan(G: nx.MultiDiGraph, capacity: int, *, today: dt.date, district: str | None, regierungsbezirk: str | None,
-          topic: str | None, tables: int, organisers: tuple[str, ...] | list[str], event_years: int,
-          venue: tuple[float, float] | None, venue_name: str | None, radius_km: float | None,
-          carriers: dict[str, str | None] | None) -> dict[str, Any]:
-    """:func:`plan_meeting` (with the garbage collector paused)."""
     if radius_km is None:
         radius_km = DEFAULT_RADIUS_KM if (venue is not None or district or regierungsbezirk) else MAX_RADIUS_KM
     capacity = int(_number(capacity, "Die Zahl der Plätze", 1, MAX_CAPACITY))
@@ -666,13 +649,7 @@ def _choose(capacity: int, hosts: list[str], pairs: dict[str, list[str]], weight
     version: dict[tuple[str, ...], int] = {}
     heap: list[tuple[tuple[float, int, int, int, float, bytes], int, tuple[str, ...], float]] = []
     degree = {o: len(v) for o, v in links.items()}
-    tie_of: dict[str, bytes] = {}
-
-    def tie(o: str) -> bytes:
-        found = tie_of.get(o)
-        if found is None:
-            found = tie_of[o] = _tie(o)
-        return found
+    tie = _tie_memo()
 
     assigned: set[frozenset[str]] = set()
 

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from msonet.graph.errors import Ambiguous, NotFound, Problem
+from msonet.graph.lookup import Remembered
 from msonet.graph.model import (
     LOCATION_FIELDS,
     Event,
@@ -191,6 +192,7 @@ def _given(fields: Any) -> frozenset[str]:
 
 
 # -- name and id resolution ------------------------------------------------------------------------
+
 class Resolver:
     """Find organisations and events by id or by name, in this load first and then in the store.
 
@@ -818,11 +820,6 @@ class RecordParser:
         default_updated = table.modified or self.today
         table_name = table.name
         # the same few texts on every row: each one checked once (None: the usual way reports a problem)
-        types: dict[tuple[str, str], str | None] = {}
-        sinces: dict[str, str | None] = {"": None}
-        weights: dict[str, float | None] = {"": None}
-        flags: dict[str, bool | None] = {}
-        dates: dict[str, str | None] = {"": default_updated}
         givens: dict[tuple[bool, ...], frozenset[str]] = {}  # which of since, note, synthetic, weight are given
         invalid = object()  # a cached "not plainly valid"
 
@@ -848,6 +845,12 @@ class RecordParser:
                 weight = None
             return invalid if weight is None or not math.isfinite(weight) or weight < 0 else weight
 
+        types = Remembered(lambda pair: rel_type_of(*pair))
+        sinces = Remembered(since_of, {"": None})
+        weights = Remembered(weight_of, {"": None})
+        flags = Remembered(parse_bool)
+        dates = Remembered(_cached_date, {"": default_updated})
+
         def add(number: int, cells: dict[str, str]) -> bool:
             values = [(cells.get(h) or "").strip() for h in headers]
             joined = "\n".join(values)
@@ -855,9 +858,7 @@ class RecordParser:
                 return False
             values.append("")
             type_text, label = values[type_at], values[label_at]
-            rel_type = types.get((type_text, label), invalid)
-            if rel_type is invalid:
-                rel_type = types[(type_text, label)] = rel_type_of(type_text, label)
+            rel_type = types[(type_text, label)]
             if rel_type is None:
                 return False
             source_id, target_id = values[source_at], values[target_at]
@@ -867,18 +868,8 @@ class RecordParser:
                 return False
             since_text, weight_text, flag_text, updated_text = (values[since_at], values[weight_at],
                                                                 values[synthetic_at], values[updated_at])
-            since = sinces.get(since_text, invalid)
-            if since is invalid:
-                since = sinces[since_text] = since_of(since_text)
-            weight = weights.get(weight_text, invalid)
-            if weight is invalid:
-                weight = weights[weight_text] = weight_of(weight_text)
-            synthetic = flags.get(flag_text, invalid)
-            if synthetic is invalid:
-                synthetic = flags[flag_text] = parse_bool(flag_text)
-            updated = dates.get(updated_text, invalid)
-            if updated is invalid:
-                updated = dates[updated_text] = _cached_date(updated_text)
+            since, weight = sinces[since_text], weights[weight_text]
+            synthetic, updated = flags[flag_text], dates[updated_text]
             if since is invalid or weight is invalid or synthetic is None or updated is None:
                 return False
             note = values[note_at]
