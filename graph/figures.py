@@ -7,11 +7,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
 from msonet.graph.vocabulary import MSO_TYPES, ORG_TYPES, RELATION_TYPES, SECTORS
+
+if TYPE_CHECKING:
+    from msonet.graph.store import GraphStore
 
 __all__ = ["key_figures", "isolation_reason_counts", "facets", "organisations_by_group", "overview_figures"]
 
@@ -128,7 +131,7 @@ def organisations_by_group(G: nx.MultiDiGraph,
     return out
 
 
-def overview_figures(store, district_names: Mapping[str, str], today: dt.date,
+def overview_figures(store: GraphStore, district_names: Mapping[str, str], today: dt.date,
                      whole: Callable[[], nx.MultiDiGraph] | None = None) -> dict[str, Any]:
     """The overview page's numbers: ``{figures: key_figures, isolated: MSOs per isolation reason (defaults of
     the isolation page), funding: funding_mix by sector}``, equal to computing them on the whole graph.
