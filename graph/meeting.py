@@ -752,27 +752,68 @@ def _pairs_matched(chosen: set[str], pairs: dict[str, list[str]], weights: dict[
     """Objective value and the counted pairs: a maximum-weight choice of plausible pairs among ``chosen``
     with at most :data:`PAIRS_PER_MSO` pairs per organisation.
 
-    A bipartite b-matching: its linear programme has integral corners, so HiGHS's simplex gives the
-    exact optimum.
+    A pair weighs what its MSO weighs, so the question is how many pairs each MSO gets. The vectors of
+    pair counts that can be had at once form a polymatroid (the supplies of a flow network: MSO -> pair ->
+    partner, each organisation with :data:`PAIRS_PER_MSO` places), and for those Edmonds' greedy rule is
+    exact: MSOs by falling weight (equal weights in the seeded order of :data:`TIE_SEED`) each get as
+    many pairs as augmenting paths allow, which may move earlier MSOs to other partners but never takes a
+    pair away from them. Each path is searched breadth-first, an MSO's partners in the order of ``pairs``
+    (nearest first). Equal in value to the linear programme (tested against scipy's HiGHS), without it.
     """
-    edges = [(a, b) for a in sorted(pairs) if a in chosen for b in pairs[a] if b in chosen]
-    if not edges:
+    partners_of = {a: [b for b in pairs[a] if b in chosen] for a in pairs if a in chosen}
+    partners_of = {a: bs for a, bs in partners_of.items() if bs}
+    if not partners_of:
         return 0.0, []
-    import numpy as np
-    from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix
+    if not partners_of.keys().isdisjoint(b for bs in partners_of.values() for b in bs):
+        raise GraphError("Interner Fehler: eine Organisation ist zugleich MSO und Partner eines Paares.")
+    load: dict[str, int] = {}  # pairs per organisation (both sides)
+    used: dict[str, list[str]] = {}  # partner -> MSOs paired with it
+    chosen_pairs: set[tuple[str, str]] = set()
+    for a in sorted(partners_of, key=lambda a: (-weights[a], _tie(a))):
+        while load.get(a, 0) < PAIRS_PER_MSO:
+            path = _augmenting_path(a, partners_of, used, load, chosen_pairs)
+            if path is None:
+                break
+            load[a] = load.get(a, 0) + 1
+            load[path[-1]] = load.get(path[-1], 0) + 1
+            for i in range(0, len(path) - 1, 2):  # a -> b new, b -> a' given up, a' -> b' new, ...
+                mso, partner = path[i], path[i + 1]
+                chosen_pairs.add((mso, partner))
+                used.setdefault(partner, []).append(mso)
+                if i + 2 < len(path):
+                    follower = path[i + 2]
+                    chosen_pairs.discard((follower, partner))
+                    used[partner].remove(follower)
+    matched = sorted(chosen_pairs)
+    return sum(weights[a] for a, _ in matched), matched
 
-    ends = sorted({a for a, _ in edges}) + sorted({b for _, b in edges} - {a for a, _ in edges})
-    row = {o: i for i, o in enumerate(ends)}
-    rows, cols = [], []
-    for k, (a, b) in enumerate(edges):
-        rows += [row[a], row[b]]
-        cols += [k, k]
-    A = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(ends), len(edges)))
-    cost = np.array([-weights[a] for a, _ in edges])
-    result = linprog(cost, A_ub=A, b_ub=np.full(len(ends), PAIRS_PER_MSO), bounds=(0, 1), method="highs-ds")
-    used = [edge for edge, x in zip(edges, result.x, strict=True) if x > 0.5]
-    return sum(weights[a] for a, _ in used), used
+
+def _augmenting_path(start: str, partners_of: dict[str, list[str]], used: dict[str, list[str]],
+                     load: dict[str, int], chosen_pairs: set[tuple[str, str]]) -> list[str] | None:
+    """Shortest path ``start, b, a', b', ...`` ending at a partner with a free place: unused pairs from MSO
+    to partner, pairs in use back from partner to MSO. ``None`` if there is none."""
+    came_from: dict[str, str | None] = {start: None}
+    frontier = [start]
+    while frontier:
+        following = []
+        for a in frontier:
+            for b in partners_of[a]:
+                if b in came_from or (a, b) in chosen_pairs:
+                    continue
+                came_from[b] = a
+                if load.get(b, 0) < PAIRS_PER_MSO:
+                    path = [b]
+                    node: str | None = a
+                    while node is not None:
+                        path.append(node)
+                        node = came_from[node]
+                    return path[::-1]
+                for other in used.get(b, ()):
+                    if other not in came_from:
+                        came_from[other] = b
+                        following.append(other)
+        frontier = following
+    return None
 
 
 def _reasons(G, org: str, role: str, counted: dict[str, list[str]], partner_of: dict[str, list[str]],

@@ -9,6 +9,8 @@ import pytest
 from msonet.graph.errors import GraphError, NotFound
 from msonet.graph.meeting import (
     MAX_CAPACITY,
+    PAIRS_PER_MSO,
+    _pairs_matched,
     attendance_relations,
     check_request,
     invitation_rows,
@@ -288,3 +290,40 @@ def test_sector_fit_table_agrees_with_the_rule():
         table = _fit_table(sets[:40], sets[40:])
         assert table == [[any(_sector_fit(m, p)) for p in sets[40:]] for m in sets[:40]]
         assert any(any(row) for row in table) and not all(all(row) for row in table)
+
+
+def _lp_pairs_value(chosen, pairs, weights):
+    """The same objective as a linear programme (bipartite b-matching: integral corners), by scipy's HiGHS."""
+    import numpy as np
+    from scipy.optimize import linprog
+
+    edges = [(a, b) for a in sorted(pairs) if a in chosen for b in pairs[a] if b in chosen]
+    if not edges:
+        return 0.0
+    ends = sorted({o for edge in edges for o in edge})
+    A = np.zeros((len(ends), len(edges)))
+    for k, (a, b) in enumerate(edges):
+        A[ends.index(a), k] = A[ends.index(b), k] = 1
+    result = linprog([-weights[a] for a, _ in edges], A_ub=A, b_ub=np.full(len(ends), PAIRS_PER_MSO),
+                     bounds=(0, 1), method="highs-ds")
+    return -result.fun
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_counted_pairs_are_the_linear_programmes_optimum(seed):
+    rng = random.Random(seed)
+    msos = [f"m{i}" for i in range(rng.randint(1, 14))]
+    partners = [f"p{i}" for i in range(rng.randint(1, 10))]
+    pairs = {a: rng.sample(partners, rng.randint(0, min(5, len(partners)))) for a in msos}
+    weights = {a: rng.choice([1.0, 2.0]) for a in msos}
+    chosen = set(rng.sample(msos + partners, rng.randint(1, len(msos) + len(partners))))
+    value, used = _pairs_matched(chosen, pairs, weights)
+    assert value == pytest.approx(_lp_pairs_value(chosen, pairs, weights), abs=1e-9)
+    # what is counted is a valid choice: plausible pairs among the invited, at most PAIRS_PER_MSO each
+    assert len(set(used)) == len(used) and all(a in chosen and b in chosen and b in pairs[a] for a, b in used)
+    for o in chosen:
+        assert sum(o in pair for pair in used) <= PAIRS_PER_MSO
+    assert value == sum(weights[a] for a, _ in used)
+    # the seeded order decides between equal weights, not the input order
+    shuffled = {a: pairs[a] for a in rng.sample(list(pairs), len(pairs))}
+    assert _pairs_matched(chosen, shuffled, weights) == (value, used)
