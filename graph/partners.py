@@ -387,12 +387,17 @@ def _row(G: nx.MultiDiGraph, q: _Query, c: _Candidate, km: float | None, score: 
 class PartnerIndex:
     """Candidates of the partner search prepared once for fast repeated searches.
 
-    Candidates are bucketed by municipality point (with the union of their sectors), by district
-    and by a coarse latitude/longitude grid. A search walks the grid in rings around the MSO; a
-    point is skipped, and the walk stops, as soon as a provable upper bound (best possible sector
-    fit there, a great-circle lower bound of the distance, full openness) cannot beat the current
-    top list. So the results equal the brute-force scan while most ellipsoid distances are never
-    computed. Distances between points are cached. Build a new index after the data changed.
+    Every candidate's properties that a search compares are held as numpy columns: its point (an index
+    into the distinct municipality/postcode/address points), its sector set (an index into the distinct
+    sets), its place and district codes, its exclusion flags and its openness plus activity, which do not
+    depend on the MSO. A search scores all candidates at once with these columns (the ellipsoid distance
+    to every distinct point in one vectorised step) and then walks them from the highest of these
+    approximate scores down, computing each one's score exactly as the scan does (:func:`_score`, the
+    ellipsoid distance in plain Python). The walk stops once the current top list's lowest exact score
+    lies more than :data:`_MARGIN` above the next approximate score: the vectorised and the plain
+    distance differ by far less than a millimetre, rounding to four decimals by at most 0.00005, so no
+    candidate left can reach the list. The results therefore equal the brute-force scan. Exact distances
+    are cached. Build a new index after the data changed.
 
     Parameters
     ----------
@@ -401,165 +406,150 @@ class PartnerIndex:
     """
 
     def __init__(self, G: nx.MultiDiGraph):
+        import numpy as np
+
         self.candidates: dict[str, _Candidate] = {}
-        self.by_point: dict[tuple[float, float], list[str]] = {}
-        self.point_sectors: dict[tuple[float, float], frozenset[str]] = {}
-        self.by_district: dict[str | None, list[str]] = {}
-        self.by_ags: dict[str | None, list[str]] = {}
-        self.by_city: dict[str, list[str]] = {}
-        self.without_point: list[str] = []
-        self.cells: dict[tuple[int, int], list[tuple[float, float]]] = {}
         self.distances: dict[tuple[tuple[float, float], tuple[float, float]], float] = {}
-        self.lower_bounds: dict[tuple[tuple[float, float], tuple[float, float]], float] = {}
         only = G.graph.get(VIEW_CANDIDATES)  # a partial graph: only its completely read candidates
         for node, data in G.nodes(data=True):
             if only is not None and node not in only:
                 continue
             if data.get("kind") == "organisation" and data.get("org_type") in PARTNER_TYPES:
-                cand = _candidate(G, node, data)
-                self.candidates[node] = cand
-                self.by_district.setdefault(cand.district, []).append(node)
-                self.by_ags.setdefault(cand.ags, []).append(node)
-                self.by_city.setdefault(cand.city_key, []).append(node)
-                if cand.point is None:
-                    self.without_point.append(node)
-                else:
-                    self.by_point.setdefault(cand.point, []).append(node)
-        for ids in (*self.by_point.values(), *self.by_district.values(), *self.by_ags.values(),
-                    *self.by_city.values(), self.without_point):
-            ids.sort()
-        self.point_groups: dict[tuple[float, float], list[tuple[frozenset[str], list[str]]]] = {}
-        for point, ids in self.by_point.items():
-            self.point_sectors[point] = frozenset().union(*(self.candidates[i].sectors for i in ids))
-            groups: dict[frozenset[str], list[str]] = {}
-            for cid in ids:  # sorted, so every group is sorted too
-                groups.setdefault(self.candidates[cid].sectors, []).append(cid)
-            self.point_groups[point] = sorted(groups.items(), key=lambda g: sorted(g[0]))
-        self.all_sectors = frozenset().union(*self.point_sectors.values(),
-                                             *(self.candidates[i].sectors for i in self.without_point))
-        for point in sorted(self.by_point):
-            self.cells.setdefault(self._cell(point), []).append(point)
-        max_lat = max((abs(p[0]) for p in self.by_point), default=0.0)
-        # Lower bound of the km per cell step: a meridian degree is at least 110.57 km and a parallel
-        # degree at least 111.32 km * cos(latitude); one degree of slack covers curved geodesics.
-        cos_lat = math.cos(math.radians(min(89.0, max_lat + 1.0)))
-        self.km_per_ring = 0.99 * min(_CELL_LAT * 110.57, _CELL_LON * 111.32 * cos_lat)
-        rows = [c[0] for c in self.cells] or [0]
-        cols = [c[1] for c in self.cells] or [0]
-        self._extent = (min(rows), max(rows), min(cols), max(cols))
+                self.candidates[node] = _candidate(G, node, data)
+        # A fixed order of the columns (by id); it never decides a ranking (see search).
+        self._ids = sorted(self.candidates)
+        self._position = {cid: i for i, cid in enumerate(self._ids)}
+        cands = [self.candidates[cid] for cid in self._ids]
+        points = sorted({c.point for c in cands if c.point is not None})
+        point_index = {p: k for k, p in enumerate(points)}
+        self._point = np.array([point_index[c.point] if c.point is not None else -1 for c in cands], dtype=np.int64)
+        self._has_point = self._point >= 0
+        self._point_or_0 = np.where(self._has_point, self._point, 0)
+        lat = np.radians(np.array([p[0] for p in points], dtype=float))
+        self._lon = np.radians(np.array([p[1] for p in points], dtype=float))
+        self._beta = np.arctan((1 - _WGS84_F) * np.tan(lat))
+        self._sector_sets = sorted({c.sectors for c in cands}, key=sorted)
+        set_index = {s: k for k, s in enumerate(self._sector_sets)}
+        self._sector_set = np.array([set_index[c.sectors] for c in cands], dtype=np.int64)
+        self._codes: dict[str, dict[str, int]] = {"ags": {}, "city": {}, "district": {}}
 
-    @staticmethod
-    def _cell(point: tuple[float, float]) -> tuple[int, int]:
-        return (math.floor(point[0] / _CELL_LAT), math.floor(point[1] / _CELL_LON))
+        def codes(field: str, values: list[str | None]) -> Any:
+            table = self._codes[field]
+            return np.array([table.setdefault(v, len(table)) if v else -1 for v in values], dtype=np.int64)
+
+        self._ags = codes("ags", [c.ags for c in cands])
+        self._city = codes("city", [c.city_key for c in cands])
+        self._district = codes("district", [c.district for c in cands])
+        self._umbrella = np.array([c.umbrella for c in cands], dtype=bool)
+        self._migration_service = np.array([c.migration_service for c in cands], dtype=bool)
+        self._free = np.array([WEIGHTS["openness"] / (1 + len(c.tandems)) + WEIGHTS["activity"] * c.activity
+                               for c in cands], dtype=float)
+        self._fits: dict[frozenset[str], Any] = {}  # MSO sector set -> fit of each candidate sector set
+        self._with_sector: dict[str, Any] = {}  # sector filter -> which candidate sector sets hold it
 
     def __len__(self) -> int:
         return len(self.candidates)
 
-    def _ring(self, centre: tuple[int, int], r: int) -> list[tuple[float, float]]:
-        ci, cj = centre
-        cells = []
-        if r == 0:
-            cells = [centre]
-        else:
-            for dj in range(-r, r + 1):
-                cells += [(ci - r, cj + dj), (ci + r, cj + dj)]
-            for di in range(-r + 1, r):
-                cells += [(ci + di, cj - r), (ci + di, cj + r)]
-        points: list[tuple[float, float]] = []
-        for cell in cells:
-            points.extend(self.cells.get(cell, ()))
-        return points
+    def _code(self, field: str, value: str | None) -> int:
+        """The column code of a query's ``ags``/``city``/``district``: -1 (matches nothing) if unset or unknown."""
+        return self._codes[field].get(value, -1) if value else -1
+
+    def _km_to_points(self, point: tuple[float, float]) -> Any:
+        """:func:`ellipsoid_km` from ``point`` to every distinct candidate point, vectorised (same formula)."""
+        import numpy as np
+
+        lat1, lon1 = math.radians(point[0]), math.radians(point[1])
+        beta1 = math.atan((1 - _WGS84_F) * math.tan(lat1))
+        beta2 = self._beta
+        h = np.sin((beta2 - beta1) / 2) ** 2 + math.cos(beta1) * np.cos(beta2) * np.sin((self._lon - lon1) / 2) ** 2
+        sigma = 2 * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+        mid, half = (beta1 + beta2) / 2, (beta2 - beta1) / 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = (sigma - np.sin(sigma)) * np.sin(mid) ** 2 * np.cos(half) ** 2 / np.cos(sigma / 2) ** 2
+            y = (sigma + np.sin(sigma)) * np.cos(mid) ** 2 * np.sin(half) ** 2 / np.sin(sigma / 2) ** 2
+            km = _WGS84_A_KM * (sigma - _WGS84_F / 2 * (x + y))
+        return np.where(sigma == 0.0, 0.0, km)
+
+    def _approximate(self, q: _Query) -> tuple[Any, Any]:
+        """Every candidate's score as :func:`_score` computes it (up to float noise, unrounded) and whether it
+        may be eligible at all (a candidate just at ``max_km`` is left to the exact check)."""
+        import numpy as np
+
+        fits = self._fits.get(q.sectors)
+        if fits is None:
+            fits = self._fits[q.sectors] = np.array([q.fit(s) for s in self._sector_sets], dtype=float)
+        eligible = np.ones(len(self._ids), dtype=bool)
+        if not q.include_umbrella:
+            eligible &= ~self._umbrella
+        if not q.include_migration_services:
+            eligible &= ~self._migration_service
+        if q.sector_filter:
+            holds = self._with_sector.get(q.sector_filter)
+            if holds is None:
+                holds = self._with_sector[q.sector_filter] = np.array(
+                    [q.sector_filter in s for s in self._sector_sets], dtype=bool)
+            eligible &= holds[self._sector_set]
+        for cid in (q.id, *q.tied):
+            position = self._position.get(cid)
+            if position is not None:
+                eligible[position] = False
+        ags, city = self._code("ags", q.ags), self._code("city", q.city_key)
+        same_place = ((self._ags == ags) & (ags >= 0)) | ((self._city == city) & (city >= 0))
+        district = self._code("district", q.district)
+        distance = np.where(same_place, 1.0, np.where((self._district == district) & (district >= 0),
+                                                      SAME_DISTRICT_UNKNOWN_DISTANCE, 0.0))
+        if q.point is not None and len(self._beta):
+            km = self._km_to_points(q.point)[self._point_or_0]
+            distance = np.where(self._has_point, 1.0 / (1.0 + km / DISTANCE_SCALE_KM), distance)
+            if q.max_km is not None:
+                eligible &= np.where(self._has_point, km <= q.max_km + 1e-6, same_place)
+        elif q.max_km is not None:
+            eligible &= same_place
+        score = WEIGHTS["sector"] * fits[self._sector_set] + WEIGHTS["distance"] * distance + self._free
+        for cid, (part, _common) in q.proximity.items():
+            position = self._position.get(cid)
+            if position is not None:
+                score[position] += WEIGHTS["proximity"] * part
+        return score, eligible
 
     def search(self, q: _Query, top: int) -> list[tuple[float, str, float | None, _Parts]]:
         """Top ``top`` ``(score, id, km, parts)`` for a query; equal to a scan of all candidates."""
+        import numpy as np
+
+        approx, eligible = self._approximate(q)
+        positions = np.flatnonzero(eligible)
         found: dict[str, tuple[float, float | None, _Parts]] = {}
-        seen: set[str] = set()
-        heap: list[float] = []
-        w_sector, w_distance, w_proximity = WEIGHTS["sector"], WEIGHTS["distance"], WEIGHTS["proximity"]
-        # openness and activity are at most 1 each: one upper bound for both
-        w_openness = WEIGHTS["openness"] + WEIGHTS["activity"]
-
-        def consider(cid: str, km: float | None) -> None:
-            seen.add(cid)
-            scored = _score(q, self.candidates[cid], km)
-            if scored is None:
-                return
-            found[cid] = (scored[0], km, scored[1])
-            if len(heap) < top:
-                heapq.heappush(heap, scored[0])
-            elif scored[0] > heap[0]:
-                heapq.heapreplace(heap, scored[0])
-
-        def beaten(bound: float) -> bool:
-            """No candidate with this upper bound can enter the final top list (it only gets better)."""
-            return len(heap) == top and heap[0] > bound + _MARGIN
-
-        bounds = self.lower_bounds
-        for cid in self.without_point:
-            consider(cid, None)
-        # Proximity is 0 for everyone except common contacts, who are checked one by one at the end.
-        best_sector = q.fit(self.all_sectors)
-        if q.point is None:
-            # Without coordinates only the same place (1) or district (0.3) earn distance points.
-            local = set(self.by_district.get(q.district, ())) if q.district else set()
-            local.update(self.by_ags.get(q.ags, ()) if q.ags else ())
-            local.update(self.by_city.get(q.city_key, ()) if q.city_key else ())
-            for cid in sorted(local - seen):
-                consider(cid, None)
-            if not beaten(w_sector * best_sector + w_openness):
-                for cid in sorted(self.candidates):
-                    if cid not in seen:
-                        consider(cid, None)
+        heap: list[float] = []  # the ``top`` best exact scores so far (smallest first)
+        # Highest approximate score first; a first slice by partial sort, the rest only when needed.
+        order = positions[np.argsort(-approx[positions], kind="stable")] if len(positions) <= 4 * top + 64 else None
+        if order is None:
+            first = np.argpartition(-approx[positions], 4 * top + 63)[:4 * top + 64]
+            first = first[np.argsort(-approx[positions][first], kind="stable")]
+            chunks = [positions[first]]
+            rest = np.ones(len(positions), dtype=bool)
+            rest[first] = False
+            tail = positions[rest]
+            chunks.append(tail[np.argsort(-approx[tail], kind="stable")])
         else:
-            centre = self._cell(q.point)
-            i0, i1, j0, j1 = self._extent
-            last_ring = max(abs(centre[0] - i0), abs(centre[0] - i1), abs(centre[1] - j0), abs(centre[1] - j1))
-            for r in range(last_ring + 1):
-                for point in self._ring(centre, r):
-                    if point == q.point:
-                        near = 0.0
-                    else:
-                        key = (q.point, point) if q.point < point else (point, q.point)
-                        cached = bounds.get(key)
-                        if cached is None:
-                            cached = bounds[key] = lower_bound_km(q.point, point)
-                        near = cached
-                    if q.max_km is not None and near > q.max_km:
-                        continue
-                    if beaten(w_sector * q.fit(self.point_sectors[point]) + w_distance * _distance_part(near)
-                              + w_openness):
-                        continue
-                    km = _km(q.point, point, self.distances)
-                    assert km is not None  # both points are known here
-                    here = w_distance * _distance_part(km) + w_openness
-                    # Candidates with the same sectors share their bound: best fit first, and once a
-                    # group cannot make the list, no later (weaker) group can either.
-                    for sectors, ids in sorted(self.point_groups[point], key=lambda g: -q.fit(g[0])):
-                        if beaten(w_sector * q.fit(sectors) + here):
-                            break
-                        for cid in ids:
-                            consider(cid, km)
-                nearest_unseen = r * self.km_per_ring  # every point in ring r + 1 is at least this far
-                if q.max_km is not None and nearest_unseen > q.max_km:
+            chunks = [order]
+        candidates, ids = self.candidates, self._ids
+        for chunk in chunks:
+            for position, bound in zip(chunk.tolist(), approx[chunk].tolist(), strict=True):
+                if len(heap) == top and heap[0] > bound + _MARGIN:
                     break
-                if beaten(w_sector * best_sector + w_distance * _distance_part(nearest_unseen) + w_openness):
-                    break
-        for cid in sorted(q.proximity):
-            cand = self.candidates.get(cid)
-            if cand is None or cid in seen or cand.point is None:
-                continue  # candidates without a point were all considered first
-            if q.point is None:
-                near_part = 0.0  # not in the same place or district: those were all considered
-            else:
-                near = lower_bound_km(q.point, cand.point) if cand.point != q.point else 0.0
-                if q.max_km is not None and near > q.max_km:
+                cand = candidates[ids[position]]
+                km = _km(q.point, cand.point, self.distances)
+                scored = _score(q, cand, km)
+                if scored is None:
                     continue
-                near_part = _distance_part(near)
-            if beaten(w_sector * q.fit(cand.sectors) + w_distance * near_part
-                      + w_proximity * q.proximity[cid][0] + WEIGHTS["openness"] / (1 + len(cand.tandems))
-                      + WEIGHTS["activity"] * cand.activity):
+                found[cand.id] = (scored[0], km, scored[1])
+                if len(heap) < top:
+                    heapq.heappush(heap, scored[0])
+                elif scored[0] > heap[0]:
+                    heapq.heapreplace(heap, scored[0])
+            else:
                 continue
-            consider(cid, _km(q.point, cand.point, self.distances))
+            break
         ranked = sorted(found.items(), key=lambda kv: _rank_key(q.id, kv[1][0], kv[0], kv[1][1]))[:top]
         return [(score, cid, km, parts) for cid, (score, km, parts) in ranked]
 
@@ -844,10 +834,10 @@ def propose_partners(
     q = _query(G, org_id, sector, max_km, include_umbrella, include_migration_services)
     pool = pool_size(top, diversify)
     ranked = index.search(q, pool) if index is not None else _scan(G, q, pool)
-    candidates = dict(index.candidates) if index is not None else {}
-    for _score_value, cid, _km_value, _raw in ranked:
-        if cid not in candidates:
-            candidates[cid] = _candidate(G, cid, G.nodes[cid])
+    if index is not None:
+        candidates = index.candidates  # every ranked id is one of them
+    else:
+        candidates = {cid: _candidate(G, cid, G.nodes[cid]) for _score_value, cid, _km_value, _raw in ranked}
     notes: dict[str, str] = {}
     if diversify:
         ranked, notes = _diversify(G, ranked, candidates, top)

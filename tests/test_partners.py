@@ -132,7 +132,7 @@ def test_index_equals_brute_force_on_the_hand_built_graph(G):
         assert propose_partners(G, "mso", index=index, **kwargs) == propose_partners(G, "mso", **kwargs)
 
 
-def _random_graph(seed: int, n: int = 400):
+def _random_graph(seed: int, n: int = 400, jitter: float = 0.3):
     rng = random.Random(seed)
     cities = list(PLACES)
     types = ["mso", "mso", "mso", "regular_service", "welfare_association", "self_help_group", "sports_club",
@@ -145,9 +145,10 @@ def _random_graph(seed: int, n: int = 400):
         city = rng.choice(cities)
         o = org(f"o{i:04d}", rng.choice(types), city=city, sectors=rng.sample(sectors, rng.randint(0, 3)),
                 coords=rng.random() > 0.05)
-        if o.lat is not None:
+        if o.lat is not None and jitter:
+            shift = (rng.uniform(-jitter, jitter), rng.uniform(-jitter, jitter))
             o = o.__class__(**{**{f: getattr(o, f) for f in o.__slots__},
-                               "lat": o.lat + rng.uniform(-0.3, 0.3), "lon": o.lon + rng.uniform(-0.3, 0.3)})
+                               "lat": o.lat + shift[0], "lon": o.lon + shift[1]})
         orgs.append(o)
     relations = set()
     for _ in range(n * 2):
@@ -164,6 +165,39 @@ def test_index_equals_brute_force_on_random_graphs(seed):
     for mso in msos:
         for kwargs in ({"top": 5}, {"top": 10, "max_km": 30}, {"top": 3, "sector": "sport"}):
             assert propose_partners(G, mso, index=index, **kwargs) == propose_partners(G, mso, **kwargs), (mso, kwargs)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_index_equals_brute_force_with_many_equal_scores(seed):
+    """Candidates only at the few city points: long runs of equal scores and distances (decided by the
+    seeded order), and a distance limit exactly at a city's distance (the vectorised bound must not cut it)."""
+    G = _random_graph(seed, n=300, jitter=0.0)
+    index = PartnerIndex(G)
+    msos = sorted(n for n, d in G.nodes(data=True) if d.get("org_type") == "mso" and d.get("lat") is not None)[:12]
+    for mso in msos:
+        here = (G.nodes[mso]["lat"], G.nodes[mso]["lon"])
+        limit = sorted(ellipsoid_km(here, (d["lat"], d["lon"])) for _, d in G.nodes(data=True)
+                       if d.get("lat") is not None)[len(G) // 3]
+        for kwargs in ({"top": 4}, {"top": 12, "diversify": False}, {"top": 6, "max_km": limit},
+                       {"top": 25, "max_km": limit, "include_umbrella": True, "include_migration_services": True}):
+            assert propose_partners(G, mso, index=index, **kwargs) == propose_partners(G, mso, **kwargs), (mso, kwargs)
+
+
+def test_index_keeps_every_equal_candidate_at_the_cut():
+    """More equal candidates than places in the list: which of them make it is the seeded order's choice,
+    so the index must not stop at the first ones it meets (it sees them in column order, by id)."""
+    cities = list(PLACES)[:3]
+    G = build(orgs=[org("m", sectors=["culture"])] + [
+        org(f"{city[:2]}{i:02d}", "regular_service", city=city, sectors=["culture"] if i % 3 else [])
+        for city in cities for i in range(15)])
+    index = PartnerIndex(G)
+    for top in (1, 4, 10, 16, 40):
+        for diversify in (False, True):
+            rows = propose_partners(G, "m", index=index, top=top, diversify=diversify)
+            assert rows == propose_partners(G, "m", top=top, diversify=diversify), (top, diversify)
+    first = [r["id"] for r in propose_partners(G, "m", index=index, top=4, diversify=False)]
+    runs = [f"{cities[0][:2]}{i:02d}" for i in range(15) if i % 3]
+    assert first == sorted(runs, key=lambda c: _tie_key("m", c))[:4] != sorted(runs)[:4]
 
 
 def test_ellipsoid_distance_is_within_a_metre_of_the_geodesic_in_nrw():
