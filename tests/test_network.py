@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import networkx as nx
 import pytest
 
 from msonet.graph.errors import GraphError
@@ -134,3 +135,51 @@ def test_betweenness_equals_networkx(k):
         assert max(abs(found[v] - expected[v]) for v in G) < 1e-12
     assert betweenness(nx.path_graph(2)) == {0: 0.0, 1: 0.0}
     assert betweenness(nx.path_graph(3)) == {0: 0.0, 1: 1.0, 2: 0.0}
+
+
+def _weighted_graph(seed: int, n: int, p: float, loops: bool) -> nx.Graph:
+    import random
+
+    rng = random.Random(seed)
+    H = nx.Graph()
+    names = [f"org-{rng.randrange(10**6):06d}-{i}" for i in range(n)]  # insertion order is not name order
+    H.add_nodes_from(names)
+    clusters = [names[i::5] for i in range(5)]
+    for cluster in clusters:  # dense clusters, sparse between: several levels of merging
+        for i, a in enumerate(cluster):
+            for b in cluster[i + 1:]:
+                if rng.random() < p:
+                    H.add_edge(a, b, weight=rng.randint(1, 4))
+    for _ in range(n // 2):
+        a, b = rng.sample(names, 2)
+        H.add_edge(a, b, weight=1)
+    if loops:
+        for a in rng.sample(names, n // 10):
+            H.add_edge(a, a, weight=rng.randint(1, 3))
+    return H
+
+
+@pytest.mark.parametrize(("graph_seed", "n", "p", "loops"),
+                         [(1, 60, 0.3, False), (2, 300, 0.05, True), (3, 500, 0.02, False), (4, 40, 0.9, True)])
+def test_louvain_equals_networkx(graph_seed, n, p, loops):
+    import networkx as nx
+
+    from msonet.graph.network import louvain_communities
+
+    H = _weighted_graph(graph_seed, n, p, loops)
+    H.add_node("alone")  # a node without ties stays alone
+    for seed in (0, 42, 2024):
+        assert louvain_communities(H, seed=seed) == nx.community.louvain_communities(H, weight="weight", seed=seed)
+    assert louvain_communities(H, weight=None) == nx.community.louvain_communities(H, weight=None, seed=42)
+
+
+def test_louvain_with_fractional_weights_is_networkx_itself():
+    import networkx as nx
+
+    from msonet.graph.network import louvain_communities
+
+    H = _weighted_graph(5, 80, 0.3, False)
+    for _a, _b, data in H.edges(data=True):
+        data["share"] = data["weight"] / 3
+    assert louvain_communities(H, weight="share", seed=3) == nx.community.louvain_communities(H, weight="share", seed=3)
+    assert louvain_communities(nx.empty_graph(3)) == [{0}, {1}, {2}]
