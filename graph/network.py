@@ -321,8 +321,8 @@ def _louvain_level(adj: list[dict[int, int]], m: float, rng: random.Random) -> t
             if own not in weights:
                 weights[own] = 0.0  # networkx's defaultdict adds it here, at the end
             remove_cost = -weights[own] / m + resolution * (stot[own] * degree) / twice_m2
-            for com, w in weights.items():
-                gain = remove_cost + w / m - resolution * (stot[com] * degree) / twice_m2
+            for com, weight in weights.items():
+                gain = remove_cost + weight / m - resolution * (stot[com] * degree) / twice_m2
                 if gain > best_mod:
                     best_mod = gain
                     best_com = com
