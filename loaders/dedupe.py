@@ -13,7 +13,6 @@ from itertools import chain, combinations
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 from msonet.graph.vocabulary import normalise_term
 
@@ -203,13 +202,25 @@ def _compare(a: _Entry, b: _Entry) -> tuple[float, str] | None:
 _PAIRS_AT_ONCE = 20_000
 
 
+def _shared_words(first: Any, second: Any, sizes: Any, offsets: Any, flat: Any, owned: Any, span: int) -> Any:
+    """For each pair ``(first[i], second[i])`` the number of words both names have (numpy, no loop per pair)."""
+    counts = sizes[first]
+    pair = np.repeat(np.arange(len(first), dtype=np.int64), counts)
+    starts = np.repeat(offsets[first] - (np.cumsum(counts) - counts), counts)
+    words = flat[starts + np.arange(len(pair), dtype=np.int64)]
+    probe = second[pair] * span + words
+    at = np.minimum(np.searchsorted(owned, probe), max(len(owned) - 1, 0))
+    found = owned[at] == probe if len(owned) else np.zeros(len(probe), dtype=bool)
+    return np.bincount(pair[found], minlength=len(first))
+
+
 def _possible(entries: list[_Entry], pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The ``pairs`` (indexes into ``entries``, in order) that :func:`_compare` may find alike.
 
     A pair can only be alike when its names share at least 75 % of their words or when it passes both
     cheap bounds of the difflib ratio in :func:`_compare` (length and shared characters); equal names do
-    both. These tests are made here for all pairs of a municipality at once (numpy and a sparse word
-    matrix, the same integer counts and float divisions as :func:`_compare`), so the many pairs that fail
+    both. These tests are made here for all pairs of a municipality at once (numpy: character counts and
+    sorted word numbers, the same integer counts and float divisions as :func:`_compare`), so the many pairs that fail
     them (most candidates in a large municipality) cost no comparison in Python.
     """
     if not pairs:
@@ -223,10 +234,13 @@ def _possible(entries: list[_Entry], pairs: list[tuple[int, int]]) -> list[tuple
     chars = np.bincount(rows * width + columns.reshape(-1), minlength=n * width).reshape(n, width).astype(np.int32)
     vocabulary: dict[str, int] = {}
     word_rows = [[vocabulary.setdefault(t, len(vocabulary)) for t in e.tokens] for e in entries]
-    words = sparse.csr_matrix(
-        (np.ones(sum(map(len, word_rows)), dtype=np.int64), np.fromiter(chain.from_iterable(word_rows), np.int64),
-         np.cumsum([0, *map(len, word_rows)])), shape=(n, max(len(vocabulary), 1)))
     sizes = np.array([len(r) for r in word_rows], dtype=np.int64)
+    offsets = np.cumsum(sizes) - sizes  # where each name's words start in ``flat``
+    flat = np.fromiter(chain.from_iterable(word_rows), np.int64, count=int(sizes.sum()))
+    # every (name, word) as one sorted number: a pair's shared words are its first name's words found there
+    # under the second name (a name's words are a set, so each counts once)
+    span = max(len(vocabulary), 1)
+    owned = np.sort(np.repeat(np.arange(n, dtype=np.int64), sizes) * span + flat)
     index = np.array(pairs, dtype=np.int64).reshape(-1, 2)
     keep = np.empty(len(pairs), dtype=bool)
     for start in range(0, len(pairs), _PAIRS_AT_ONCE):
@@ -234,7 +248,7 @@ def _possible(entries: list[_Entry], pairs: list[tuple[int, int]]) -> list[tuple
         la, lb = lengths[first], lengths[second]
         total = np.maximum(la + lb, 1)
         shared = np.minimum(chars[first], chars[second]).sum(axis=1)
-        common = np.asarray(words[first].multiply(words[second]).sum(axis=1)).reshape(-1)
+        common = _shared_words(first, second, sizes, offsets, flat, owned, span)
         union = sizes[first] + sizes[second] - common
         keep[start:start + _PAIRS_AT_ONCE] = (
             ((union > 0) & (common / np.maximum(union, 1) >= TOKEN_THRESHOLD))

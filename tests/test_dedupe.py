@@ -133,3 +133,33 @@ def test_pair_filter_keeps_every_pair_that_compares_alike(monkeypatch):
     monkeypatch.setattr(dedupe, "_possible", lambda entries, pairs: pairs)
     assert filtered == [likely_duplicates(new, old) for new, old in cases]
     assert sum(map(len, filtered)) > 20
+
+
+def test_pair_filter_is_exactly_the_two_cheap_tests():
+    """The vectorised filter keeps a pair exactly when the word overlap or both difflib bounds of ``_compare``
+    pass (computed here pair by pair in Python)."""
+    import random
+    from itertools import combinations
+
+    import msonet.loaders.dedupe as dedupe
+
+    rng = random.Random(8)
+    words = ["Verein", "Kita", "Sonne", "AWO", "Nord", "Jugend", "Kultur", "e.V.", "12", "Mitte", "Frauen", "Миръ",
+             "Beratung", "Familie", "Sport", "Kunst"]
+    entries = [dedupe._entry(f"o{i}", " ".join(rng.sample(words, rng.randint(1, 4))), "Köln", False)
+               for i in range(120)]
+    entries.append(dedupe._entry("empty", "e.V.", "Köln", False))  # no words left after cleaning
+    pairs = list(combinations(range(len(entries)), 2))
+    rng.shuffle(pairs)
+
+    def passes(a: dedupe._Entry, b: dedupe._Entry) -> bool:
+        union = a.tokens | b.tokens
+        la, lb = len(a.compact), len(b.compact)
+        if la + lb == 0 or (union and len(a.tokens & b.tokens) / len(union) >= dedupe.TOKEN_THRESHOLD):
+            return True
+        return (2 * min(la, lb) / (la + lb) >= dedupe.RATIO_THRESHOLD
+                and 2 * sum((a.chars & b.chars).values()) / (la + lb) >= dedupe.RATIO_THRESHOLD)
+
+    kept = dedupe._possible(entries, pairs)
+    assert kept == [(i, j) for i, j in pairs if passes(entries[i], entries[j])]
+    assert 0 < len(kept) < len(pairs)
