@@ -431,6 +431,11 @@ class PartnerIndex:
         self._sector_sets = sorted({c.sectors for c in cands}, key=sorted)
         set_index = {s: k for k, s in enumerate(self._sector_sets)}
         self._sector_set = np.array([set_index[c.sectors] for c in cands], dtype=np.int64)
+        # which sectors each distinct set holds (one column per sector): the sector fit of every set at once
+        self._sector_names = sorted(frozenset().union(*self._sector_sets))
+        self._set_holds = np.array([[name in s for name in self._sector_names] for s in self._sector_sets],
+                                   dtype=np.int64).reshape(len(self._sector_sets), len(self._sector_names))
+        self._complementary = np.array([name in COMPLEMENTARY_SECTORS for name in self._sector_names], dtype=bool)
         self._codes: dict[str, dict[str, int]] = {"ags": {}, "city": {}, "district": {}}
 
         def codes(field: str, values: list[str | None]) -> Any:
@@ -476,8 +481,12 @@ class PartnerIndex:
         import numpy as np
 
         fits = self._fits.get(q.sectors)
-        if fits is None:
-            fits = self._fits[q.sectors] = np.array([q.fit(s) for s in self._sector_sets], dtype=float)
+        if fits is None:  # _Query.fit for every distinct set: the same integer counts and float operations
+            mine = np.array([name in q.sectors for name in self._sector_names], dtype=bool)
+            shared = self._set_holds @ mine.astype(np.int64)
+            complementary = self._set_holds @ (self._complementary & ~mine).astype(np.int64)
+            fits = self._fits[q.sectors] = np.minimum(1.0, SHARED_SECTOR_POINTS * shared
+                                                      + COMPLEMENTARY_SECTOR_POINTS * complementary)
         eligible = np.ones(len(self._ids), dtype=bool)
         if not q.include_umbrella:
             eligible &= ~self._umbrella
