@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-import importlib.machinery
-import importlib.util
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
+from msonet.graph.compiled import linear_sum_assignment
 from msonet.graph.errors import GraphError
 from msonet.graph.partners import PartnerIndex, _tie_key, propose_partners
 from msonet.graph.vocabulary import MIGRATION_FIELD_TYPES, MSO_TYPES
@@ -55,34 +51,6 @@ def eligible_msos(G: nx.MultiDiGraph, *, district: str | None = None, pool: int 
     return ids if pool is None else ids[:pool]
 
 
-@functools.cache
-def _linear_sum_assignment() -> Callable[..., tuple[Any, Any]]:
-    """scipy's ``linear_sum_assignment`` without importing all of ``scipy.optimize``.
-
-    The function is scipy's compiled module ``scipy/optimize/_lsap``, which ``scipy.optimize`` re-exports;
-    importing ``scipy.optimize`` also loads its linear programming, interpolation and documentation helpers
-    (0.3-0.4 s, a third of ``msonet tandems`` on the demo data). Loading the compiled module alone takes
-    milliseconds. Should a scipy release move it, the public import is taken instead: the same function,
-    only slower to load (tests/test_cohort.py compares both).
-    """
-    try:
-        import scipy
-
-        spec = importlib.machinery.PathFinder.find_spec("_lsap", [str(Path(scipy.__file__).parent / "optimize")])
-        if spec is not None and spec.loader is not None and isinstance(spec.loader,
-                                                                        importlib.machinery.ExtensionFileLoader):
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            solve = module.linear_sum_assignment
-            if callable(solve):
-                return solve  # type: ignore[no-any-return]
-    except (ImportError, OSError, AttributeError):
-        pass
-    from scipy.optimize import linear_sum_assignment
-
-    return linear_sum_assignment
-
-
 def max_weight_pairs(weights: dict[tuple[str, str], int]) -> list[tuple[str, str]]:
     """Pairs ``(left, right)`` with maximal total weight, each side used at most once.
 
@@ -101,7 +69,7 @@ def max_weight_pairs(weights: dict[tuple[str, str], int]) -> list[tuple[str, str
         for i, a in enumerate(left):
             for _, (_, b) in B.edges(("l", a)):
                 matrix[i, col[b]] = weights[(a, b)]
-        rows, cols = _linear_sum_assignment()(matrix, maximize=True)
+        rows, cols = linear_sum_assignment(matrix, maximize=True)
         result.extend((left[i], right[j]) for i, j in zip(rows, cols, strict=True) if matrix[i, j] > 0)
     return sorted(result)
 

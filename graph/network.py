@@ -218,7 +218,8 @@ def betweenness(H: nx.Graph, k: int | None = None, seed: int = 42) -> dict[Any, 
     same way. For the demo network (4,907 organisations, 64 sources) this takes 0.05 s instead of 1.2 s.
     """
     import numpy as np
-    from scipy import sparse
+
+    from msonet.graph.compiled import csr_times_dense
 
     nodes = list(H)
     n = len(nodes)
@@ -236,9 +237,14 @@ def betweenness(H: nx.Graph, k: int | None = None, seed: int = 42) -> dict[Any, 
         if u != v:
             rows += (index[u], index[v])
             cols += (index[v], index[u])
-    adjacency = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-    adjacency.sum_duplicates()
-    adjacency.data[:] = 1.0
+    # the 0/1 adjacency matrix in canonical CSR form (each tie once per direction, columns sorted)
+    cells = np.unique(np.array(rows, dtype=np.int64) * n + np.array(cols, dtype=np.int64))
+    indices = (cells % n).astype(np.int32)
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(cells // n, minlength=n)))).astype(np.int32)
+
+    def adjacency_times(dense: Any) -> Any:
+        return csr_times_dense(indptr, indices, n, dense)
+
     total = np.zeros(n)
     for first in range(0, len(sources), _BETWEENNESS_BATCH):
         batch = np.array([index[s] for s in sources[first:first + _BETWEENNESS_BATCH]])
@@ -251,7 +257,7 @@ def betweenness(H: nx.Graph, k: int | None = None, seed: int = 42) -> dict[Any, 
         frontier = sigma.copy()
         depth = 0
         while True:
-            reached = adjacency @ frontier
+            reached = adjacency_times(frontier)
             new = (reached > 0) & (dist < 0)
             if not new.any():
                 break
@@ -263,7 +269,7 @@ def betweenness(H: nx.Graph, k: int | None = None, seed: int = 42) -> dict[Any, 
         safe_sigma = np.where(sigma > 0, sigma, 1.0)
         for level in range(depth, 0, -1):
             coefficient = np.where(dist == level, (1.0 + delta) / safe_sigma, 0.0)
-            delta += np.where(dist == level - 1, sigma * (adjacency @ coefficient), 0.0)
+            delta += np.where(dist == level - 1, sigma * adjacency_times(coefficient), 0.0)
         total += np.where(dist > 0, delta, 0.0).sum(axis=1)  # a source gains nothing from its own walk
     # networkx's scaling (normalised, endpoints not counted, sampled sources corrected)
     if not sampled:

@@ -104,24 +104,3 @@ def test_max_weight_pairs_reaches_the_networkx_optimum(seed):
     best = sum(B.edges[e]["weight"] for e in nx.max_weight_matching(B))
     assert sum(weights[p] for p in pairs) == best
 
-
-def test_the_directly_loaded_assignment_solver_is_scipys():
-    import subprocess
-    import sys
-
-    import numpy as np
-    from scipy.optimize import linear_sum_assignment
-
-    from msonet.graph.cohort import _linear_sum_assignment
-
-    solve = _linear_sum_assignment()
-    rng = np.random.default_rng(5)
-    for shape in ((1, 1), (3, 7), (7, 3), (40, 40), (25, 60)):
-        matrix = rng.integers(0, 6, size=shape)  # many equal weights: the same choice among equal optima
-        for maximize in (False, True):
-            ours, theirs = solve(matrix, maximize=maximize), linear_sum_assignment(matrix, maximize=maximize)
-            assert [a.tolist() for a in ours] == [a.tolist() for a in theirs]
-    # the point of loading it directly: planning a cohort does not import all of scipy.optimize
-    code = ("import sys; from msonet.graph.cohort import _linear_sum_assignment; _linear_sum_assignment(); "
-            "print('scipy.optimize' in sys.modules)")
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
