@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from msonet.graph.vocabulary import MIGRATION_FIELD_TYPES, normalise_term
+
+if TYPE_CHECKING:  # only in annotations: loading files does not import networkx
+    import networkx as nx
 
 __all__ = [
     "CARRIERS",

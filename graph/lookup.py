@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterator
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from msonet.graph.errors import Ambiguous, NotFound
 from msonet.graph.vocabulary import NODE_KINDS, choices, label, lookup_key, normalise_term
+
+if TYPE_CHECKING:  # only in annotations: loading files does not import networkx
+    import networkx as nx
 
 __all__ = [
     "Remembered",
