@@ -178,8 +178,36 @@ def organisation_graph(
         return _organisation_graph(G, today, event_years, nodes)
 
 
+def _weighted_organisation_graph(G: nx.MultiDiGraph, today: dt.date | None, event_years: int | None) -> nx.Graph:
+    """:func:`organisation_graph` with only the ``weight`` of each tie (what the key figures use): the same
+    nodes, weights and order of ties, without building the lists of relation types and events."""
+    ties = collect_ties(G, None, neighbours=False)
+    H = nx.Graph()
+    H.add_nodes_from(ties.orgs.items())
+    types: dict[tuple[str, str], set[str]] = {}
+    orgs, succ = ties.orgs, G._succ
+    for org in orgs:
+        for other, keydict in succ[org].items():
+            if other in orgs and other != org:
+                pair = (org, other) if org < other else (other, org)
+                found = types.get(pair)
+                if found is None:
+                    found = types[pair] = set()
+                found.update(d.get("type", "") for d in keydict.values())
+    weights = {pair: len(found) for pair, found in types.items()}
+    for event, members in ties.attendees.items():
+        if today is not None and not in_window(ties.event_dates.get(event), today, event_years or 0):
+            continue
+        unique = sorted(set(members))
+        for i, a in enumerate(unique):  # one event adds 1 to each pair of its distinct attendees
+            for b in unique[i + 1:]:
+                weights[(a, b)] = weights.get((a, b), 0) + 1
+    H.add_edges_from((a, b, {"weight": weight}) for (a, b), weight in sorted(weights.items()))
+    return H
+
+
 def _organisation_graph(G, today, event_years, nodes) -> nx.Graph:
-    ties = collect_ties(G, nodes)
+    ties = collect_ties(G, nodes, neighbours=False)
     H = nx.Graph()
     H.add_nodes_from(ties.orgs.items())
     links: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
@@ -439,7 +467,10 @@ def network_figures(
     [{id, name, org_type, city, district, betweenness}], communities: {count, largest: [{size,
     district, district_share, org_type, org_type_share, examples}]}, betweenness_exact, notes}``
     """
-    H = organisation_graph(G, today=today, event_years=event_years)
+    if (today is None) != (event_years is None):
+        raise GraphError("Für ein Zeitfenster bitte sowohl das Datum (heute) als auch die Anzahl Jahre angeben.")
+    with gc_paused():
+        H = _weighted_organisation_graph(G, today, event_years)
     n = H.number_of_nodes()
     notes: list[str] = []
     components = list(nx.connected_components(H)) if n else []
