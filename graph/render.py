@@ -373,7 +373,8 @@ def layout_positions(
         geo = (geo - geo.min(axis=0)) / span
         start[have] = geo + (start[have] - 0.5) * 0.05
     if geographic:
-        missing = [i for i in range(n) if i not in set(have)]
+        located = set(have)
+        missing = [i for i in range(n) if i not in located]
         pos = start
         for rank, i in enumerate(missing):
             pos[i] = (-0.15, 1.05 + 0.08 * rank)  # above and left of the map, one under the other

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -209,6 +210,40 @@ def export_json(store_or_graph: Any, path: Path | str, *, include_personal: bool
     return path
 
 
+# Invalid in XML 1.0: C0 controls except tab, newline, carriage return; lone surrogates; U+FFFE/U+FFFF.
+_XML_INVALID = {c: "\ufffd" for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF,
+                                      *range(0xD800, 0xE000))}
+_XML_TEXT = str.maketrans({**_XML_INVALID, "&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_XML_ATTRIBUTE = str.maketrans({**_XML_INVALID, "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+                                "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+
+
+def _xml_type(values: list[Any]) -> str:
+    """One XML schema type for all values of an attribute (GraphML and GEXF use the same names)."""
+    if all(isinstance(v, bool) for v in values):
+        return "boolean"
+    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in values):
+        return "string"
+    return "long" if all(isinstance(v, int) for v in values) else "double"
+
+
+def _xml_value(value: Any, xml_type: str) -> str:
+    if xml_type == "boolean":
+        return "true" if value else "false"
+    if xml_type == "double":
+        return repr(float(value))
+    return str(value)
+
+
+def _declare(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Attribute name -> XML type over ``rows``, in order of first appearance."""
+    values: dict[str, list[Any]] = {}
+    for attrs in rows:
+        for key, value in attrs.items():
+            values.setdefault(key, []).append(value)
+    return {key: _xml_type(found) for key, found in values.items()}
+
+
 def _graphml_attrs(data: dict[str, Any], include_personal: bool) -> dict[str, Any]:
     attrs = {}
     for key, value in data.items():
@@ -222,22 +257,66 @@ def _graphml_attrs(data: dict[str, Any], include_personal: bool) -> dict[str, An
     return attrs
 
 
-def export_graphml(store_or_graph: Any, path: Path | str, *, include_personal: bool = False) -> Path:
-    """Write the graph as GraphML for Gephi: lists joined as ``"a;b"``, empty values left out."""
-    G = _graph(store_or_graph)
-    H = nx.MultiDiGraph()
-    H.add_nodes_from((n, _graphml_attrs(d, include_personal)) for n, d in G.nodes(data=True))
-    H.add_edges_from((u, v, k, _graphml_attrs(d, include_personal)) for u, v, k, d in G.edges(keys=True, data=True))
-    path = Path(path)
-    with _writing(path, "GraphML"):
+def _write_xml(path: Path, what: str, lines: list[str]) -> Path:
+    with _writing(path, what):
         path.parent.mkdir(parents=True, exist_ok=True)
-        nx.write_graphml(H, path)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
-def _rgb(colour: str) -> dict[str, int | float]:
+def export_graphml(store_or_graph: Any, path: Path | str, *, include_personal: bool = False) -> Path:
+    """Write the graph as GraphML for Gephi: lists joined as ``"a;b"``, empty values left out.
+
+    Each attribute is declared once with one type for all its values (``boolean``, ``long``, ``double``,
+    else ``string``); edges keep their key as GraphML edge id. Written line by line (networkx's writer
+    builds an XML tree: five times slower).
+    """
+    G = _graph(store_or_graph)
+    nodes = [(str(n), _graphml_attrs(d, include_personal)) for n, d in G.nodes(data=True)]
+    edges = [(str(u), str(v), str(k), _graphml_attrs(d, include_personal))
+             for u, v, k, d in G.edges(keys=True, data=True)]
+    types = {"node": _declare([attrs for _, attrs in nodes]), "edge": _declare([attrs for *_, attrs in edges])}
+    keys: dict[tuple[str, str], str] = {}
+    lines = ["<?xml version='1.0' encoding='utf-8'?>",
+             '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+             'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+             'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">']
+    for scope, declared in types.items():
+        for name, xml_type in declared.items():
+            key = keys[(scope, name)] = f"d{len(keys)}"
+            lines.append(f'  <key id="{key}" for="{scope}" attr.name="{name.translate(_XML_ATTRIBUTE)}" '
+                         f'attr.type="{xml_type}" />')
+    lines.append('  <graph edgedefault="directed">')
+
+    formatted: dict[tuple[str, type, Any], str] = {}  # most values repeat (kinds, types, sources, flags)
+
+    def data(scope: str, attrs: dict[str, Any]) -> None:
+        declared = types[scope]
+        for name, value in attrs.items():
+            key = keys[(scope, name)]
+            line = formatted.get((key, type(value), value))
+            if line is None:
+                text = _xml_value(value, declared[name]).translate(_XML_TEXT)
+                line = formatted[(key, type(value), value)] = f'      <data key="{key}">{text}</data>'
+            lines.append(line)
+
+    for node, attrs in nodes:
+        lines.append(f'    <node id="{node.translate(_XML_ATTRIBUTE)}">')
+        data("node", attrs)
+        lines.append("    </node>")
+    for u, v, key, attrs in edges:
+        lines.append(f'    <edge source="{u.translate(_XML_ATTRIBUTE)}" target="{v.translate(_XML_ATTRIBUTE)}" '
+                     f'id="{key.translate(_XML_ATTRIBUTE)}">')
+        data("edge", attrs)
+        lines.append("    </edge>")
+    lines += ["  </graph>", "</graphml>"]
+    return _write_xml(Path(path), "GraphML", lines)
+
+
+def _gexf_colour(colour: str) -> str:
     colour = colour.lstrip("#")
-    return {"r": int(colour[0:2], 16), "g": int(colour[2:4], 16), "b": int(colour[4:6], 16), "a": 1.0}
+    return f'<viz:color r="{int(colour[0:2], 16)}" g="{int(colour[2:4], 16)}" b="{int(colour[4:6], 16)}" a="1.0" />'
 
 
 def gexf_positions(G: nx.Graph, *, seed: int = 42) -> dict[Any, tuple[float, float]]:
@@ -278,28 +357,74 @@ def export_gexf(store_or_graph: Any, path: Path | str, *, include_personal: bool
         points = gexf_positions(G)
     else:
         points = {n: (x, -y) for n, (x, y) in positions.items()}
-    H = nx.MultiDiGraph()
+    nodes = []
     for node, data in G.nodes(data=True):
         attrs = _graphml_attrs(data, include_personal)
         attrs.pop("id", None)  # the node id is the GEXF id
         kind = data.get("kind")
         colour = (ORG_TYPE_COLOURS.get(data.get("org_type") or "", UNKNOWN_COLOUR) if kind == "organisation"
                   else EVENT_COLOUR if kind == "event" else UNKNOWN_COLOUR)
-        viz: dict[str, Any] = {"color": _rgb(colour), "size": float(1 + G.degree(node))}
+        viz = [_gexf_colour(colour), f'<viz:size value="{float(1 + G.degree(node))!r}" />']
         if node in points:
-            viz["position"] = {"x": float(points[node][0]), "y": float(points[node][1]), "z": 0.0}
-        H.add_node(node, **attrs, label=str(data.get("name") or node), viz=viz)
-    for u, v, key, data in G.edges(keys=True, data=True):
+            x, y = points[node]
+            viz.append(f'<viz:position x="{float(x)!r}" y="{float(y)!r}" z="0.0" />')
+        nodes.append((str(node), str(data.get("name") or node), viz, attrs))
+    edges = []
+    for number, (u, v, key, data) in enumerate(G.edges(keys=True, data=True)):
         attrs = _graphml_attrs(data, include_personal)
         relation = attrs.pop("type", "")
         if "id" in attrs:
             attrs["funding_id"] = attrs.pop("id")  # GEXF edge ids are the writer's own
+        weight = attrs.pop("weight", None)
         # Every edge stays directed as stored: a GEXF file mixing edge directions is one networkx cannot read.
-        attrs.update(relation=relation, label=label("relation_type", relation),
-                     symmetric=relation in SYMMETRIC_RELATIONS,
-                     viz={"color": _rgb(RELATION_COLOURS.get(relation, UNKNOWN_COLOUR))})
-        H.add_edge(u, v, key, **attrs)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nx.write_gexf(H, path, version="1.2draft")
-    return path
+        attrs.update(relation=relation, symmetric=relation in SYMMETRIC_RELATIONS, networkx_key=str(key))
+        extra = f' weight="{weight}"' if weight is not None else ""
+        edges.append((f'source="{str(u).translate(_XML_ATTRIBUTE)}" target="{str(v).translate(_XML_ATTRIBUTE)}" '
+                      f'id="{number}" label="{label("relation_type", relation).translate(_XML_ATTRIBUTE)}"{extra}',
+                      _gexf_colour(RELATION_COLOURS.get(relation, UNKNOWN_COLOUR)), attrs))
+    types = {"node": _declare([n[-1] for n in nodes]), "edge": _declare([e[-1] for e in edges])}
+    ids: dict[tuple[str, str], int] = {}
+    lines = ["<?xml version='1.0' encoding='utf-8'?>",
+             '<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:viz="http://www.gexf.net/1.2draft/viz" '
+             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+             'xsi:schemaLocation="http://www.gexf.net/1.2draft http://www.gexf.net/1.2draft/gexf.xsd" version="1.2">',
+             f'  <meta lastmodifieddate="{dt.date.today().isoformat()}">', "    <creator>msonet</creator>", "  </meta>",
+             '  <graph defaultedgetype="directed" mode="static" name="">']
+    for scope, declared in types.items():
+        lines.append(f'    <attributes mode="static" class="{scope}">')
+        for name, xml_type in declared.items():
+            number = ids[(scope, name)] = len(ids)
+            title = name.translate(_XML_ATTRIBUTE)
+            lines.append(f'      <attribute id="{number}" title="{title}" type="{xml_type}" />')
+        lines.append("    </attributes>")
+
+    formatted: dict[tuple[int, type, Any], str] = {}  # most values repeat (kinds, types, sources, flags)
+
+    def attvalues(scope: str, attrs: dict[str, Any]) -> None:
+        if not attrs:
+            return
+        declared = types[scope]
+        lines.append("        <attvalues>")
+        for name, value in attrs.items():
+            number = ids[(scope, name)]
+            line = formatted.get((number, type(value), value))
+            if line is None:
+                text = _xml_value(value, declared[name]).translate(_XML_ATTRIBUTE)
+                line = formatted[(number, type(value), value)] = f'          <attvalue for="{number}" value="{text}" />'
+            lines.append(line)
+        lines.append("        </attvalues>")
+
+    lines.append("    <nodes>")
+    for node, name, viz, attrs in nodes:
+        lines.append(f'      <node id="{node.translate(_XML_ATTRIBUTE)}" label="{name.translate(_XML_ATTRIBUTE)}">')
+        lines.extend(f"        {element}" for element in viz)
+        attvalues("node", attrs)
+        lines.append("      </node>")
+    lines += ["    </nodes>", "    <edges>"]
+    for head, colour, attrs in edges:
+        lines.append(f"      <edge {head}>")
+        lines.append(f"        {colour}")
+        attvalues("edge", attrs)
+        lines.append("      </edge>")
+    lines += ["    </edges>", "  </graph>", "</gexf>"]
+    return _write_xml(Path(path), "GEXF", lines)

@@ -150,3 +150,56 @@ def test_export_from_a_plain_graph(tmp_path):
     [orgs, events, rels, funds] = export_csv(store.to_networkx(), tmp_path)
     assert orgs.read_text(encoding="utf-8-sig").splitlines()[1].startswith("o1;Eins;mso;Köln;")
     assert events.read_text(encoding="utf-8-sig").splitlines() == [";".join(EVENT_HEADERS)]
+
+
+def _networkx_graphml(G: nx.MultiDiGraph, path, include_personal: bool = False):
+    """What export_graphml wrote before it wrote the file itself: networkx's writer on the same attributes."""
+    from msonet.loaders.export import _graphml_attrs
+
+    H = nx.MultiDiGraph()
+    H.add_nodes_from((n, _graphml_attrs(d, include_personal)) for n, d in G.nodes(data=True))
+    H.add_edges_from((u, v, k, _graphml_attrs(d, include_personal)) for u, v, k, d in G.edges(keys=True, data=True))
+    nx.write_graphml(H, path)
+    return path
+
+
+def _edges(H: nx.Graph) -> list:
+    return list(H.edges(keys=True, data=True)) if H.is_multigraph() else list(H.edges(data=True))
+
+
+def _tricky_graph() -> nx.MultiDiGraph:
+    G = nx.MultiDiGraph()
+    G.add_node("a&<b>\"'", kind="organisation", org_type="mso", name="Verein „A“ & <B>\nzweite Zeile\r\t",
+               lat=50.5, lon=7, founded=1990, synthetic=False, sectors=["culture", "sport"])
+    G.add_node("e1", kind="event", name="Fest", date="2024-05-01")
+    G.add_edge("a&<b>\"'", "e1", "k1", type="attended_event", weight=2.5)
+    G.add_edge("a&<b>\"'", "e1", "k2", type="organised_event", note="zwei Kanten, ein Paar")
+    return G
+
+
+@pytest.mark.parametrize("include_personal", [False, True])
+def test_graphml_reads_back_as_networkx_wrote_it(loaded, tmp_path, include_personal):
+    tricky = _tricky_graph()
+    tricky.nodes["a&<b>\"'"]["name"] = "Verein „A“ & <B>\nzweite Zeile\t"  # networkx's writer loses a \r
+    for G in (loaded.to_networkx(), tricky):
+        ours = nx.read_graphml(export_graphml(G, tmp_path / "ours.graphml", include_personal=include_personal))
+        theirs = nx.read_graphml(_networkx_graphml(G, tmp_path / "theirs.graphml", include_personal))
+        assert type(ours) is type(theirs)
+        assert list(ours.nodes(data=True)) == list(theirs.nodes(data=True))
+        assert _edges(ours) == _edges(theirs)
+
+
+def test_xml_exports_replace_characters_xml_cannot_hold(tmp_path):
+    from msonet.loaders.export import export_gexf
+
+    G = _tricky_graph()
+    G.nodes["e1"]["name"] = "Fest\x00\x0b mit Steuerzeichen"
+    G.nodes["e1"]["founded"] = "um 1990"  # one attribute, values of two types: declared once, as text
+    read = nx.read_graphml(export_graphml(G, tmp_path / "x.graphml"))
+    assert read.nodes["e1"]["name"] == "Fest\ufffd\ufffd mit Steuerzeichen"
+    assert read.nodes["a&<b>\"'"]["name"] == "Verein „A“ & <B>\nzweite Zeile\r\t"
+    assert [read.nodes[n]["founded"] for n in ("a&<b>\"'", "e1")] == ["1990", "um 1990"]
+    gexf = nx.read_gexf(export_gexf(G, tmp_path / "x.gexf", positions={}))
+    assert gexf.nodes["e1"]["label"] == "Fest\ufffd\ufffd mit Steuerzeichen"
+    assert gexf.nodes["a&<b>\"'"]["label"] == "Verein „A“ & <B>\nzweite Zeile\r\t"
+    assert sorted(key for *_, key in gexf.edges(keys=True)) == ["k1", "k2"]  # networkx reads its keys back
