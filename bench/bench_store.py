@@ -33,6 +33,15 @@ __all__ = ["TARGETS", "FORMATS", "bench_store", "run_cli", "main"]
 TARGETS = {"stats": 1.0, "partners": 2.0, "isolated": 6.0, "load_one": 2.0, "load": 45.0, "stats_mb": 300.0}
 #: Target at demo size: every CLI command.
 DEMO_TARGET = 1.0
+#: Commands measured at demo size only (besides stats, partners, isolated and the loads); the Gephi export
+#: (``export_gexf``, the slowest export format) is added with a file in the working folder.
+DEMO_COMMANDS = {
+    "tandems": ["tandems", "--count", "10", "--json"],
+    "meeting": ["meeting", "--capacity", "30", "--json"],
+    "coverage": ["coverage", "--json"],
+}
+_DEMO_NAMES = {"tandems": "msonet tandems --count 10 --json", "meeting": "msonet meeting --capacity 30 --json",
+               "coverage": "msonet coverage --json", "export_gexf": "msonet export --format gexf"}
 FORMATS = (("json", "JSON (vorher)"), ("sqlite", "SQLite (nachher)"))
 
 # Runs msonet's command line in this process and reports its peak memory (VmHWM) on stderr: ru_maxrss of a
@@ -109,14 +118,19 @@ def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def _measure(ctx: Context, homes: dict[str, Path], mso: str, runs: int) -> dict[str, dict[str, dict[str, float]]]:
-    """Seconds and peak MB per command and format (median of ``runs``)."""
+def _measure(ctx: Context, homes: dict[str, Path], mso: str, runs: int,
+             *, demo: bool = False) -> dict[str, dict[str, dict[str, float]]]:
+    """Seconds and peak MB per command and format (median of ``runs``); ``demo``: the analyses and the Gephi
+    export as well (at demo size every command has to answer within a second)."""
     today = TODAY.isoformat()
     commands = {
         "stats": ["stats", "--json"],
         "partners": ["partners", mso, "--json"],
         "isolated": ["isolated", "--json", "--today", today],
     }
+    if demo:
+        commands.update(DEMO_COMMANDS)
+        commands["export_gexf"] = ["export", "--format", "gexf", "--out", str(ctx.workdir / "tmp-cli-export.gexf")]
     result: dict[str, dict[str, dict[str, float]]] = {}
     outputs: dict[str, dict[str, str]] = {}
     for name, args in commands.items():
@@ -148,6 +162,8 @@ def _rows(ctx: Context, section: str, size: str, loads: dict[str, dict[str, Any]
     names = {"load": f"msonet load (alle CSV-Dateien, {size})", "stats": "msonet stats --json",
              "partners": f"msonet partners {mso} --json", "isolated": "msonet isolated --json",
              "load_one": "msonet load (eine Organisation mehr in den vollen Speicher)"}
+    if not big:
+        names.update(_DEMO_NAMES)
     figures = {"load": {fmt: {"seconds": loads[fmt]["seconds"], "mb": loads[fmt]["mb"]} for fmt, _ in FORMATS},
                **figures}
     rows = []
@@ -195,7 +211,7 @@ def bench_store(ctx: Context) -> list[Row]:
         (demo_data / ".complete").write_text("ok\n")
     with _stores(ctx, demo_data, "demo") as stores:
         mso = _pick_mso(stores["homes"]["sqlite"], ctx.seed)
-        figures = _measure(ctx, stores["homes"], mso, runs)
+        figures = _measure(ctx, stores["homes"], mso, runs, demo=True)
         rows += _rows(ctx, "CLI Demodaten", "Demodaten", stores["loads"], figures, mso, runs, big=False)
     return rows + app_rows
 

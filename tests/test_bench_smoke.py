@@ -104,8 +104,9 @@ def test_store_comparison_runs_both_stores_through_the_cli(workdir, capsys):
     assert not [r for r in rows if r["value"] == "FEHLER"], printed
     names = " ".join(r["name"] for r in rows)
     for expected in ("msonet load", "msonet stats", "msonet partners", "msonet isolated", "eine Organisation mehr",
-                     "Spitzenspeicher msonet stats"):
+                     "Spitzenspeicher msonet stats", "msonet tandems", "msonet meeting", "msonet coverage",
+                     "msonet export --format gexf"):
         assert expected in names, expected
     timed_rows = [r for r in rows if "json_s" in r]
-    assert len(timed_rows) == 10 and all(r["json_s"] > 0 and r["sqlite_s"] > 0 for r in timed_rows)
+    assert len(timed_rows) == 14 and all(r["json_s"] > 0 and r["sqlite_s"] > 0 for r in timed_rows)
     assert all(r["status"] == "" for r in rows)
