@@ -17,13 +17,20 @@ from msonet.loaders.hsds import is_hsds_folder, looks_like_hsds, read_hsds, read
 from msonet.loaders.records import RecordParser, TableResult
 
 __all__ = ["ParseResult", "LoadReport", "FileSummary", "parse_files", "parse_upload", "parse_uploads",
-           "load_files", "write_result", "SUPPORTED_SUFFIXES"]
+           "load_files", "write_result", "SUPPORTED_SUFFIXES", "DUPLICATE_COLUMNS", "duplicate_rows"]
 
 #: Most problems a validation run keeps and reports (the rest are counted in one last problem).
 MAX_REPORTED_PROBLEMS = 1_000
 
 #: Up to this many possible duplicates are listed in a load report; more become one line and a file.
 MAX_LISTED_DUPLICATES = 20
+#: Columns of the list of possible duplicates that ``msonet load`` and the app's page *Daten* write
+#: (``msonet-dubletten.csv``, :func:`duplicate_rows`).
+DUPLICATE_COLUMNS = ("erste_id", "erster_name", "zweite_id", "zweiter_name", "ort", "bereits_im_speicher",
+                     "aehnlichkeit", "begruendung")
+# A table with these headers is such a list, not data: ``msonet load *.csv`` in the folder it was written to
+# reads it again, and a nightly import would otherwise fail from its second run on.
+_DUPLICATE_MARKS = frozenset({"erste_id", "zweite_id", "begruendung"})
 
 #: File endings a folder is searched for (when it is no HSDS folder).
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json")
@@ -178,6 +185,10 @@ def _parse_tables(tables: list[Table], store: Any, kind: str | None, gazetteer: 
     parser.problems.extend(problems)
     kinded: list[tuple[Table, str]] = []
     for table in tables:
+        if _DUPLICATE_MARKS <= {h.strip().lower() for h in table.headers}:
+            parser.warnings.append(f"{table.name} ist eine Liste möglicher Dubletten, wie msonet sie beim Laden "
+                                   "schreibt, und wurde nicht geladen.")
+            continue
         table_kind = _kind_of(table, kind)
         if table_kind is None:
             if table.problems:
@@ -202,6 +213,14 @@ def _parse_tables(tables: list[Table], store: Any, kind: str | None, gazetteer: 
     result.duplicates = likely_duplicates(parser.batch.organisations,
                                           _stored_neighbours(store, parser.batch.organisations))
     return result
+
+
+def duplicate_rows(duplicates: Iterable[Any]) -> list[dict[str, Any]]:
+    """Rows of the list of possible duplicates (columns :data:`DUPLICATE_COLUMNS`), as written to
+    ``msonet-dubletten.csv`` by ``msonet load`` and offered for download on the page *Daten*."""
+    return [dict(zip(DUPLICATE_COLUMNS, (d.first_id, d.first_name, d.second_id, d.second_name, d.city or "",
+                                         "ja" if d.existing else "nein", d.score, d.reason), strict=True))
+            for d in duplicates]
 
 
 def _stored_neighbours(store: Any, orgs: list[Any]) -> list[dict[str, Any]]:

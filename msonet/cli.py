@@ -294,13 +294,11 @@ def cmd_load(net: Network, paths: Sequence[str], *, skip_invalid: bool = False, 
 
 def _write_duplicates(report: Any, path: Path) -> Path | str | None:
     """Write a long list of possible duplicates as CSV; the path, a German reason it failed, or ``None``."""
-    from msonet.loaders.load import MAX_LISTED_DUPLICATES
+    from msonet.loaders.load import MAX_LISTED_DUPLICATES, duplicate_rows
 
     if len(report.duplicates) <= MAX_LISTED_DUPLICATES:
         return None
-    rows = [{"erste_id": d.first_id, "erster_name": d.first_name, "zweite_id": d.second_id,
-             "zweiter_name": d.second_name, "ort": d.city or "", "bereits_im_speicher": "ja" if d.existing else "nein",
-             "aehnlichkeit": d.score, "begruendung": d.reason} for d in report.duplicates]
+    rows = duplicate_rows(report.duplicates)
     try:
         with open(path, "w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.DictWriter(fh, list(rows[0]), delimiter=";")

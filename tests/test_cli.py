@@ -318,6 +318,13 @@ def test_a_long_list_of_possible_duplicates_goes_to_a_file(tmp_path, capsys, mon
     # loaded again unchanged: the pairs are known and not reported again
     code, out, _ = run(capsys, tmp_path / "store", "load", str(tmp_path / "viele.csv"))
     assert code == 0 and "Dublette" not in out
+    # a nightly "msonet load *.csv" in this folder also finds the list: it is named and skipped, not an error
+    code, out, _ = run(capsys, tmp_path / "store", "load", *sorted(map(str, tmp_path.glob("*.csv"))))
+    assert code == 0 and "Geladen: 0 Organisationen" in out
+    assert "msonet-dubletten.csv ist eine Liste möglicher Dubletten, wie msonet sie beim Laden schreibt, und wurde " \
+           "nicht geladen." in out
+    code, out, _ = run(capsys, tmp_path / "store", "load", str(tmp_path))  # the folder: the same
+    assert code == 0 and "msonet-dubletten.csv ist eine Liste möglicher Dubletten" in out
 
 
 def test_app_command_and_repository_config_agree():

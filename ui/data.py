@@ -211,16 +211,15 @@ def _upload_section() -> None:
     for warning in result.warnings:
         st.warning(common.md(warning))
     if result.duplicates:
+        from msonet.loaders.load import duplicate_rows
+
         with st.expander(f"Mögliche Dubletten ({common.number(len(result.duplicates))}) – bitte prüfen"):
             st.dataframe(pd.DataFrame([{"Erste": d.first_name, "Zweite": d.second_name, "Ort": d.city or "",
                                         "bereits im Bestand": "ja" if d.existing else "nein",
                                         "Begründung": d.reason} for d in result.duplicates]),
                          hide_index=True, width="stretch")
-            common.download_button("Dubletten als CSV", common.csv_bytes(
-                [{"erste_id": d.first_id, "erster_name": d.first_name, "zweite_id": d.second_id,
-                  "zweiter_name": d.second_name, "ort": d.city or "", "begruendung": d.reason}
-                 for d in result.duplicates]), file_name="msonet-dubletten.csv", mime="text/csv",
-                key="duplicates_csv")
+            common.download_button("Dubletten als CSV", common.csv_bytes(duplicate_rows(result.duplicates)),
+                                   file_name="msonet-dubletten.csv", mime="text/csv", key="duplicates_csv")
 
     only_valid = st.checkbox("nur gültige Zeilen laden", value=False, key="upload_only_valid",
                              disabled=not result.problems,
