@@ -122,6 +122,7 @@ _SHARED: dict[str, str] = {
                            "AND ($regierungsbezirk IS NULL OR n.regierungsbezirk = $regierungsbezirk) "
                            "AND ($sector IS NULL OR $sector IN n.sectors) "
                            "RETURN properties(n) AS props"),
+    "find_events": "MATCH (n:Event) RETURN properties(n) AS props",
     "revision": f"MATCH (m:{META_LABEL} {{id: 'meta'}}) RETURN m.revision AS revision, m.epoch AS epoch",
     "bump_revision": _BUMP,
     # one statement, so atomic on both servers; programmes funded only by this organisation go with it

@@ -21,7 +21,7 @@ from msonet.graph.errors import StoreError, StoreUnavailable, ValidationError
 from msonet.graph.model import Event, Funding, Organisation, RecordBatch, Relation, merge_node, record_fields
 from msonet.graph.rules import OrganisationFilter, batch_ids, check_references, programme_rows, tie_rows
 from msonet.graph.settings import hide_password
-from msonet.graph.store import LoadSummary, organisation_stats_of
+from msonet.graph.store import LoadSummary, events_in_order, organisation_stats_of
 
 __all__ = [
     "CypherStore",
@@ -207,6 +207,9 @@ class CypherStore:
         # the exact filters on the server; all of them again (name and city case-folded) in graph.rules
         rows = self.runner.read("find_organisations", wanted.exact())
         return wanted.select(self._node_attrs(row["props"], "organisation") for row in rows)
+
+    def find_events(self) -> list[dict[str, Any]]:
+        return events_in_order(self._node_attrs(row["props"], "event") for row in self.runner.read("find_events"))
 
     def neighbourhood(self, node_id: str, hops: int = 1) -> nx.MultiDiGraph:
         seen = self._node_kinds({node_id})

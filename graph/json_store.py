@@ -22,6 +22,7 @@ from msonet.graph.rules import OrganisationFilter, check_references, node_rows, 
 from msonet.graph.store import (
     UNREADABLE_ADVICE,
     LoadSummary,
+    events_in_order,
     folder_lock,
     gc_paused,
     graph_from_lists,
@@ -216,6 +217,10 @@ class JsonStore:
         self._refresh()
         wanted = OrganisationFilter(org_type, district, regierungsbezirk, sector, city, name_contains, limit)
         return [dict(d) for d in wanted.select(d for _, d in self._graph.nodes(data=True))]
+
+    def find_events(self) -> list[dict[str, Any]]:
+        self._refresh()
+        return events_in_order({**d, "id": n} for n, d in self._graph.nodes(data=True) if d.get("kind") == "event")
 
     def neighbourhood(self, node_id: str, hops: int = 1) -> nx.MultiDiGraph:
         self._refresh()

@@ -24,8 +24,8 @@ if TYPE_CHECKING:  # networkx is imported where a graph is built: `msonet stats`
     import networkx as nx
 
 __all__ = ["gc_paused", "graph_from_lists", "GraphStore", "LoadSummary", "EmbeddedStore", "check_references",
-           "kind_conflicts", "organisation_stats_of", "partner_view_of", "STORE_FILE", "LEGACY_FILE", "FORMAT",
-           "FORMAT_VERSION"]
+           "kind_conflicts", "events_in_order", "organisation_stats_of", "partner_view_of", "STORE_FILE",
+           "LEGACY_FILE", "FORMAT", "FORMAT_VERSION"]
 
 #: What a user can do with a store file msonet cannot read (every such message ends with it).
 UNREADABLE_ADVICE = ("Bitte die Datei prüfen oder zur Seite legen (umbenennen) – dann beginnt msonet mit einem leeren "
@@ -84,6 +84,10 @@ class GraphStore(Protocol):
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
         """Organisations matching all given filters, sorted by name then id."""
+
+    def find_events(self) -> list[dict[str, Any]]:
+        """Every event with its properties (``id`` and ``kind`` included), by date then id: what resolving an
+        event by id or name needs, without reading the graph."""
 
     def neighbourhood(self, node_id: str, hops: int = 1) -> nx.MultiDiGraph:
         """The nodes within ``hops`` ties of ``node_id`` (any direction) and the ties among them."""
@@ -209,6 +213,11 @@ def folder_lock(home: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def events_in_order(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events sorted as :meth:`GraphStore.find_events` returns them: by date (undated last), then id."""
+    return sorted(events, key=lambda d: (str(d.get("date") or "9999"), str(d["id"])))
 
 
 def organisation_stats_of(G: nx.MultiDiGraph) -> dict[str, Any]:
@@ -837,6 +846,10 @@ class EmbeddedStore:
         texts = self._read(lambda conn: [r[0] for r in conn.execute(sql, params)])
         with gc_paused():
             return wanted.select(json.loads(text) for text in texts)
+
+    def find_events(self) -> list[dict[str, Any]]:
+        texts = self._read(lambda conn: [r[0] for r in conn.execute("SELECT props FROM node WHERE kind = 'event'")])
+        return events_in_order({**json.loads(text), "kind": "event"} for text in texts)
 
     def neighbourhood(self, node_id: str, hops: int = 1) -> nx.MultiDiGraph:
         def read(conn: sqlite3.Connection) -> nx.MultiDiGraph:

@@ -244,12 +244,11 @@ class Resolver:
         if self._store_events is None:
             ids: dict[str, tuple[str, str]] = {}
             names: dict[str, list[str]] = {}
-            if self.store is not None:
-                graph = self.store.graph_view()
-                for node_id, props in graph.nodes(data=True):
-                    if props.get("kind") == "event":
-                        ids[node_id] = (props.get("name") or node_id, props.get("date") or "")
-                        names.setdefault(normalise_term(props.get("name") or ""), []).append(node_id)
+            # the stored events alone (a few hundred rows), not the graph (a million ties at full size)
+            for props in self.store.find_events() if self.store is not None else []:
+                node_id = props["id"]
+                ids[node_id] = (props.get("name") or node_id, props.get("date") or "")
+                names.setdefault(normalise_term(props.get("name") or ""), []).append(node_id)
             self._store_events = (ids, names)
         return self._store_events
 

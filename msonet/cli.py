@@ -490,13 +490,18 @@ def cmd_geocode(net: Network, *, limit: int | None = None, quiet: bool = False) 
 
 
 def cmd_attend(net: Network, event: str, file: str) -> int:
+    import networkx as nx
+
     from msonet.graph.lookup import resolve_event, resolve_organisation
     from msonet.graph.meeting import attendance_relations
     from msonet.graph.model import RecordBatch
     from msonet.loaders.files import read_table
 
-    graph = net.graph()
+    # the events and organisations with their properties, not the graph with its million ties
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from((d["id"], d) for d in net.store.find_events())
     event_id = resolve_event(graph, event)
+    graph.add_nodes_from((d["id"], {**d, "kind": "organisation"}) for d in net.store.find_organisations())
     table = read_table(Path(file))
     column = next((c for c in table.header if c.strip().casefold() in
                    {"organisation", "organisation_id", "id", "name", "organisation_name", "org"}), None)
@@ -515,7 +520,8 @@ def cmd_attend(net: Network, event: str, file: str) -> int:
         raise CliError("Teilnahme nicht gespeichert:\n" + "\n".join(problems))
     updated = dt.date.fromtimestamp(Path(file).stat().st_mtime).isoformat()
     # ties already recorded keep their original provenance
-    known = {u for u, _, t in graph.in_edges(event_id, data="type") if t == "attended_event"}
+    around = net.store.neighbourhood(event_id)
+    known = {u for u, _, t in around.in_edges(event_id, data="type") if t == "attended_event"}
     relations = attendance_relations(event_id, [o for o in org_ids if o not in known],
                                      source=Path(file).name, updated=updated)
     summary = net.store.upsert(RecordBatch(relations=relations))

@@ -242,6 +242,26 @@ def test_attend_records_new_ties(loaded, tmp_path, capsys):
     assert code == 1 and "Zeile 2" in err
 
 
+def test_attendance_is_recorded_without_reading_the_whole_graph(loaded, tmp_path, capsys, monkeypatch):
+    """``attend`` and a loaded attendance file naming a stored event read the events and organisations, not the
+    graph with all its ties (at 100,000 organisations 10 s and 1.7 GB instead of 2 s)."""
+    from msonet.graph.store import EmbeddedStore
+
+    def whole_graph(self, *args, **kwargs):
+        raise AssertionError("der ganze Graph wurde gelesen")
+
+    for method in ("graph_view", "to_networkx", "tie_view", "funding_view"):
+        monkeypatch.setattr(EmbeddedStore, method, whole_graph)
+    attendance = tmp_path / "teilnahme.csv"
+    attendance.write_text("organisation\nSeniorentreff Am Markt\nFrauenforum Morgenrot\n", encoding="utf-8")
+    code, out, err = run(capsys, loaded, "attend", "Fachtag Teilhabe", str(attendance))
+    assert code == 0 and "1 neu" in out, err
+    later = tmp_path / "nachgetragen.csv"
+    later.write_text("Veranstaltung;Organisation\nFachtag Teilhabe;Seniorentreff Am Markt\n", encoding="utf-8")
+    code, out, err = run(capsys, loaded, "load", str(later))
+    assert code == 0 and "nachgetragen.csv (Teilnahme): 1 Zeilen, 1 gültig" in out, err
+
+
 def test_forget_removes_organisation_and_personal_data(tmp_path, capsys):
     source = tmp_path / "orgs.csv"
     source.write_text("name;type;city;email\nGeheim e.V.;mso;Köln;vorstand@geheim.example\n"

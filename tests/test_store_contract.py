@@ -262,6 +262,18 @@ def test_find_organisations_filters_sorts_and_limits(store):
     assert store.find_organisations(city="Bonn")[0] == reference(sample()).nodes["o-c"]
 
 
+def test_find_events_lists_every_event_with_its_properties(store):
+    assert store.find_events() == []
+    store.upsert(sample())
+    later = Event("e-0", "Sommerfest", "festival", "2025-07-01", city="Bonn", synthetic=False, source="test")
+    store.upsert(RecordBatch(events=[later]))
+    found = store.find_events()
+    assert [d["id"] for d in found] == ["e-1", "e-0"]  # by date
+    expected = reference(sample()).nodes["e-1"]
+    assert found[0] == {**expected, "id": "e-1"} and found[0]["kind"] == "event"
+    assert all(d["kind"] == "event" for d in found)  # neither organisations nor programmes
+
+
 def test_neighbourhood_follows_ties_in_any_direction(store):
     store.upsert(sample())
     one = store.neighbourhood("o-d", 1)
