@@ -51,19 +51,26 @@ def eligible_msos(G: nx.MultiDiGraph, *, district: str | None = None, pool: int 
     return ids if pool is None else ids[:pool]
 
 
+def _seeded(node: str) -> bytes:
+    return _tie_key("cohort", node)
+
+
 def max_weight_pairs(weights: dict[tuple[str, str], int]) -> list[tuple[str, str]]:
     """Pairs ``(left, right)`` with maximal total weight, each side used at most once.
 
     The same optimum as ``networkx.max_weight_matching`` on the bipartite graph, solved per
     connected part with scipy's ``linear_sum_assignment`` (C, exact): the pure-Python blossom
     algorithm needs minutes for a thousand MSOs. Missing pairs weigh 0 and are never returned.
+    Where several choices reach the same total, the solver takes the first in its row and column
+    order; both sides are therefore put in the fixed seeded order of :data:`graph.partners.TIE_SEED`,
+    never in the order of ids (which often follow the names).
     """
     B = nx.Graph()
     B.add_edges_from((("l", a), ("r", b)) for (a, b), w in sorted(weights.items()) if w > 0)
     result: list[tuple[str, str]] = []
-    for part in sorted(nx.connected_components(B), key=min):
-        left = sorted(name for side, name in part if side == "l")
-        right = sorted(name for side, name in part if side == "r")
+    for part in sorted(nx.connected_components(B), key=lambda p: min(_seeded(name) for _side, name in p)):
+        left = sorted((name for side, name in part if side == "l"), key=_seeded)
+        right = sorted((name for side, name in part if side == "r"), key=_seeded)
         col = {name: j for j, name in enumerate(right)}
         matrix = np.zeros((len(left), len(right)), dtype=np.int64)
         for i, a in enumerate(left):
@@ -119,7 +126,8 @@ def plan_cohort(
     Returns
     -------
     Rows ``{mso_id, mso_name, mso_city, partner_id, partner_name, partner_city, partner_org_type,
-    score, distance_km, parts, reasons}``; best score first, equal scores by MSO id.
+    score, distance_km, parts, reasons}``; best score first, equal scores in the seeded order (never by id or
+    name).
     """
     if isinstance(count, bool) or not isinstance(count, int) or count < 0 or count > 5000 or per_mso < 1 \
             or per_mso > 50:
@@ -138,7 +146,7 @@ def plan_cohort(
             proposals[(mso, row["id"])] = row
     weights = {pair: round(row["score"] * _SCALE) for pair, row in proposals.items()}
     pairs = [(mso, partner, proposals[(mso, partner)]) for mso, partner in max_weight_pairs(weights)]
-    pairs.sort(key=lambda p: (-p[2]["score"], p[0], p[1]))
+    pairs.sort(key=lambda p: (-p[2]["score"], _seeded(p[0]), _seeded(p[1])))
     nodes = G.nodes
     return [
         {"mso_id": mso, "mso_name": nodes[mso].get("name") or mso, "mso_city": nodes[mso].get("city"),

@@ -104,3 +104,14 @@ def test_max_weight_pairs_reaches_the_networkx_optimum(seed):
     best = sum(B.edges[e]["weight"] for e in nx.max_weight_matching(B))
     assert sum(weights[p] for p in pairs) == best
 
+
+
+def test_equal_totals_are_decided_by_the_seeded_order_not_by_id():
+    from msonet.graph.cohort import _seeded, max_weight_pairs
+
+    # Every pair weighs the same: both pairings reach the maximum. Which one is taken follows the seeded
+    # order (here m0 before m1, but p1 before p0), not the ids' alphabetical order (m0-p0, m1-p1).
+    assert sorted(["m0", "m1"], key=_seeded) == ["m0", "m1"] and sorted(["p0", "p1"], key=_seeded) == ["p1", "p0"]
+    weights = {(m, p): 5 for m in ("m0", "m1") for p in ("p0", "p1")}
+    assert max_weight_pairs(weights) == [("m0", "p1"), ("m1", "p0")]
+    assert max_weight_pairs({**weights, ("m1", "p1"): 6}) == [("m0", "p0"), ("m1", "p1")]  # a better total wins
