@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import heapq
 import math
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -119,10 +119,13 @@ def _tied_pairs(ties, orgs: list[str], today: dt.date, event_years: int) -> _Tie
     return _TiedPairs({o: ties.neighbours[o] for o in orgs}, pairs)
 
 
-def _seat(chosen: list[str], hosts: list[str], tables: int, counted: dict[str, list[str]]) -> list[list[str]]:
+def _seat(chosen: list[str], hosts: list[str], tables: int, counted: dict[str, list[str]], *,
+          improve: bool = True) -> list[list[str]]:
     """Table groups that seat counted pairs together: groups of linked invitees (an MSO with its partners,
     their other MSOs ...) go whole to the table with most free seats, largest groups first, split only
-    where a group is larger than a table; then the rest fill the tables evenly. Cost: invitees x tables."""
+    where a group is larger than a table (a connected part to the fullest table, the rest as groups of their
+    own); then the rest fill the tables evenly; finally swaps that seat more pairs together
+    (:func:`_improve_seating`). Cost: invitees x tables."""
     n = len(chosen)
     if n == 0:
         return []
@@ -134,27 +137,97 @@ def _seat(chosen: list[str], hosts: list[str], tables: int, counted: dict[str, l
     for i, host in enumerate(hosts[:t]):
         groups[i].append(host)
         placed.add(host)
-    U = nx.Graph()
-    U.add_edges_from((a, b) for a, bs in counted.items() for b in bs)
-    clusters = [sorted(c - placed, key=position.__getitem__) for c in nx.connected_components(U)]
-    clusters.sort(key=lambda c: (-len(c), position[c[0]]) if c else (0, 0))
-    for cluster in clusters:
-        start = cluster[0]
-        order = [start, *(v for _, v in nx.bfs_edges(U, start) if v not in placed)]  # neighbours stay adjacent
-        room = max(range(t), key=lambda g: (sizes[g] - len(groups[g]), -g))
-        for o in order:
-            if sizes[room] - len(groups[room]) <= 0:
-                room = max(range(t), key=lambda g: (sizes[g] - len(groups[g]), -g))
-                if sizes[room] - len(groups[room]) <= 0:
-                    break
-            groups[room].append(o)
-            placed.add(o)
+    pairs = nx.Graph()
+    pairs.add_edges_from((a, b) for a, bs in counted.items() for b in bs)
+    U = pairs.copy()
+    U.remove_nodes_from(placed)  # the hosts sit already
+
+    def free(g: int) -> int:
+        return sizes[g] - len(groups[g])
+
+    def by_size(parts: Iterable[set[str]]) -> list[list[str]]:
+        found = [sorted(c, key=position.__getitem__) for c in parts if c]
+        return sorted(found, key=lambda c: (-len(c), position[c[0]]))
+
+    clusters = by_size(nx.connected_components(U))
+    while clusters:
+        cluster = clusters.pop(0)
+        room = max(range(t), key=lambda g: (free(g), -g))
+        if free(room) <= 0:
+            break
+        if len(cluster) <= free(room):
+            groups[room].extend(cluster)
+            placed.update(cluster)
+            continue
+        # Larger than any free table: seat a connected part (grown breadth-first from an end, a member with
+        # fewest counted pairs, so a chain is cut once), then seat what is left as groups of their own.
+        start = min(cluster, key=lambda o: (U.degree(o), position[o]))
+        order = [start, *(v for _, v in nx.bfs_edges(U.subgraph(cluster), start))]
+        part = order[:free(room)]
+        groups[room].extend(part)
+        placed.update(part)
+        rest = U.subgraph(set(cluster) - set(part))
+        clusters = sorted([*clusters, *by_size(nx.connected_components(rest))],
+                          key=lambda c: (-len(c), position[c[0]]))
     for o in chosen:
         if o not in placed:
             room = max(range(t), key=lambda g: (sizes[g] - len(groups[g]), -g))
             groups[room].append(o)
             placed.add(o)
+    if improve:
+        _improve_seating(groups, set(hosts[:t]), pairs, position)
     return [sorted(members, key=position.__getitem__) for members in groups]
+
+
+def _improve_seating(groups: list[list[str]], hosts: set[str], U: nx.Graph, position: dict[str, int],
+                     passes: int = 4) -> None:
+    """Swap two guests of different tables wherever that seats more counted pairs together, or as many
+    but leaves fewer guests without any of their counted partners at their table (in place; hosts stay).
+
+    The greedy seating above must cut groups larger than a table and may cut them where a swap does
+    better. Only swaps in which a guest moves to a table where one of its partners sits can gain, so
+    those are tried (guests in invitation order, the first improving swap is taken), each judged by what
+    changes for the two guests and their partners only.
+    """
+    table = {o: g for g, members in enumerate(groups) for o in members}
+    guests = sorted((o for o in table if o not in hosts and o in U), key=position.__getitem__)
+    at: dict[int, list[str]] = {}
+    for o in guests:
+        at.setdefault(table[o], []).append(o)
+
+    def together(o: str, g: int, skip: str) -> int:
+        return sum(1 for p in U[o] if p != skip and table[p] == g)
+
+    def alone(o: str) -> bool:
+        return U.degree(o) > 0 and not any(table[p] == table[o] for p in U[o])
+
+    def try_swap(u: str, v: str) -> bool:
+        a, b = table[u], table[v]
+        gain = (together(u, b, v) - together(u, a, v)) + (together(v, a, u) - together(v, b, u))
+        if gain < 0:
+            return False
+        touched = {u, v, *U[u], *U[v]}
+        before = sum(map(alone, touched))
+        table[u], table[v] = b, a
+        if gain > 0 or sum(map(alone, touched)) < before:
+            at[a][at[a].index(u)] = v
+            at[b][at[b].index(v)] = u
+            return True
+        table[u], table[v] = a, b
+        return False
+
+    for _ in range(passes):
+        improved = False
+        for u in guests:
+            for b in sorted({table[p] for p in U[u]} - {table[u]}):
+                if any(try_swap(u, v) for v in list(at.get(b, ()))):
+                    improved = True
+                    break
+        if not improved:
+            break
+    for g, members in enumerate(groups):
+        kept = [o for o in members if table[o] == g]
+        members[:] = kept + [o for o in guests if table[o] == g and o not in kept]
 
 
 def _tie(node: str) -> bytes:

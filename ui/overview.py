@@ -37,7 +37,10 @@ def _mix_row(r: dict[str, Any]) -> dict[str, Any]:
     """One row of the funding table: few, short columns so that it fits a 1024 px screen."""
     return {"Handlungsfeld": r.get("label") or r.get("key"),
             "MSO im Feld": f"{fmt_number(r.get('msos', 0))} ({_percent(r.get('share_msos'))})",
-            "davon gefördert": _percent(r.get("share_msos_funded")),
+            # a share of all MSOs, as in the survey's comparison (54 % name child and youth work, 18 % are funded
+            # for it) - not of the MSOs in the field, which "davon" would suggest
+            "darüber gefördert (Anteil aller MSO)": f"{fmt_number(r.get('funded_msos', 0))} "
+                                                    f"({_percent(r.get('share_msos_funded'))})",
             "MSO mit Regel- / Projektförderung": f"{fmt_number(r.get('funded_msos_regular', 0))} / "
                                                  f"{fmt_number(r.get('funded_msos_project', 0))}",
             "Regelförderung am Betrag": _percent(r.get("share_regular")), "Hinweis": r.get("text") or ""}
