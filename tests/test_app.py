@@ -163,6 +163,20 @@ def test_network_filters_change_the_graph(home):
     assert _node_count(at) == 3
 
 
+def test_network_key_figures_speak_plain_german(home):
+    at = open_page("ui/network.py")
+    at.toggle(key="net_figures").set_value(True)
+    at.run()
+    assert_clean(at)
+    assert [m.label for m in at.metric] == ["Organisationen", "Verbundene Paare", "Getrennte Teilnetze",
+                                           "Ohne jede Verbindung"]
+    brokers, groups = (t.value for t in at.dataframe[-2:])
+    shares = brokers["Anteil kürzester Wege über sie"].tolist()
+    assert shares and all(re.fullmatch(r"\d+(,\d)?\u202f%", v) for v in shares), shares  # 19,8 %, not 0.1978
+    assert list(groups.columns) == ["Organisationen", "häufigster Kreis", "häufigster Typ", "zum Beispiel"]
+    assert any("Gruppen" in t for t in markdown_texts(at))
+
+
 def test_network_time_span_and_relation_filter(home):
     at = open_page("ui/network.py")
     at.slider(key="net_years").set_value((2012, 2020))

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from msonet.graph.figures import facets
-from msonet.graph.formats import fmt_date
+from msonet.graph.formats import fmt_date, fmt_percent
 from msonet.graph.render import (
     aggregate_selection,
     build_network,
@@ -363,15 +363,33 @@ def _network_figures(version: str) -> None:
     names = common.district_names()
     cols = st.columns(4)
     cols[0].metric("Organisationen", common.number(fig["organisations"]))
-    cols[1].metric("Verbindungen", common.number(fig["ties"]))
-    cols[2].metric("Getrennte Gruppen", common.number(fig["components"]))
+    cols[1].metric("Verbundene Paare", common.number(fig["ties"]),
+                   help="Paare von Organisationen mit einer direkten Beziehung oder einer gemeinsamen "
+                        "Veranstaltung; jedes Paar zählt einmal. Die Übersicht zählt dagegen die erfassten "
+                        "Beziehungen (ohne Veranstaltungen).")
+    cols[2].metric("Getrennte Teilnetze", common.number(fig["components"]),
+                   help="Teile des Netzes, zwischen denen keine Verbindung besteht (Einzelne mitgezählt).")
     cols[3].metric("Ohne jede Verbindung", common.number(fig["isolates"]))
     if fig.get("brokers"):
-        st.markdown("**Vermittler** (liegen auf vielen kürzesten Wegen zwischen anderen)")
+        st.markdown("**Vermittler**: über sie laufen viele der kürzesten Wege zwischen anderen Organisationen "
+                    "– sie können Kontakte weitergeben.")
         st.dataframe(pd.DataFrame([{"Name": b["name"], "Typ": label("org_type", b.get("org_type") or ""),
                                     "Ort": b.get("city") or "", "Kreis": names.get(b.get("district") or "", ""),
-                                    "Vermittlungswert": b["betweenness"]} for b in fig["brokers"]]),
+                                    "Anteil kürzester Wege über sie": fmt_percent(b["betweenness"], 1)}
+                                   for b in fig["brokers"]]),
                      hide_index=True, width="stretch")
+    largest = (fig.get("communities") or {}).get("largest") or []
+    if largest:
+        st.markdown(f"**Gruppen**: Organisationen, die untereinander dichter verbunden sind als mit dem Rest "
+                    f"({common.number(fig['communities']['count'])} Gruppen mit mindestens 2 Organisationen; "
+                    f"die {len(largest)} größten).")
+        st.dataframe(pd.DataFrame([{
+            "Organisationen": common.number(g["size"]),
+            "häufigster Kreis": (f"{names.get(g['district'] or '', g['district'] or '–')} "
+                                 f"({fmt_percent(g['district_share'])})"),
+            "häufigster Typ": f"{g.get('org_type_label') or '–'} ({fmt_percent(g['org_type_share'])})",
+            "zum Beispiel": ", ".join(g.get("examples") or [])} for g in largest]),
+            hide_index=True, width="stretch")
     for note in fig.get("notes", []):
         st.caption(common.md(note))
 
