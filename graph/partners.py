@@ -349,10 +349,15 @@ def _row(G: nx.MultiDiGraph, q: _Query, c: _Candidate, km: float | None, score: 
         reasons.append("Keine gemeinsamen oder ergänzenden Handlungsfelder erfasst.")
     city = data.get("city") or "Ort unbekannt"
     precision = _coarser(q.precision, c.precision)
-    if km is not None and (km > 0.0 or precision != "municipality"):
+    if km is not None and km < 0.05 and precision == "postcode":
+        # both points are the same postcode's centre: "ca. 0,0 km" would claim a precision nobody has
+        postcode = f", PLZ {data['postcode']}" if data.get("postcode") else ""
+        reasons.append(f"Gleiche Postleitzahl ({city}{postcode}); genauer Abstand unbekannt, da nur die "
+                       "Postleitzahl bekannt ist.")
+    elif km is not None and (km >= 0.05 or precision == "address"):
         where = f"{city}, PLZ {data['postcode']}" if data.get("postcode") and c.precision == "postcode" else city
         reasons.append(f"Entfernung {distance_text(km, q.precision, c.precision)} ({where}).")
-    elif _same_place(q, c) or km == 0.0:
+    elif _same_place(q, c) or km == 0.0 or (km is not None and km < 0.05):
         reasons.append(f"Im selben Ort ({city}); genauer Abstand unbekannt, da nur der Ort bekannt ist.")
     elif q.district and q.district == c.district:
         reasons.append(f"Im selben Kreis ({city}); Entfernung unbekannt, da Koordinaten fehlen.")

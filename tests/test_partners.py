@@ -286,6 +286,16 @@ def test_distance_inside_a_city_decides_not_the_name():
     assert len({r["distance_km"] for r in rows}) == 3
 
 
+def test_same_postcode_says_so_instead_of_zero_km():
+    dortmund = dict(city="Dortmund", lat=51.5082, lon=7.4488, location_precision="postcode", postcode="44137")
+    G = build(orgs=[org("mso", sectors=["child_youth"], **dortmund),
+                    org("p", "education_provider", sectors=["child_youth"], **dortmund)])
+    [row] = propose_partners(G, "mso")
+    assert row["distance_km"] == 0.0 and not any("0,0 km" in r for r in row["reasons"])
+    assert ("Gleiche Postleitzahl (Dortmund, PLZ 44137); genauer Abstand unbekannt, da nur die Postleitzahl "
+            "bekannt ist.") in row["reasons"]
+
+
 def test_near_equal_candidates_span_types_and_carriers():
     same = dict(sectors=["child_youth"])
     G = build(orgs=[
