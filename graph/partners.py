@@ -749,9 +749,10 @@ def _diversify(G: nx.MultiDiGraph, ranked: list[tuple[float, str, float | None, 
                 if first.carrier and carriers.get(first.carrier):
                     what += f", {CARRIERS[first.carrier]}"
                 name = G.nodes[first.id].get("name") or first.id
-                notes[row[1]] = (f"Für Vielfalt vorgezogen: Bewertung {_de2(row[0])} liegt höchstens "
-                                 f"{_de2(DIVERSITY_MARGIN)} unter „{name}“ ({what}) – diese Art ist schon in "
-                                 "der Liste.")
+                notes[row[1]] = (f"Für Vielfalt vorgezogen: steht vor „{name}“ ({what}), obwohl diese "
+                                 f"{_de2(passed[0][0] - row[0])} Punkte mehr hat (höchstens "
+                                 f"{_de2(DIVERSITY_MARGIN)} gelten als gleichwertig) – Organisationen dieser Art "
+                                 "stehen schon weiter oben in der Liste.")
         c = candidates[row[1]]
         types[c.org_type] = types.get(c.org_type, 0) + 1
         if c.carrier:

@@ -314,4 +314,5 @@ def test_near_equal_candidates_span_types_and_carriers():
     plain = propose_partners(G, "mso", top=4, diversify=False)
     assert [r["id"] for r in rows] != [r["id"] for r in plain]
     lifted = [r for r in rows if r["reasons"][-1].startswith("Für Vielfalt vorgezogen")]
-    assert lifted and lifted[0]["reasons"][-1].endswith("– diese Art ist schon in der Liste.")
+    assert lifted and lifted[0]["reasons"][-1].endswith(
+        "– Organisationen dieser Art stehen schon weiter oben in der Liste.")
