@@ -13,6 +13,7 @@ from msonet.graph.vocabulary import label
 
 __all__ = [
     "spread_points",
+    "rank_labels",
     "focus_map",
     "NRW_CENTER",
     "NRW_ZOOM",
@@ -288,13 +289,21 @@ def _jitter(rows: Sequence[Mapping[str, Any]]) -> list[tuple[float, float]]:
 
 
 def spread_points(rows: Sequence[Mapping[str, Any]], anchor: Mapping[str, Any] | None = None,
-                  step_deg: float = 0.0012) -> list[dict[str, Any]]:
+                  step_deg: float | None = None) -> list[dict[str, Any]]:
     """Copies of ``rows`` moved apart so that no two points, and no point and ``anchor``, coincide.
 
     Points sharing a spot (same postcode or municipality point) are placed on a golden-angle spiral around
-    it, about 130 m apart, across all layers; the anchor (e.g. the MSO a tandem is sought for) keeps its
-    spot. Rows keep their order; ``lat``/``lon`` of the copies are the drawn positions.
+    it, across all layers; the anchor (e.g. the MSO a tandem is sought for) keeps its spot. The step grows
+    with the area the points cover (``step_deg``: 5 % of it, at least about 130 m), so that the dots stay
+    apart at the zoom that shows them all. Rows keep their order; ``lat``/``lon`` of the copies are the
+    drawn positions.
     """
+    if step_deg is None:
+        every = [*rows, *([anchor] if anchor is not None else [])]
+        lats = [float(r["lat"]) for r in every if isinstance(r.get("lat"), int | float)]
+        lons = [float(r["lon"]) for r in every if isinstance(r.get("lon"), int | float)]
+        span = max(max(lats) - min(lats), (max(lons) - min(lons)) / 1.6) if lats and lons else 0.0
+        step_deg = max(0.0012, 0.05 * span)
     taken: dict[tuple[float, float], int] = {}
     if anchor is not None and isinstance(anchor.get("lat"), int | float) and isinstance(anchor.get("lon"), int | float):
         taken[(round(float(anchor["lat"]), 5), round(float(anchor["lon"]), 5))] = 1
@@ -310,6 +319,16 @@ def spread_points(rows: Sequence[Mapping[str, Any]], anchor: Mapping[str, Any] |
             moved["lon"] = row["lon"] + radius * math.cos(angle) * 1.6  # a longitude degree is shorter here
         out.append(moved)
     return out
+
+
+def rank_labels(fig: go.Figure, rows: Sequence[Mapping[str, Any]]) -> go.Figure:
+    """Write each point's rank (1, 2, ... in the order of ``rows``) beside it, so the map matches the list."""
+    if rows:
+        fig.add_trace(go.Scattermap(lat=[r["lat"] for r in rows], lon=[r["lon"] for r in rows], mode="text",
+                                    text=[str(i) for i in range(1, len(rows) + 1)], textposition="top right",
+                                    textfont={"size": 13, "color": "#111111"}, hoverinfo="skip",
+                                    showlegend=False, name="Rang"))
+    return fig
 
 
 def focus_map(fig: go.Figure, rows: Sequence[Mapping[str, Any]], height: int) -> go.Figure:

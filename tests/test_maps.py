@@ -123,8 +123,21 @@ def test_spread_points_moves_partners_off_the_anchor_and_each_other():
     spots = {(round(r["lat"], 6), round(r["lon"], 6)) for r in spread} | {(51.5, 7.4)}
     assert len(spots) == 7  # five partners at the MSO's point, one elsewhere, the MSO: all distinct
     assert spread[-1]["lat"] == 51.6 and spread[-1]["lon"] == 7.5  # a free spot stays where it is
-    assert all(abs(r["lat"] - 51.5) < 0.005 for r in spread[:5])  # within a few hundred metres
+    # the step grows with the area shown (0.1 degrees here): far enough apart to see, still near their spot
+    moved = [(r["lat"], r["lon"]) for r in spread[:5]] + [(51.5, 7.4)]
+    gaps = [math.dist(a, b) for i, a in enumerate(moved) for b in moved[i + 1:]]
+    assert min(gaps) > 0.003 and all(abs(r["lat"] - 51.5) < 0.01 for r in spread[:5])
     assert rows[0]["lat"] == 51.5  # the input is not changed
+    close = spread_points(rows[:5], anchor=mso)  # all on one spot: the smallest step, about 130 m
+    assert all(abs(r["lat"] - 51.5) < 0.005 for r in close)
+
+
+def test_rank_labels_number_the_points_in_list_order():
+    from msonet.graph.maps import rank_labels
+
+    fig = rank_labels(points_figure(POINTS), [{"lat": 51.5, "lon": 7.4}, {"lat": 51.6, "lon": 7.5}])
+    labels = fig.data[-1]
+    assert labels.mode == "text" and list(labels.text) == ["1", "2"] and labels.showlegend is False
 
 
 def test_focus_map_zooms_to_the_points():

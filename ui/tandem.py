@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from msonet.graph.maps import focus_map, point_rows, points_figure, spread_points
+from msonet.graph.maps import focus_map, point_rows, points_figure, rank_labels, spread_points
 from msonet.graph.vocabulary import SECTORS, label
 from msonet.ui import auth, common
 
@@ -140,6 +140,7 @@ def _partners_tab() -> None:
              for i, r in enumerate(rows, start=1)}
     fig = points_figure(partners, geojson=common.district_geojson(), highlight=mso,
                         highlight_name="gewählte MSO", extra=extra, height=480)
+    rank_labels(fig, partners)
     focus_map(fig, [*partners, *mso], 480)
     st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="tandem_map")
     with st.expander("So entsteht die Punktzahl"):
