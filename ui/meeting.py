@@ -140,7 +140,8 @@ def _plan_tab() -> None:
     cols[4].metric("MSO / Partner", f"{summary.get('msos', 0)} / {summary.get('partners', 0)}")
     place = plan.get("venue") or {}
     if place.get("name"):
-        st.caption(common.md(f"Veranstaltungsort: {place['name']}, Reiseradius {_de(place['radius_km'])} km. "
+        radius_text = ("ohne Grenze" if place["radius_km"] >= MAX_RADIUS_KM else f"{_de(place['radius_km'])} km")
+        st.caption(common.md(f"Veranstaltungsort: {place['name']}, Reiseradius {radius_text}. "
                              "Ziel: möglichst viele plausible neue Paare aus MSO und Organisationen außerhalb des "
                              "Migrationsbereichs (gemeinsames oder ergänzendes Handlungsfeld, beide erreichbar, "
                              "noch nicht verbunden); isolierte MSO zählen doppelt."))

@@ -319,7 +319,9 @@ def _body() -> None:
         st.caption(f"{common.number(result['nodes'])} Knoten, {common.number(result['edges'])} Verbindungen"
                    + (" · Anordnung fest berechnet (keine Physik)" if not result["physics"] else
                       " · Knoten lassen sich ziehen")
-                   + " · Farbe = Typ, Größe = Zahl der Verbindungen · Mauszeiger auf einen Knoten zeigt Details · "
+                   + (" · Größe = Zahl der Organisationen im Kreis" if result["aggregated"] else
+                      " · Farbe = Typ, Größe = Zahl der Verbindungen")
+                   + " · Mauszeiger auf einen Knoten zeigt Details · "
                    + ("Klick auf einen Kreis öffnet ihn" if result["aggregated"] else
                       "Klick auf eine Organisation zeigt ihre Angaben daneben"))
         if result.get("unplaced"):

@@ -152,8 +152,9 @@ def _body() -> None:
                  hide_index=True,
                  height=min(300, 38 + 35 * len(sources)),
                  column_config={"Datensätze": st.column_config.NumberColumn("Datensätze", width="small")})
-    st.caption(f"Stand der Daten: {common.md(fmt_date(figures['first_update']))} bis "
-               f"{common.md(fmt_date(figures['last_update']))} · "
+    first, last = fmt_date(figures["first_update"]), fmt_date(figures["last_update"])
+    st.caption(f"Stand der Daten: {common.md(first)}"
+               + (f" bis {common.md(last)}" if last != first else "") + " · "
                "Speicherort: " + common.md(describe_backend(common.settings())))
 
 
