@@ -100,14 +100,15 @@ def _body() -> None:
     # Two rows of three: six in one row cut their labels short on 1024 px screens.
     cols = [*st.columns(3), *st.columns(3)]
     cols[0].metric("Organisationen", common.number(figures["organisations"]))
-    cols[1].metric("davon MSO", common.number(figures["mso"]))
+    cols[1].metric("davon MSO", common.number(figures["mso"]), help="MSO, MSO-Verbünde und MSO-Dachverbände.")
     cols[2].metric("Veranstaltungen", common.number(figures["events"]))
     cols[3].metric("Beziehungen", common.number(figures["ties"]),
                    help=f"Dazu {common.number(figures['fundings'])} Förderungen.")
     cols[4].metric("MSO ohne Regeldienst", common.number(gap),
-                   help="MSO ohne Verbindung zu einer Organisation außerhalb des Migrationsfelds – weder direkt "
-                        "noch über eine gemeinsame Veranstaltung in den letzten 3 Jahren (Seite „Isolierte "
-                        "Organisationen“).")
+                   help="MSO (auch MSO-Verbünde und MSO-Dachverbände) ohne Verbindung zu einer Organisation "
+                        "außerhalb des Migrationsfelds – weder direkt noch über eine gemeinsame Veranstaltung in den "
+                        "letzten 3 Jahren (Seite „Isolierte Organisationen“; dort zählt der Filter Typ „MSO“ nur "
+                        "einzelne MSO).")
     cols[5].metric("MSO ohne Verbindung", common.number(no_ties),
                    help="MSO ohne jede erfasste Verbindung oder Veranstaltung.")
     if figures["synthetic"]:
