@@ -235,6 +235,22 @@ def _xml_value(value: Any, xml_type: str) -> str:
     return str(value)
 
 
+class _ValueLines:
+    """The XML line of an attribute value (``template`` with ``{key}`` and the escaped ``{text}``), made once
+    per attribute, type and value: most values repeat (kinds, types, sources, flags)."""
+
+    def __init__(self, template: str, escape: dict[int, str]):
+        self.template, self.escape = template, escape
+        self.made: dict[tuple[str, type, Any], str] = {}
+
+    def __call__(self, key: str, xml_type: str, value: Any) -> str:
+        line = self.made.get((key, type(value), value))
+        if line is None:
+            text = _xml_value(value, xml_type).translate(self.escape)
+            line = self.made[(key, type(value), value)] = self.template.format(key=key, text=text)
+        return line
+
+
 def _declare(rows: list[dict[str, Any]]) -> dict[str, str]:
     """Attribute name -> XML type over ``rows``, in order of first appearance."""
     values: dict[str, list[Any]] = {}
@@ -289,17 +305,12 @@ def export_graphml(store_or_graph: Any, path: Path | str, *, include_personal: b
                          f'attr.type="{xml_type}" />')
     lines.append('  <graph edgedefault="directed">')
 
-    formatted: dict[tuple[str, type, Any], str] = {}  # most values repeat (kinds, types, sources, flags)
+    line = _ValueLines('      <data key="{key}">{text}</data>', _XML_TEXT)
 
     def data(scope: str, attrs: dict[str, Any]) -> None:
         declared = types[scope]
         for name, value in attrs.items():
-            key = keys[(scope, name)]
-            line = formatted.get((key, type(value), value))
-            if line is None:
-                text = _xml_value(value, declared[name]).translate(_XML_TEXT)
-                line = formatted[(key, type(value), value)] = f'      <data key="{key}">{text}</data>'
-            lines.append(line)
+            lines.append(line(keys[(scope, name)], declared[name], value))
 
     for node, attrs in nodes:
         lines.append(f'    <node id="{node.translate(_XML_ATTRIBUTE)}">')
@@ -398,7 +409,7 @@ def export_gexf(store_or_graph: Any, path: Path | str, *, include_personal: bool
             lines.append(f'      <attribute id="{number}" title="{title}" type="{xml_type}" />')
         lines.append("    </attributes>")
 
-    formatted: dict[tuple[int, type, Any], str] = {}  # most values repeat (kinds, types, sources, flags)
+    line = _ValueLines('          <attvalue for="{key}" value="{text}" />', _XML_ATTRIBUTE)
 
     def attvalues(scope: str, attrs: dict[str, Any]) -> None:
         if not attrs:
@@ -406,12 +417,7 @@ def export_gexf(store_or_graph: Any, path: Path | str, *, include_personal: bool
         declared = types[scope]
         lines.append("        <attvalues>")
         for name, value in attrs.items():
-            number = ids[(scope, name)]
-            line = formatted.get((number, type(value), value))
-            if line is None:
-                text = _xml_value(value, declared[name]).translate(_XML_ATTRIBUTE)
-                line = formatted[(number, type(value), value)] = f'          <attvalue for="{number}" value="{text}" />'
-            lines.append(line)
+            lines.append(line(str(ids[(scope, name)]), declared[name], value))
         lines.append("        </attvalues>")
 
     lines.append("    <nodes>")
