@@ -8,14 +8,7 @@ re-exported here: ``msonet.open_network(...)`` (see ``docs/api.md``).
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("msonet")
-except PackageNotFoundError:  # pragma: no cover - running from a tree that was never installed
-    __version__ = "0+unbekannt"
-
-from msonet.api import (  # noqa: E402 - the version first, the API may ask for it
+from msonet.api import (
     CoverageReport,
     IsolatedOrganisation,
     MeetingPlan,
@@ -29,3 +22,18 @@ from msonet.api import (  # noqa: E402 - the version first, the API may ask for 
 
 __all__ = ["CoverageReport", "IsolatedOrganisation", "MeetingPlan", "Network", "NetworkStats", "PartnerProposal",
            "Rows", "Tandem", "__version__", "open_network"]
+
+
+def __getattr__(name: str) -> str:
+    """``msonet.__version__``, read from the installed package's metadata when first asked for: reading it
+    costs about 30 ms (importlib.metadata), which every ``msonet`` command would otherwise pay."""
+    if name != "__version__":
+        raise AttributeError(f"module 'msonet' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("msonet")
+    except PackageNotFoundError:  # pragma: no cover - running from a tree that was never installed
+        found = "0+unbekannt"
+    globals()["__version__"] = found
+    return found

@@ -23,7 +23,6 @@ from typing import Any
 
 import click
 
-from msonet import __version__
 from msonet.api import Network
 from msonet.graph.backends import describe_backend, open_store
 from msonet.graph.errors import GraphError, NotFound, StoreError, ValidationError
@@ -655,6 +654,13 @@ def _version() -> str:
     return msonet.__version__
 
 
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``: the installed version (read only when asked for; see ``msonet.__getattr__``)."""
+    if value and not ctx.resilient_parsing:
+        click.echo(f"msonet {_version()}")
+        ctx.exit()
+
+
 def cmd_user(settings: Settings, action: str, name: str | None = None, *, role: str | None = None,
              replace: bool = False, password_stdin: bool = False) -> int:
     """Local accounts of the app (MSONET_AUTH=local): ``add``, ``remove``, ``list``."""
@@ -968,7 +974,8 @@ _HELP_OPTIONS = {"help_option_names": ["-h", "--help"], "max_content_width": 100
 @click.option("--store", metavar="ORDNER", help="Ordner des eingebetteten Speichers")
 @click.option("--neo4j", metavar="URI", help="Neo4j-Server statt eingebettetem Speicher")
 @click.option("--falkordb", metavar="URL", help="FalkorDB-Server statt eingebettetem Speicher")
-@click.version_option(__version__, "--version", message="msonet %(version)s", help="Version zeigen und beenden")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Version zeigen und beenden")
 @click.pass_context
 def cli(ctx: click.Context, store: str | None, neo4j: str | None, falkordb: str | None) -> None:
     """Netzwerk-Explorer für Migrant*innenselbstorganisationen (MSO) und Regeldienste in NRW."""
