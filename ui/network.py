@@ -143,7 +143,8 @@ def details(G, org_id: str, district_names: dict[str, str]) -> dict[str, Any]:
     for _, programme, f in G.out_edges(org_id, data=True):
         if f.get("type") != "funded_by":
             continue
-        years = "–".join(str(y) for y in (f.get("year_from"), f.get("year_to")) if y)
+        # one year once ("2023", not "2023–2023")
+        years = "–".join(dict.fromkeys(str(y) for y in (f.get("year_from"), f.get("year_to")) if y))
         amount = f.get("amount")
         funding.append({
             "Programm": G.nodes[programme].get("name") or f.get("programme") or programme,
