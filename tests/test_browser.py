@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
 import pytest
 from _browser import (
@@ -253,6 +254,17 @@ _MAP_STATE = """(i) => {
           colorbar: box(gd.querySelector('.colorbar')), legend: box(gd.querySelector('.legend')),
           modebar: box(gd.querySelector('.modebar'))};
 }""".replace("CORNERS", json.dumps(NRW_CORNERS))
+
+
+def _settled(read, ok, seconds: float = 10.0):
+    """``read()`` again every 100 ms until ``ok`` of it holds or ``seconds`` have passed; the last value (a
+    fixed wait after a resize or an event was too short now and then on a busy machine)."""
+    deadline = time.monotonic() + seconds
+    value = read()
+    while not ok(value) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        value = read()
+    return value
 
 
 def _at_width(page, width: int) -> None:
@@ -515,15 +527,22 @@ def test_upload_field_speaks_german(page, app_url):
     """Issue 13: Streamlit's upload field shows German texts (button, limit and kinds, while dragging)."""
     _open(page, f"{app_url}/daten")
     page.get_by_test_id("stFileUploaderDropzone").wait_for()
-    shown = page.evaluate(_UPLOADER_TEXT)
-    assert shown == ["Dateien auswählen", "CSV, Excel oder JSON, bis 50 MB je Datei"], shown
-    for width in WIDTHS:  # the German line is not cut at the right edge
-        _at_width(page, width)
-        page.wait_for_timeout(300)
+    expected = ["Dateien auswählen", "CSV, Excel oder JSON, bis 50 MB je Datei"]
+    shown = _settled(lambda: page.evaluate(_UPLOADER_TEXT), lambda v: v == expected)
+    assert shown == expected, shown
+
+    def boxes() -> tuple[dict, dict]:
         line = page.get_by_test_id("stFileUploaderDropzoneInstructions").locator("span").first.bounding_box()
-        zone_box = page.get_by_test_id("stFileUploaderDropzone").bounding_box()
-        assert line["x"] + line["width"] <= zone_box["x"] + zone_box["width"] + 1, (width, line, zone_box)
-        assert line["width"] > 200  # the text takes its room (a cut or hidden line would be narrow)
+        return line, page.get_by_test_id("stFileUploaderDropzone").bounding_box()
+
+    def fits(found: tuple[dict, dict]) -> bool:
+        line, zone_box = found
+        return line["x"] + line["width"] <= zone_box["x"] + zone_box["width"] + 1 and line["width"] > 200
+
+    for width in WIDTHS:  # the German line is not cut at the right edge and takes its room (a cut line is narrow)
+        _at_width(page, width)
+        found = _settled(boxes, fits)  # the layout follows the new width within a moment
+        assert fits(found), (width, *found)
     label = page.get_by_test_id("stFileUploader").get_by_test_id("stWidgetLabel").inner_text()
     assert "Dateien hierher ziehen" in label
     button = page.get_by_test_id("stFileUploaderDropzone").locator("button").first.bounding_box()
@@ -532,8 +551,7 @@ def test_upload_field_speaks_german(page, app_url):
     files = page.evaluate_handle("() => { const d = new DataTransfer();"
                                  " d.items.add(new File(['a'], 'organisationen.csv', {type: 'text/csv'})); return d; }")
     zone.dispatch_event("dragenter", {"dataTransfer": files})
-    page.wait_for_timeout(300)
-    while_dragging = page.evaluate(_UPLOADER_TEXT)
+    while_dragging = _settled(lambda: page.evaluate(_UPLOADER_TEXT), lambda v: "Dateien hier ablegen" in v)
     assert "Dateien hier ablegen" in while_dragging and not any(
         word in " ".join(while_dragging) for word in ("Drag", "Upload", "per file")), while_dragging
     page.screenshot(path=str(SCREENSHOTS / "07b-daten-hochladen.png"))
