@@ -192,8 +192,9 @@ def test_tandem_search_shows_ranked_partners_on_a_map(page, app_url):
     page.get_by_role("option").filter(has_text="Ronahi").first.click()
     wait_for_app(page)
     page.wait_for_selector(".js-plotly-plot canvas", timeout=30_000)
-    page.wait_for_timeout(1500)
-    assert page.locator('.st-key-tandem_table [data-testid="stTable"] td').count() >= 3  # rank, proposal, reasons
+    cells = page.locator('.st-key-tandem_table [data-testid="stTable"] td')
+    cells.nth(2).wait_for(timeout=30_000)  # rank, proposal, reasons
+    assert cells.count() >= 3
     assert exception_count(page) == 0
     page.screenshot(path=str(SCREENSHOTS / "04b-tandem-vorschlaege.png"), full_page=True)
 
@@ -587,7 +588,10 @@ def test_coverage_table_numbers_are_german_in_an_english_browser(browser, app_ur
         grid.wait_for()
         grid.scroll_into_view_if_needed()
         tab.wait_for_function("window.__drawn.some(t => t === 'Einwohner*innen')", timeout=30_000)
-        tab.wait_for_timeout(1000)
+        # the grid paints its cells a moment after its headers: wait for a figure and a population
+        tab.wait_for_function("window.__drawn.some(t => /^\\d+,\\d$/.test(t)) && "
+                              "window.__drawn.some(t => /^\\d{1,3}(\\.\\d{3})+$/.test(t))", timeout=30_000)
+        tab.wait_for_timeout(500)
         drawn = tab.evaluate("window.__drawn")
         # The figure (MSO per 100,000) with a decimal comma, populations with thousands dots.
         assert any(re.fullmatch(r"\d+,\d", t) for t in drawn), drawn[:40]
