@@ -151,6 +151,7 @@ def organisation_graph(
     today: dt.date | None = None,
     event_years: int | None = None,
     nodes: Collection[str] | None = None,
+    details: bool = True,
 ) -> nx.Graph:
     """Simple undirected graph of organisations: direct ties plus ties through shared events.
 
@@ -166,6 +167,9 @@ def organisation_graph(
         Count only events within the last ``event_years`` years up to ``today``; both or neither.
     nodes
         Only these organisations (and ties among them). ``None`` = all.
+    details
+        ``False``: edges carry only ``weight`` (the same nodes, weights and order of edges; what the key
+        figures use, without building the lists).
 
     Returns
     -------
@@ -175,16 +179,14 @@ def organisation_graph(
     if (today is None) != (event_years is None):
         raise GraphError("Für ein Zeitfenster bitte sowohl das Datum (heute) als auch die Anzahl Jahre angeben.")
     with gc_paused():
-        return _organisation_graph(G, today, event_years, nodes)
+        return _organisation_graph(G, today, event_years, nodes, details)
 
 
-def _weighted_organisation_graph(G: nx.MultiDiGraph, today: dt.date | None, event_years: int | None) -> nx.Graph:
-    """:func:`organisation_graph` with only the ``weight`` of each tie (what the key figures use): the same
-    nodes, weights and order of ties, without building the lists of relation types and events."""
-    ties = collect_ties(G, None, neighbours=False)
+def _organisation_graph(G, today, event_years, nodes, details) -> nx.Graph:
+    ties = collect_ties(G, nodes, neighbours=False)
     H = nx.Graph()
     H.add_nodes_from(ties.orgs.items())
-    types: dict[tuple[str, str], set[str]] = {}
+    types: dict[tuple[str, str], set[str]] = {}  # relation types per pair (either direction)
     orgs, succ = ties.orgs, G._succ
     for org in orgs:
         for other, keydict in succ[org].items():
@@ -194,6 +196,7 @@ def _weighted_organisation_graph(G: nx.MultiDiGraph, today: dt.date | None, even
                 if found is None:
                     found = types[pair] = set()
                 found.update(d.get("type", "") for d in keydict.values())
+    shared: dict[tuple[str, str], set[str]] = {}  # shared events per pair (only with details)
     weights = {pair: len(found) for pair, found in types.items()}
     for event, members in ties.attendees.items():
         if today is not None and not in_window(ties.event_dates.get(event), today, event_years or 0):
@@ -202,33 +205,13 @@ def _weighted_organisation_graph(G: nx.MultiDiGraph, today: dt.date | None, even
         for i, a in enumerate(unique):  # one event adds 1 to each pair of its distinct attendees
             for b in unique[i + 1:]:
                 weights[(a, b)] = weights.get((a, b), 0) + 1
-    H.add_edges_from((a, b, {"weight": weight}) for (a, b), weight in sorted(weights.items()))
-    return H
-
-
-def _organisation_graph(G, today, event_years, nodes) -> nx.Graph:
-    ties = collect_ties(G, nodes, neighbours=False)
-    H = nx.Graph()
-    H.add_nodes_from(ties.orgs.items())
-    links: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
-    succ = G._succ
-    for org in ties.orgs:
-        for other, keydict in succ[org].items():
-            if other in ties.orgs and other != org:
-                pair = (org, other) if org < other else (other, org)
-                entry = links.setdefault(pair, (set(), set()))
-                entry[0].update(d.get("type", "") for d in keydict.values())
-    for event, members in ties.attendees.items():
-        if today is not None and not in_window(ties.event_dates.get(event), today, event_years or 0):
-            continue
-        unique = sorted(set(members))
-        for i, a in enumerate(unique):
-            for b in unique[i + 1:]:
-                links.setdefault((a, b), (set(), set()))[1].add(event)
-    H.add_edges_from(
-        (a, b, {"relations": sorted(rels), "events": sorted(evs), "weight": len(rels) + len(evs)})
-        for (a, b), (rels, evs) in sorted(links.items())
-    )
+                if details:
+                    shared.setdefault((a, b), set()).add(event)
+    if details:
+        H.add_edges_from((a, b, {"relations": sorted(types.get((a, b), ())), "events": sorted(shared.get((a, b), ())),
+                                 "weight": weight}) for (a, b), weight in sorted(weights.items()))
+    else:
+        H.add_edges_from((a, b, {"weight": weight}) for (a, b), weight in sorted(weights.items()))
     return H
 
 
@@ -467,10 +450,7 @@ def network_figures(
     [{id, name, org_type, city, district, betweenness}], communities: {count, largest: [{size,
     district, district_share, org_type, org_type_share, examples}]}, betweenness_exact, notes}``
     """
-    if (today is None) != (event_years is None):
-        raise GraphError("Für ein Zeitfenster bitte sowohl das Datum (heute) als auch die Anzahl Jahre angeben.")
-    with gc_paused():
-        H = _weighted_organisation_graph(G, today, event_years)
+    H = organisation_graph(G, today=today, event_years=event_years, details=False)
     n = H.number_of_nodes()
     notes: list[str] = []
     components = list(nx.connected_components(H)) if n else []

@@ -189,10 +189,8 @@ def test_louvain_with_fractional_weights_is_networkx_itself():
 def test_key_figures_graph_has_the_projections_ties_in_its_order(G, window):
     """network_figures builds only the weights; nodes, weights and the order of ties (which Louvain's result
     depends on) are those of organisation_graph."""
-    from msonet.graph.network import _weighted_organisation_graph
-
     full = organisation_graph(G, **window)
-    lean = _weighted_organisation_graph(G, window.get("today"), window.get("event_years"))
+    lean = organisation_graph(G, **window, details=False)
     assert list(lean.nodes(data=True)) == list(full.nodes(data=True))
     assert {n: list(lean.adj[n]) for n in lean} == {n: list(full.adj[n]) for n in full}
     assert [(a, b, d["weight"]) for a, b, d in full.edges(data=True)] == list(lean.edges(data="weight"))
