@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -357,7 +357,7 @@ def _row(G: nx.MultiDiGraph, q: _Query, c: _Candidate, km: float | None, score: 
     elif km is not None and (km >= 0.05 or precision == "address"):
         where = f"{city}, PLZ {data['postcode']}" if data.get("postcode") and c.precision == "postcode" else city
         reasons.append(f"Entfernung {distance_text(km, q.precision, c.precision)} ({where}).")
-    elif _same_place(q, c) or km == 0.0 or (km is not None and km < 0.05):
+    elif km is not None or _same_place(q, c):  # under 50 m apart, or no coordinates but the same place
         reasons.append(f"Im selben Ort ({city}); genauer Abstand unbekannt, da nur der Ort bekannt ist.")
     elif q.district and q.district == c.district:
         reasons.append(f"Im selben Kreis ({city}); Entfernung unbekannt, da Koordinaten fehlen.")
@@ -427,9 +427,9 @@ class PartnerIndex:
         cands = [self.candidates[cid] for cid in self._ids]
         points = sorted({c.point for c in cands if c.point is not None})
         point_index = {p: k for k, p in enumerate(points)}
-        self._point = np.array([point_index[c.point] if c.point is not None else -1 for c in cands], dtype=np.int64)
-        self._has_point = self._point >= 0
-        self._point_or_0 = np.where(self._has_point, self._point, 0)
+        point = np.array([point_index[c.point] if c.point is not None else -1 for c in cands], dtype=np.int64)
+        self._has_point = point >= 0
+        self._point_or_0 = np.where(self._has_point, point, 0)
         lat = np.radians(np.array([p[0] for p in points], dtype=float))
         self._lon = np.radians(np.array([p[1] for p in points], dtype=float))
         self._beta = np.arctan((1 - _WGS84_F) * np.tan(lat))
@@ -531,41 +531,41 @@ class PartnerIndex:
         import numpy as np
 
         approx, eligible = self._approximate(q)
-        positions = np.flatnonzero(eligible)
         found: dict[str, tuple[float, float | None, _Parts]] = {}
         heap: list[float] = []  # the ``top`` best exact scores so far (smallest first)
-        # Highest approximate score first; a first slice by partial sort, the rest only when needed.
-        order = positions[np.argsort(-approx[positions], kind="stable")] if len(positions) <= 4 * top + 64 else None
-        if order is None:
-            first = np.argpartition(-approx[positions], 4 * top + 63)[:4 * top + 64]
-            first = first[np.argsort(-approx[positions][first], kind="stable")]
-            chunks = [positions[first]]
-            rest = np.ones(len(positions), dtype=bool)
-            rest[first] = False
-            tail = positions[rest]
-            chunks.append(tail[np.argsort(-approx[tail], kind="stable")])
-        else:
-            chunks = [order]
         candidates, ids = self.candidates, self._ids
-        for chunk in chunks:
-            for position, bound in zip(chunk.tolist(), approx[chunk].tolist(), strict=True):
-                if len(heap) == top and heap[0] > bound + _MARGIN:
-                    break
-                cand = candidates[ids[position]]
-                km = _km(q.point, cand.point, self.distances)
-                scored = _score(q, cand, km)
-                if scored is None:
-                    continue
-                found[cand.id] = (scored[0], km, scored[1])
-                if len(heap) < top:
-                    heapq.heappush(heap, scored[0])
-                elif scored[0] > heap[0]:
-                    heapq.heapreplace(heap, scored[0])
-            else:
+        for position, bound in _falling(approx, np.flatnonzero(eligible), 4 * top + 64):
+            if len(heap) == top and heap[0] > bound + _MARGIN:
+                break
+            cand = candidates[ids[position]]
+            km = _km(q.point, cand.point, self.distances)
+            scored = _score(q, cand, km)
+            if scored is None:
                 continue
-            break
+            found[cand.id] = (scored[0], km, scored[1])
+            if len(heap) < top:
+                heapq.heappush(heap, scored[0])
+            elif scored[0] > heap[0]:
+                heapq.heapreplace(heap, scored[0])
         ranked = sorted(found.items(), key=lambda kv: _rank_key(q.id, kv[1][0], kv[0], kv[1][1]))[:top]
         return [(score, cid, km, parts) for cid, (score, km, parts) in ranked]
+
+
+def _falling(values: Any, positions: Any, head: int) -> Iterator[tuple[int, float]]:
+    """``(position, value)`` for ``positions`` by falling ``values``: the first ``head`` by a partial sort, the
+    rest sorted only if the caller gets that far (most searches stop within the first few dozen)."""
+    import numpy as np
+
+    if len(positions) > head:
+        first = np.argpartition(-values[positions], head - 1)[:head]
+        rest = np.ones(len(positions), dtype=bool)
+        rest[first] = False
+        parts = [positions[first], positions[rest]]
+    else:
+        parts = [positions]
+    for part in parts:
+        part = part[np.argsort(-values[part], kind="stable")]
+        yield from zip(part.tolist(), values[part].tolist(), strict=True)
 
 
 #: A partial search (:func:`shortlist`) that would have to read the ties of more than this share of all
