@@ -145,9 +145,9 @@ def _seat(chosen: list[str], hosts: list[str], tables: int, counted: dict[str, l
     def free(g: int) -> int:
         return sizes[g] - len(groups[g])
 
-    def by_size(parts: Iterable[set[str]]) -> list[list[str]]:
-        found = [sorted(c, key=position.__getitem__) for c in parts if c]
-        return sorted(found, key=lambda c: (-len(c), position[c[0]]))
+    def by_size(parts: Iterable[Iterable[str]]) -> list[list[str]]:
+        found = [sorted(c, key=position.__getitem__) for c in parts]
+        return sorted((c for c in found if c), key=lambda c: (-len(c), position[c[0]]))
 
     clusters = by_size(nx.connected_components(U))
     while clusters:
@@ -166,13 +166,10 @@ def _seat(chosen: list[str], hosts: list[str], tables: int, counted: dict[str, l
         part = order[:free(room)]
         groups[room].extend(part)
         placed.update(part)
-        rest = U.subgraph(set(cluster) - set(part))
-        clusters = sorted([*clusters, *by_size(nx.connected_components(rest))],
-                          key=lambda c: (-len(c), position[c[0]]))
+        clusters = by_size([*clusters, *nx.connected_components(U.subgraph(set(cluster) - set(part)))])
     for o in chosen:
         if o not in placed:
-            room = max(range(t), key=lambda g: (sizes[g] - len(groups[g]), -g))
-            groups[room].append(o)
+            groups[max(range(t), key=lambda g: (free(g), -g))].append(o)
             placed.add(o)
     if improve:
         _improve_seating(groups, set(hosts[:t]), pairs, position)
@@ -225,9 +222,10 @@ def _improve_seating(groups: list[list[str]], hosts: set[str], U: nx.Graph, posi
                     break
         if not improved:
             break
-    for g, members in enumerate(groups):
-        kept = [o for o in members if table[o] == g]
-        members[:] = kept + [o for o in guests if table[o] == g and o not in kept]
+    for members in groups:
+        members.clear()
+    for o, g in table.items():  # the caller orders each table by invitation order
+        groups[g].append(o)
 
 
 def _tie(node: str) -> bytes:
