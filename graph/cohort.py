@@ -20,6 +20,11 @@ _MIN_POOL = 500
 _SCALE = 10_000  # scores have 4 decimals: integer weights keep the optimum exact
 
 
+def _seeded(node: str) -> bytes:
+    """The fixed random order (:data:`graph.partners.TIE_SEED`) in which the cohort breaks every tie."""
+    return _tie_key("cohort", node)
+
+
 def _has_tandem(G: nx.MultiDiGraph, node: str) -> bool:
     for adjacency in (G._succ[node], G._pred[node]):
         for keydict in adjacency.values():
@@ -45,14 +50,10 @@ def eligible_msos(G: nx.MultiDiGraph, *, district: str | None = None, pool: int 
             continue
         contacts = {o for o in (*G._succ[node], *G._pred[node]) if nodes[o].get("kind") == "organisation"}
         outside = sum(1 for o in contacts if nodes[o].get("org_type") not in MIGRATION_FIELD_TYPES)
-        found.append((outside > 0, len(contacts), _tie_key("cohort", node), node))
+        found.append((outside > 0, len(contacts), _seeded(node), node))
     found.sort()
     ids = [entry[-1] for entry in found]
     return ids if pool is None else ids[:pool]
-
-
-def _seeded(node: str) -> bytes:
-    return _tie_key("cohort", node)
 
 
 def max_weight_pairs(weights: dict[tuple[str, str], int]) -> list[tuple[str, str]]:

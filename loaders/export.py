@@ -389,7 +389,7 @@ def export_gexf(store_or_graph: Any, path: Path | str, *, include_personal: bool
         weight = attrs.pop("weight", None)
         # Every edge stays directed as stored: a GEXF file mixing edge directions is one networkx cannot read.
         attrs.update(relation=relation, symmetric=relation in SYMMETRIC_RELATIONS, networkx_key=str(key))
-        extra = f' weight="{weight}"' if weight is not None else ""
+        extra = f' weight="{str(weight).translate(_XML_ATTRIBUTE)}"' if weight is not None else ""
         edges.append((f'source="{str(u).translate(_XML_ATTRIBUTE)}" target="{str(v).translate(_XML_ATTRIBUTE)}" '
                       f'id="{number}" label="{label("relation_type", relation).translate(_XML_ATTRIBUTE)}"{extra}',
                       _gexf_colour(RELATION_COLOURS.get(relation, UNKNOWN_COLOUR)), attrs))

@@ -500,7 +500,7 @@ def cmd_attend(net: Network, event: str, file: str) -> int:
     graph = nx.MultiDiGraph()
     graph.add_nodes_from((d["id"], d) for d in net.store.find_events())
     event_id = resolve_event(graph, event)
-    graph.add_nodes_from((d["id"], {**d, "kind": "organisation"}) for d in net.store.find_organisations())
+    graph.add_nodes_from((d["id"], d) for d in net.store.find_organisations())
     table = read_table(Path(file))
     column = next((c for c in table.header if c.strip().casefold() in
                    {"organisation", "organisation_id", "id", "name", "organisation_name", "org"}), None)
