@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 from collections import Counter
 from collections.abc import Collection, Iterable
@@ -407,6 +408,11 @@ def louvain_communities(H: nx.Graph, *, weight: str = "weight", seed: int = 42) 
     return [{nodes[i] for i in group} for group in result]
 
 
+def _seeded(seed: int, node: Any) -> bytes:
+    """A fixed random order of nodes (``seed``), for ties that neither the figures nor the names should decide."""
+    return hashlib.blake2b(f"{seed}|{node}".encode(), digest_size=8).digest()
+
+
 def _dominant(values: list[Any]) -> tuple[Any, float]:
     counts = Counter(v for v in values if v)
     if not counts:
@@ -484,15 +490,19 @@ def network_figures(
     groups = [g for g in groups if len(g) > 1]
     groups.sort(key=lambda g: (-len(g), min(g)))
     largest = []
+    strength = dict(H.degree(weight="weight"))
     for group in groups[:communities]:
         members = sorted(group, key=lambda m: name_key(H.nodes[m].get("name"), m))
         district, district_share = _dominant([H.nodes[m].get("district") for m in members])
         org_type, type_share = _dominant([H.nodes[m].get("org_type") for m in members])
+        # Examples: the group's best-connected members (equal ones in a seeded order), listed by name. The first
+        # names of the alphabet would show "AWO …" in nearly every group.
+        central = set(sorted(group, key=lambda m: (-strength[m], _seeded(seed, m)))[:5])
         largest.append({
             "size": len(group), "district": district, "district_share": district_share,
             "org_type": org_type, "org_type_label": label("org_type", org_type) if org_type else None,
             "org_type_share": type_share,
-            "examples": [H.nodes[m].get("name") or m for m in members[:5]],
+            "examples": [H.nodes[m].get("name") or m for m in members if m in central],
         })
     result["communities"] = {"count": len(groups), "largest": largest}
     notes.append("Gemeinschaften (Louvain, Startwert "
